@@ -1,0 +1,1 @@
+"""Apache Beam graphs that wire the radlite library into batch pipelines."""

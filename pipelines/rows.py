@@ -1,0 +1,24 @@
+"""Pure conversions from library objects to table rows (dicts matching radlite.tables)."""
+
+from __future__ import annotations
+
+from radlite.rejects import Reject
+from radlite.report import Report
+
+
+def report_row(report: Report, run_id: str, tasks_planned: list[str]) -> dict:
+    row = report.model_dump()
+    row["tasks_planned"] = tasks_planned
+    row["run_id"] = run_id
+    return row
+
+
+def reject_row(reject: Reject, run_id: str) -> dict:
+    return {
+        "reject_id": reject.reject_id,
+        "source": reject.source,
+        "locator": reject.locator,
+        "reason": reject.reason.value,
+        "message": reject.message,
+        "run_id": run_id,
+    }

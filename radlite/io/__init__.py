@@ -1,0 +1,1 @@
+"""Reading report archives: formats, column mappings and input validation."""

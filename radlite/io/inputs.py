@@ -1,0 +1,128 @@
+"""Input specifications: which file, which format, which columns hold what."""
+
+from __future__ import annotations
+
+import glob
+import os
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from radlite.sections import SECTION_NAMES
+
+
+class InputFormat(str, Enum):
+    FOLDER = "folder"
+    ZIP = "zip"
+    TAR = "tar"
+    TEXT = "txt"
+    CSV = "csv"
+    JSONL = "jsonl"
+    PARQUET = "parquet"
+
+
+_SUFFIX_FORMATS = {
+    ".zip": InputFormat.ZIP,
+    ".tar": InputFormat.TAR,
+    ".tgz": InputFormat.TAR,
+    ".tar.gz": InputFormat.TAR,
+    ".tar.bz2": InputFormat.TAR,
+    ".tar.xz": InputFormat.TAR,
+    ".txt": InputFormat.TEXT,
+    ".csv": InputFormat.CSV,
+    ".tsv": InputFormat.CSV,
+    ".jsonl": InputFormat.JSONL,
+    ".ndjson": InputFormat.JSONL,
+    ".parquet": InputFormat.PARQUET,
+    ".pq": InputFormat.PARQUET,
+}
+
+#: Column names tried, in order, when no mapping is given.
+ID_COLUMN_GUESSES = ("report_id", "id", "uid", "accession", "accession_number", "study_id", "VolumeName")
+TEXT_COLUMN_GUESSES = ("text", "report", "report_text", "full_text", "content")
+
+
+class ColumnMapping(BaseModel):
+    """Which columns of a tabular export (CSV, JSONL, Parquet) hold the id, text and metadata.
+
+    ``section_columns`` maps a canonical section (findings, impression, ...) to a column, for
+    exports that store sections separately (CT-RATE's ``Findings_EN`` / ``Impressions_EN``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id_column: str | None = None
+    text_column: str | None = None
+    section_columns: dict[str, str] = Field(default_factory=dict)
+    patient_column: str | None = None
+    study_column: str | None = None
+    date_column: str | None = None
+
+    def resolve(self, columns: list[str]) -> "ColumnMapping":
+        """Fill unset fields by guessing from the header; explicit settings always win."""
+        lower = {c.lower(): c for c in columns}
+        update: dict = {}
+        if self.id_column is None:
+            update["id_column"] = next((lower[g.lower()] for g in ID_COLUMN_GUESSES if g.lower() in lower), None)
+        if self.text_column is None and not self.section_columns:
+            text = next((lower[g] for g in TEXT_COLUMN_GUESSES if g in lower), None)
+            if text:
+                update["text_column"] = text
+            else:
+                update["section_columns"] = _guess_section_columns(columns)
+        for field, guesses in (("patient_column", ("patient_id", "subject_id")),
+                               ("date_column", ("study_date", "date", "exam_date"))):
+            if getattr(self, field) is None:
+                update[field] = next((lower[g] for g in guesses if g in lower), None)
+        return self.model_copy(update=update)
+
+
+def _guess_section_columns(columns: list[str]) -> dict[str, str]:
+    """Columns named after a section (``findings``, ``Findings_EN``, ``Impressions_EN``...)."""
+    found: dict[str, str] = {}
+    for column in columns:
+        key = column.lower().removesuffix("_en").rstrip("s")
+        for section in SECTION_NAMES:
+            if key == section.rstrip("s") and section not in found:
+                found[section] = column
+    return found
+
+
+class InputSpec(BaseModel):
+    """One input of a run: a path, its format and (for tabular formats) its column mapping."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    format: InputFormat
+    source: str
+    columns: ColumnMapping = Field(default_factory=ColumnMapping)
+
+
+def detect_format(path: str) -> InputFormat:
+    """Format from the file suffix, or FOLDER for a directory."""
+    if os.path.isdir(path):
+        return InputFormat.FOLDER
+    name = path.lower()
+    for suffix in sorted(_SUFFIX_FORMATS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return _SUFFIX_FORMATS[suffix]
+    raise ValueError(f"cannot tell the format of {path!r}; name it with --format")
+
+
+def source_name(path: str) -> str:
+    """The source a report is attributed to: the input's base name (stable when archives move)."""
+    return Path(path.rstrip("/\\")).name
+
+
+def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnMapping) -> list[InputSpec]:
+    """Expand globs into input specs, in sorted order; a pattern matching nothing is an error."""
+    specs: list[InputSpec] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches or not all(os.path.exists(m) for m in matches):
+            raise FileNotFoundError(f"input not found: {pattern}")
+        for path in matches:
+            specs.append(InputSpec(path=path, format=fmt or detect_format(path), source=source_name(path), columns=columns))
+    return specs

@@ -1,0 +1,44 @@
+"""Turn a raw SourceRecord into an accepted Report or a Reject with a reason code."""
+
+from __future__ import annotations
+
+from radlite.io.records import IngestLimits, SourceRecord
+from radlite.rejects import Reject, RejectReason
+from radlite.report import Report, build_report
+
+_TEXT_CONTROLS = {9, 10, 12, 13}
+
+
+def looks_binary(raw: bytes) -> bool:
+    """NUL bytes, or many control characters in the first 4 KiB, mean this is not a text report."""
+    head = raw[:4096]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
+    return bool(head) and controls / len(head) > 0.05
+
+
+def validate_record(record: SourceRecord, limits: IngestLimits) -> Report | Reject:
+    """Decode, bound and parse one record; every failure is a Reject, never an exception."""
+
+    def reject(reason: RejectReason, message: str) -> Reject:
+        return Reject(source=record.source, locator=record.locator, reason=reason, message=message)
+
+    raw = record.raw
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > limits.max_report_bytes:
+        return reject(RejectReason.TOO_LARGE, f"more than max_report_bytes={limits.max_report_bytes} bytes")
+    if isinstance(raw, bytes):
+        if looks_binary(raw):
+            return reject(RejectReason.BINARY, "content is binary (NUL or control bytes)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return reject(RejectReason.NOT_UTF8, f"invalid UTF-8 at byte {exc.start}")
+        text = text.removeprefix("\ufeff")
+    else:
+        text = raw
+    if not text.strip():
+        return reject(RejectReason.EMPTY, "report is empty or whitespace only")
+    return build_report(record.source, record.locator, text, patient_id=record.patient_id,
+                        study_id=record.study_id, study_date=record.study_date)

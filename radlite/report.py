@@ -1,0 +1,134 @@
+"""The Report record: one accepted radiology report with its provenance and sections."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from radlite.sections import Sections, parse_sections
+
+MODALITY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.I))
+    for name, pattern in (
+        ("PET", r"\bPET\b|\bpet[- /]ct\b|positron"),
+        ("MG", r"mammo|\bmammogra|tomosynthesis"),
+        ("CT", r"\bCT\b|\bCTA\b|computed tomograph|\bcat scan"),
+        ("MR", r"\bMRI?\b|\bMRA\b|magnetic resonance|\bmp-?mri\b"),
+        ("US", r"\bUS\b|ultrason|sonogra|doppler|\becho"),
+        ("XR", r"x-?ray|radiograph|\bCXR\b|\bPA and lat|\bAP (?:upright|portable|supine)|\bportable chest|\bchest,? \d views?|\bchest \(pa"),
+        ("NM", r"scintigra|nuclear medicine|\bSPECT\b|bone scan"),
+    )
+)
+
+BODY_REGION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.I))
+    for name, pattern in (
+        ("breast", r"breast|mammo"),
+        ("prostate", r"prostat"),
+        ("thyroid", r"thyroid"),
+        ("heart", r"coronary|cardiac ct|\bCCTA\b|cardiac mri"),
+        ("bladder", r"bladder"),
+        ("head", r"\bhead\b|brain|cranial|\bneck\b|sinus"),
+        ("spine", r"spine|lumbar|cervical spine|thoracic spine"),
+        ("chest", r"chest|thora|lung|\bCXR\b|pulmonary"),
+        ("abdomen", r"abdom|pelvi|liver|hepat|gallbladder|kidney|renal|pancrea|ovar|adnex|uter"),
+        ("extremity", r"knee|shoulder|hip\b|ankle|wrist|hand\b|foot\b|femur|humerus|extremit"),
+    )
+)
+
+_DATE = re.compile(r"\b(?:date|exam date|study date|dos)\s*:?\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})", re.I)
+
+
+def make_report_id(source: str, locator: str) -> str:
+    """Stable 16-hex-digit id from where the report came from (same input, same id)."""
+    return hashlib.sha256(f"{source}\x00{locator}".encode()).hexdigest()[:16]
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _first_match(patterns: tuple[tuple[str, re.Pattern[str]], ...], *texts: str) -> str:
+    """Name of the first pattern found, searching the texts in priority order."""
+    for text in texts:
+        if not text:
+            continue
+        for name, pattern in patterns:
+            if pattern.search(text):
+                return name
+    return "unknown"
+
+
+def infer_modality(exam_line: str, text: str) -> str:
+    """Modality code (XR, CT, MR, US, MG, PET, NM) from the exam line, else the report head."""
+    return _first_match(MODALITY_PATTERNS, exam_line, text[:400])
+
+
+def infer_body_region(exam_line: str, text: str) -> str:
+    """Body region from the exam line, else the report head."""
+    return _first_match(BODY_REGION_PATTERNS, exam_line, text[:400])
+
+
+def find_study_date(text: str) -> str | None:
+    """ISO date from a 'DATE:'-style line, when the report carries one."""
+    m = _DATE.search(text[:600])
+    if not m:
+        return None
+    value = m.group(1)
+    if "/" in value:
+        month, day, year = value.split("/")
+        value = f"{year}-{int(month):02d}-{int(day):02d}"
+    return value
+
+
+class Report(BaseModel):
+    """An accepted report. ``report_id`` is deterministic from ``source`` and ``locator``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    report_id: str
+    source: str
+    locator: str
+    patient_id: str | None = None
+    study_id: str | None = None
+    study_date: str | None = None
+    modality: str = "unknown"
+    body_region: str = "unknown"
+    text: str = Field(min_length=1)
+    text_sha256: str
+    findings: str = ""
+    impression: str = ""
+    comparison: str = ""
+    indication: str = ""
+    technique: str = ""
+    examination: str = ""
+    other: str = ""
+    has_section_headers: bool = False
+
+    @property
+    def sections(self) -> Sections:
+        return Sections(**{k: getattr(self, k) for k in Sections.__dataclass_fields__ if k != "has_headers"},
+                        has_headers=self.has_section_headers)
+
+
+def build_report(source: str, locator: str, text: str, *, patient_id: str | None = None,
+                 study_id: str | None = None, study_date: str | None = None) -> Report:
+    """Parse sections and infer modality, region and date for one decoded report text."""
+    sections = parse_sections(text)
+    exam_line = sections.examination or text.strip().splitlines()[0]
+    return Report(
+        report_id=make_report_id(source, locator),
+        source=source,
+        locator=locator,
+        patient_id=patient_id,
+        study_id=study_id,
+        study_date=study_date or find_study_date(text),
+        modality=infer_modality(exam_line, text),
+        body_region=infer_body_region(exam_line, text),
+        text=text,
+        text_sha256=text_sha256(text),
+        has_section_headers=sections.has_headers,
+        **{k: v for k, v in sections.as_dict().items()},
+    )

@@ -1,0 +1,126 @@
+"""Split a free-text radiology report into its canonical sections.
+
+Handles MIMIC-CXR-style headers (``FINDINGS:``), headers alone on their own
+line, mixed case, upper-case headers in the middle of a line, and reports with
+no headers at all (their whole text is treated as the findings narrative).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Header spellings (lower case) mapped to the canonical section they open.
+HEADER_ALIASES: dict[str, str] = {
+    "findings": "findings",
+    "finding": "findings",
+    "findings and impression": "findings",
+    "report": "findings",
+    "body": "findings",
+    "impression": "impression",
+    "impressions": "impression",
+    "conclusion": "impression",
+    "conclusions": "impression",
+    "opinion": "impression",
+    "summary": "impression",
+    "comparison": "comparison",
+    "comparisons": "comparison",
+    "prior": "comparison",
+    "prior studies": "comparison",
+    "indication": "indication",
+    "indications": "indication",
+    "history": "indication",
+    "clinical history": "indication",
+    "clinical information": "indication",
+    "clinical indication": "indication",
+    "reason for exam": "indication",
+    "reason for examination": "indication",
+    "reason for study": "indication",
+    "technique": "technique",
+    "procedure": "technique",
+    "protocol": "technique",
+    "examination": "examination",
+    "exam": "examination",
+    "study": "examination",
+    "type of examination": "examination",
+    "notification": "other",
+    "recommendation": "other",
+    "recommendations": "other",
+    "addendum": "other",
+    "wet read": "other",
+    "final report": "other",
+}
+
+SECTION_NAMES = ("findings", "impression", "comparison", "indication", "technique", "examination", "other")
+
+
+
+def _alternation(names) -> str:
+    """Regex alternation of header names, longest first, any run of spaces between words."""
+    return "|".join(sorted((r"\s+".join(map(re.escape, n.split())) for n in names), key=len, reverse=True))
+
+
+_ALT = _alternation(HEADER_ALIASES)
+# A header at the start of a line, any case, followed by a colon.
+_LINE_COLON = re.compile(rf"(?im)^[ \t]*(?P<h>{_ALT})[ \t]*:")
+# A header alone on its own line, any case, no colon.
+_LINE_ALONE = re.compile(rf"(?im)^[ \t]*(?P<h>{_ALT})[ \t]*$")
+# An upper-case header with a colon in the middle of a line ("... IMPRESSION: ...").
+_INLINE_UPPER = re.compile(rf"(?<=[\s.;])(?P<h>{_alternation(h.upper() for h in HEADER_ALIASES)})[ \t]*:")
+
+
+@dataclass(frozen=True)
+class Sections:
+    """Canonical sections of one report; empty string where absent."""
+
+    findings: str = ""
+    impression: str = ""
+    comparison: str = ""
+    indication: str = ""
+    technique: str = ""
+    examination: str = ""
+    other: str = ""
+    has_headers: bool = False
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in SECTION_NAMES}
+
+
+def _header_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, canonical section) of every header, in text order, non-overlapping."""
+    spans: dict[int, tuple[int, int, str]] = {}
+    for pattern in (_LINE_COLON, _LINE_ALONE, _INLINE_UPPER):
+        for m in pattern.finditer(text):
+            key = " ".join(m.group("h").lower().split())
+            start = m.start("h")
+            if start not in spans:
+                spans[start] = (start, m.end(), HEADER_ALIASES[key])
+    ordered = sorted(spans.values())
+    result: list[tuple[int, int, str]] = []
+    for span in ordered:
+        if result and span[0] < result[-1][1]:
+            continue
+        result.append(span)
+    return result
+
+
+def _clean(chunk: str) -> str:
+    return re.sub(r"[ \t]+", " ", chunk.strip().strip("_").strip())
+
+
+def parse_sections(text: str) -> Sections:
+    """Split ``text`` into canonical sections; repeated sections are joined."""
+    spans = _header_spans(text)
+    if not spans:
+        return Sections(findings=_clean(text), has_headers=False)
+    parts: dict[str, list[str]] = {name: [] for name in SECTION_NAMES}
+    for i, (_, end, section) in enumerate(spans):
+        stop = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        body = _clean(text[end:stop])
+        if body:
+            parts[section].append(body)
+    preamble = _clean(text[: spans[0][0]])
+    if preamble:
+        # Narrative before the first header is the findings when no findings header exists.
+        parts["other" if parts["findings"] else "findings"].insert(0, preamble)
+    return Sections(has_headers=True, **{k: "\n".join(v) for k, v in parts.items()})

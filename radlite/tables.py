@@ -1,0 +1,183 @@
+"""The output-table contract: one Arrow schema per table, defined here and nowhere else.
+
+``schemas/<table>.json`` is the checked-in copy of this contract (``radlite schemas --write``
+regenerates it); a test fails when the two diverge.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+CONTRACT_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    doc: str
+    nullable: bool = True
+
+
+def _cols(*specs: tuple) -> tuple[Column, ...]:
+    return tuple(Column(*spec) for spec in specs)
+
+
+TASK_COLUMNS = _cols(
+    ("report_id", pa.string(), "Report this result belongs to (reports.report_id).", False),
+    ("task", pa.string(), "Task name from the task registry, e.g. rads_assignment.", False),
+    ("model_id", pa.string(), "Routing entry that produced the output: model file name plus adapters.", False),
+    ("prompt_id", pa.string(), "Prompt profile and template version, e.g. radlite-v1/rads_assignment@1.", False),
+    ("run_id", pa.string(), "Run that wrote this row (runs.run_id).", False),
+    ("valid", pa.bool_(), "True when the raw output parsed into the typed result of the task.", False),
+    ("raw_output", pa.string(), "The model's output text exactly as generated."),
+    ("error", pa.string(), "Why the output did not parse (null when valid)."),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "reports": _cols(
+        ("report_id", pa.string(), "Stable id: hash of source and locator.", False),
+        ("source", pa.string(), "Input the report came from (file or folder base name).", False),
+        ("locator", pa.string(), "Where in the source: archive member path, row=N, line=N or id=X.", False),
+        ("patient_id", pa.string(), "Patient id (from the MIMIC-CXR path or a mapped column)."),
+        ("study_id", pa.string(), "Study id (from the MIMIC-CXR path or a mapped column)."),
+        ("study_date", pa.string(), "Study date (ISO) when the input carries one."),
+        ("modality", pa.string(), "XR, CT, MR, US, MG, PET, NM or unknown, inferred from the exam line.", False),
+        ("body_region", pa.string(), "chest, abdomen, head, breast, ... or unknown.", False),
+        ("text", pa.string(), "Full report text as read (UTF-8).", False),
+        ("text_sha256", pa.string(), "SHA-256 of text; (report_id, text_sha256) drives incremental runs.", False),
+        ("findings", pa.string(), "FINDINGS section (whole text when the report has no headers)."),
+        ("impression", pa.string(), "IMPRESSION / CONCLUSION section."),
+        ("comparison", pa.string(), "COMPARISON section."),
+        ("indication", pa.string(), "INDICATION / HISTORY / REASON FOR EXAM section."),
+        ("technique", pa.string(), "TECHNIQUE section."),
+        ("examination", pa.string(), "EXAMINATION / EXAM line."),
+        ("other", pa.string(), "Any other headed text (notification, recommendation, ...)."),
+        ("has_section_headers", pa.bool_(), "False when no section header was found.", False),
+        ("tasks_planned", pa.list_(pa.string()), "Tasks the planner applied to this report in this run."),
+        ("run_id", pa.string(), "Run that accepted the report.", False),
+    ),
+    "rejects": _cols(
+        ("reject_id", pa.string(), "Stable id: hash of source, locator and reason.", False),
+        ("source", pa.string(), "Input the record came from.", False),
+        ("locator", pa.string(), "Where in the source (member path, row=N, line=N, id=X).", False),
+        ("reason", pa.string(), "Reason code: not_utf8, empty, binary, too_large, compression_bomb, unsafe_path, "
+                                "malformed_csv_row, malformed_jsonl, missing_field, duplicate_id, not_a_report, "
+                                "unreadable_input.", False),
+        ("message", pa.string(), "Human-readable detail.", False),
+        ("run_id", pa.string(), "Run that rejected the record.", False),
+    ),
+    "runs": _cols(
+        ("run_id", pa.string(), "UTC start time plus a random suffix.", False),
+        ("started_at", pa.timestamp("us", tz="UTC"), "When the run started.", False),
+        ("finished_at", pa.timestamp("us", tz="UTC"), "When the run committed.", False),
+        ("status", pa.string(), "committed (only committed runs are recorded).", False),
+        ("inputs", pa.list_(pa.string()), "Input paths of the run.", False),
+        ("tasks", pa.list_(pa.string()), "Tasks enabled for the run."),
+        ("routing", pa.string(), "Routing table name or path."),
+        ("read", pa.int64(), "Input records read.", False),
+        ("accepted", pa.int64(), "Records accepted as reports (new + unchanged).", False),
+        ("accepted_new", pa.int64(), "Accepted reports processed in this run.", False),
+        ("skipped_unchanged", pa.int64(), "Accepted reports whose (report_id, text_sha256) was done before.", False),
+        ("rejected", pa.int64(), "Records rejected; read = accepted + rejected.", False),
+        ("rejected_by_reason", pa.string(), "JSON object: reason code -> count.", False),
+        ("rows_by_table", pa.string(), "JSON object: table -> rows added by this run.", False),
+        ("wall_seconds", pa.float64(), "Wall time of the run.", False),
+        ("reports_per_second", pa.float64(), "read / wall_seconds.", False),
+        ("cache_hits", pa.int64(), "Task outputs served from the result cache."),
+        ("cache_lookups", pa.int64(), "Task outputs looked up in the result cache."),
+        ("radlite_version", pa.string(), "Package version that ran.", False),
+        ("options", pa.string(), "JSON of the run's options."),
+    ),
+    "rads": TASK_COLUMNS + _cols(
+        ("system", pa.string(), "RADS system, canonical: BI-RADS, LI-RADS, PI-RADS, TI-RADS, Lung-RADS, O-RADS, "
+                                "NI-RADS, CAD-RADS, VI-RADS, GB-RADS; or none."),
+        ("category", pa.string(), "Canonical category within the system, e.g. 4A, 5, TR-viable."),
+        ("label", pa.string(), "Canonical label, e.g. 'BI-RADS 4A', or 'No applicable RADS'."),
+        ("severity_rank", pa.int32(), "Ordinal severity within the system (higher is more suspicious)."),
+    ),
+    "staging": TASK_COLUMNS + _cols(
+        ("n_stage", pa.string(), "N0, N1, N2 or N3 (n_staging rows)."),
+        ("m_stage", pa.string(), "M0 or M1 (m_staging rows)."),
+    ),
+    "entities": TASK_COLUMNS + _cols(
+        ("entity_index", pa.int32(), "Order of the entity in the output."),
+        ("text", pa.string(), "Entity text."),
+        ("label", pa.string(), "RadGraph label: ANAT-DP, OBS-DP, OBS-U, OBS-DA."),
+        ("start", pa.int32(), "Character offset of the entity in reports.text (null when not found)."),
+        ("end", pa.int32(), "Character end offset (exclusive)."),
+        ("change", pa.string(), "Change label where given (RadGraph2)."),
+    ),
+    "temporal_changes": TASK_COLUMNS + _cols(
+        ("finding", pa.string(), "Finding the change refers to."),
+        ("change", pa.string(), "new, worsened, improved, resolved or unchanged."),
+    ),
+    "abnormalities": TASK_COLUMNS + _cols(
+        ("finding", pa.string(), "One of the 14 CheXpert observations."),
+        ("status", pa.string(), "positive, negative, uncertain or not_mentioned."),
+    ),
+    "impressions": TASK_COLUMNS + _cols(
+        ("generated", pa.string(), "Generated impression."),
+        ("reference", pa.string(), "The report's own impression, when it has one."),
+        ("rouge_l", pa.float64(), "ROUGE-L F1 of generated against the report's own impression."),
+    ),
+    "nli": TASK_COLUMNS + _cols(
+        ("sentence_index", pa.int32(), "Index of the impression sentence used as hypothesis."),
+        ("premise", pa.string(), "Findings text."),
+        ("hypothesis", pa.string(), "Impression sentence."),
+        ("label", pa.string(), "entailment, contradiction or neutral."),
+    ),
+    "qa_answers": TASK_COLUMNS + _cols(
+        ("question_id", pa.string(), "Question id from the --questions file."),
+        ("question", pa.string(), "Question text."),
+        ("answer", pa.string(), "Answer text."),
+    ),
+}
+
+TABLE_DOCS = {
+    "reports": "One row per accepted report, with provenance and sections.",
+    "rejects": "One row per refused input record, with a reason code.",
+    "runs": "One row per committed run: counts, timings, options.",
+    "rads": "RADS category per report (rads_assignment).",
+    "staging": "N and M stage per report (n_staging, m_staging).",
+    "entities": "RadGraph-schema entities per report (radiology_ner).",
+    "temporal_changes": "Temporal changes per report (temporal_comparison).",
+    "abnormalities": "14 CheXpert labels per chest radiograph (abnormality_detection).",
+    "impressions": "Generated impression per report (impression_generation).",
+    "nli": "Impression sentence vs findings inference (radiology_nli).",
+    "qa_answers": "Answers to registry questions (radiology_qa).",
+}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """The Arrow schema every Parquet file of ``table`` is written with."""
+    return pa.schema([pa.field(c.name, c.type, nullable=c.nullable, metadata={"doc": c.doc}) for c in TABLES[table]],
+                     metadata={"table": table, "contract_version": CONTRACT_VERSION})
+
+
+def contract_json(table: str) -> dict:
+    """The JSON contract of one table, as checked in under schemas/."""
+    return {
+        "table": table,
+        "contract_version": CONTRACT_VERSION,
+        "doc": TABLE_DOCS[table],
+        "columns": [{"name": c.name, "type": str(c.type), "nullable": c.nullable, "doc": c.doc} for c in TABLES[table]],
+    }
+
+
+def write_contract(directory: str) -> list[str]:
+    """Write schemas/<table>.json for every table; returns the paths written."""
+    import os
+
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for table in TABLES:
+        path = os.path.join(directory, f"{table}.json")
+        with open(path, "w") as fh:
+            json.dump(contract_json(table), fh, indent=2)
+            fh.write("\n")
+        paths.append(path)
+    return paths
