@@ -16,7 +16,7 @@ MODALITY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("MG", r"mammo|\bmammogra|tomosynthesis"),
         ("CT", r"\bCT\b|\bCTA\b|computed tomograph|\bcat scan"),
         ("MR", r"\bMRI?\b|\bMRA\b|magnetic resonance|\bmp-?mri\b"),
-        ("US", r"\bUS\b|ultrason|sonogra|doppler|\becho"),
+        ("US", r"\bUS\b|ultraso|sonogra|doppler|\becho"),
         ("XR", r"x-?ray|radiograph|\bCXR\b|\bPA and lat|\bAP (?:upright|portable|supine)|\bportable chest|\bchest,? \d views?|\bchest \(pa"),
         ("NM", r"scintigra|nuclear medicine|\bSPECT\b|bone scan"),
     )

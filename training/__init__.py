@@ -1,0 +1,1 @@
+"""Training subsystem: datasets, LoRA tuning, export, evaluation and routing."""

@@ -1,0 +1,1 @@
+"""Instruction datasets: converters from published formats and the synthetic corpus."""
