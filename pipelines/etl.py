@@ -83,6 +83,7 @@ class WriteTable(beam.PTransform):
             schema=arrow_schema(self.table),
             file_name_suffix=".parquet",
             record_batch_size=2000,
+            row_group_buffer_size=4 * 1024 * 1024,  # flush row groups often: memory flat in archive size
         )
 
 
