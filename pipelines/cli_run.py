@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 from radlite.io.inputs import ColumnMapping, InputFormat, expand_inputs
 from radlite.io.records import IngestLimits
 from radlite.store import OutputLocked
@@ -26,6 +23,10 @@ def render_summary(summary, console) -> None:
     if summary.cache_lookups:
         console.print(f"result cache: {summary.cache_hits}/{summary.cache_lookups} hits "
                       f"({100 * summary.cache_hits / summary.cache_lookups:.0f}%)")
+    outputs = summary.outputs_valid + summary.outputs_invalid
+    if outputs:
+        console.print(f"model outputs: {summary.outputs_valid}/{outputs} valid; "
+                      f"{summary.model_seconds:.1f}s in the model, {summary.completion_tokens} tokens generated")
     console.print(f"wall {summary.wall_seconds:.1f}s, {summary.reports_per_second:.1f} records/s")
 
 

@@ -53,6 +53,11 @@ class RunSummary(BaseModel):
     reports_per_second: float
     cache_hits: int = 0
     cache_lookups: int = 0
+    outputs_valid: int = 0
+    outputs_invalid: int = 0
+    model_seconds: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     reject_rate_exceeded: bool = False
 
 
@@ -143,6 +148,9 @@ def run_etl(config: RunConfig, task_stage_factory=None) -> RunSummary:
             rejected_by_reason=rejected_by_reason, rows_by_table=rows, wall_seconds=round(wall, 3),
             reports_per_second=round(read / wall, 2) if wall > 0 else 0.0,
             cache_hits=counts.get("cache_hits", 0), cache_lookups=counts.get("cache_lookups", 0),
+            outputs_valid=counts.get("outputs_valid", 0), outputs_invalid=counts.get("outputs_invalid", 0),
+            model_seconds=counts.get("model_ms", 0) / 1000, prompt_tokens=counts.get("prompt_tokens", 0),
+            completion_tokens=counts.get("completion_tokens", 0),
             reject_rate_exceeded=bool(config.max_reject_rate is not None and read
                                       and rejected / read > config.max_reject_rate),
         )

@@ -1,10 +1,106 @@
-"""Choosing and building the task stage of a run (none until the task registry lands)."""
+"""The task stage of the graph: plan tasks per report, one inference stream per routed model."""
 
 from __future__ import annotations
 
+import os
 
-def resolve_task_stage(*, tasks: str, routing: str, models_dir, questions, allow_unvalidated):
-    """(factory or None, task names) for the --tasks value."""
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from pipelines.etl import NAMESPACE, REPORTS
+from pipelines.rows import report_row
+from radlite.inference.runner import RunStats, run_report_tasks
+from radlite.routing import RoutingTable, load_routing
+from radlite.tables import TABLES
+from radlite.tasks import TASK_NAMES, TASKS, parse_task_selection, plan_tasks
+from radlite.tasks.qa import load_questions
+
+TASK_TABLES = sorted({t.table for t in TASKS.values()})
+
+
+class _PlanFn(beam.DoFn):
+    """Report -> its reports row (main) and (report, instances) on the stream of each routed model."""
+
+    def __init__(self, routing: RoutingTable, selected, questions, run_id: str):
+        self.routing, self.selected, self.questions, self.run_id = routing, selected, questions, run_id
+
+    def process(self, report):
+        instances = plan_tasks(report, self.selected, self.questions)
+        yield report_row(report, self.run_id, sorted({i.task for i in instances}, key=TASK_NAMES.index))
+        by_model: dict[str, list] = {}
+        for instance in instances:
+            by_model.setdefault(self.routing.tasks[instance.task], []).append(instance)
+        for model_key, group in by_model.items():
+            yield beam.pvalue.TaggedOutput(model_key, (report, group))
+
+
+class _RunModelFn(beam.DoFn):
+    """Runs every task routed to one model; the model is loaded once per worker process (setup)."""
+
+    def __init__(self, model_key: str, routing: RoutingTable, run_id: str, cache_path: str | None):
+        self.model_key, self.entry = model_key, routing.models[model_key]
+        self.run_id, self.cache_path = run_id, cache_path
+
+    def setup(self):
+        from radlite.inference.cache import ResultCache
+        from radlite.inference.engine import get_model
+
+        self.model = get_model(self.entry)
+        self.cache = ResultCache(self.cache_path) if self.cache_path else None
+
+    def process(self, element):
+        report, instances = element
+        stats = RunStats()
+        rows = run_report_tasks(self.model, self.entry.label(), report, instances, self.run_id, self.cache, stats)
+        for name, value in (("cache_hits", stats.cache_hits), ("cache_lookups", stats.cache_lookups),
+                            ("model_ms", int(stats.model_seconds * 1000)), ("prompt_tokens", stats.prompt_tokens),
+                            ("completion_tokens", stats.completion_tokens), ("outputs_valid", stats.valid),
+                            ("outputs_invalid", stats.invalid)):
+            Metrics.counter(NAMESPACE, name).inc(value)
+        for table, row in rows:
+            yield beam.pvalue.TaggedOutput(table, row)
+
+    def teardown(self):
+        if getattr(self, "cache", None):
+            self.cache.close()
+
+
+class RunTasks(beam.PTransform):
+    """Reports -> {table: rows} for ``reports`` and every task table."""
+
+    def __init__(self, routing: RoutingTable, selected, questions, run_id: str, cache_path: str | None):
+        super().__init__()
+        self.routing, self.selected, self.questions = routing, selected, questions
+        self.run_id, self.cache_path = run_id, cache_path
+
+    def expand(self, reports):
+        model_keys = sorted(set(self.routing.tasks.values()))
+        planned = reports | "PlanTasks" >> beam.ParDo(
+            _PlanFn(self.routing, self.selected, self.questions, self.run_id)).with_outputs(*model_keys, main=REPORTS)
+        per_table: dict[str, list] = {t: [] for t in TASK_TABLES}
+        for key in model_keys:
+            outputs = planned[key] | f"Infer[{key}]" >> beam.ParDo(
+                _RunModelFn(key, self.routing, self.run_id, self.cache_path)).with_outputs(*TASK_TABLES)
+            for table in TASK_TABLES:
+                per_table[table].append(outputs[table])
+        result = {REPORTS: planned[REPORTS]}
+        for table, pcolls in per_table.items():
+            result[table] = tuple(pcolls) | f"Merge[{table}]" >> beam.Flatten()
+        assert set(result) <= set(TABLES)
+        return result
+
+
+def resolve_task_stage(*, tasks: str, routing: str, models_dir, questions, allow_unvalidated, use_cache=True):
+    """(factory(run_id, store) -> RunTasks, or None; enabled task names) for the CLI options."""
     if tasks == "none":
         return None, []
-    raise ValueError("model tasks are not available yet; run with --tasks none")
+    selected = parse_task_selection(tasks)
+    table = load_routing(routing, models_dir)
+    question_list = load_questions(questions) if questions else ()
+
+    def factory(run_id, store):
+        cache_path = os.path.join(store.root, "cache", "results.sqlite") if use_cache else None
+        return RunTasks(table, selected, question_list, run_id, cache_path)
+
+    names = list(selected) if selected is not None else list(TASK_NAMES)
+    return factory, names

@@ -124,3 +124,8 @@ def parse_sections(text: str) -> Sections:
         # Narrative before the first header is the findings when no findings header exists.
         parts["other" if parts["findings"] else "findings"].insert(0, preamble)
     return Sections(has_headers=True, **{k: "\n".join(v) for k, v in parts.items()})
+
+
+def section_start(text: str, section: str) -> int | None:
+    """Character offset where the first header of ``section`` begins, or None."""
+    return next((start for start, _, name in _header_spans(text) if name == section), None)

@@ -31,6 +31,7 @@ TASK_COLUMNS = _cols(
     ("task", pa.string(), "Task name from the task registry, e.g. rads_assignment.", False),
     ("model_id", pa.string(), "Routing entry that produced the output: model file name plus adapters.", False),
     ("prompt_id", pa.string(), "Prompt profile and template version, e.g. radlite-v1/rads_assignment@1.", False),
+    ("prompt_sha256", pa.string(), "SHA-256 of the exact prompt text sent to the model.", False),
     ("run_id", pa.string(), "Run that wrote this row (runs.run_id).", False),
     ("valid", pa.bool_(), "True when the raw output parsed into the typed result of the task.", False),
     ("raw_output", pa.string(), "The model's output text exactly as generated."),

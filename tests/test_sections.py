@@ -1,6 +1,11 @@
 import pytest
 
-from radlite.report import build_report, find_study_date, infer_body_region, infer_modality
+from radlite.report import (
+    build_report,
+    find_study_date,
+    infer_body_region,
+    infer_modality,
+)
 from radlite.sections import parse_sections
 
 MIMIC = """                                 FINAL REPORT

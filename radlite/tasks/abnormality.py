@@ -1,0 +1,127 @@
+"""14-label CheXpert abnormality detection for chest radiographs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from pydantic import BaseModel
+
+from radlite.report import Report
+from radlite.tasks.base import (
+    PAPER,
+    Decoding,
+    ParseError,
+    Task,
+    TaskInstance,
+    clean_output,
+)
+
+CHEXPERT_LABELS = (
+    "atelectasis", "cardiomegaly", "consolidation", "edema", "enlarged cardiomediastinum", "fracture",
+    "lung lesion", "lung opacity", "pleural effusion", "pleural other", "pneumonia", "pneumothorax",
+    "support devices", "no finding",
+)
+STATUSES = ("positive", "negative", "uncertain", "not_mentioned")
+_V1_KEYS = ("positive", "uncertain", "negative")
+
+
+def ordered_object_grammar(keys: tuple[str, ...], values: tuple[str, ...]) -> str:
+    """GBNF for a JSON object holding any subset of ``keys``, each at most once, in the given order.
+
+    The order makes repeats impossible and bounds the answer at len(keys) entries, so a token
+    budget can always fit a complete (hence parseable) answer.
+    """
+    lines = ['root ::= "{" r0? "}"', "value ::= " + " | ".join(f'"\\"{v}\\""' for v in values)]
+    for i, key in enumerate(keys):
+        entry = f'"\\"{key}\\":" value'
+        rest = f' ("," r{i + 1})?' if i + 1 < len(keys) else ""
+        alt = f" | r{i + 1}" if i + 1 < len(keys) else ""
+        lines.append(f"r{i} ::= {entry}{rest}{alt}")
+    return "\n".join(lines) + "\n"
+
+
+V1_GRAMMAR = ordered_object_grammar(CHEXPERT_LABELS, ("positive", "negative", "uncertain"))
+#: Characters of the longest answer V1_GRAMMAR accepts; a token covers at least one character.
+V1_MAX_CHARS = 2 + sum(len(f'"{k}":"uncertain",') for k in CHEXPERT_LABELS)
+
+
+class AbnormalityResult(BaseModel):
+    labels: dict[str, str]
+
+
+def _from_lists(obj: dict) -> dict[str, str]:
+    labels = {name: "not_mentioned" for name in CHEXPERT_LABELS}
+    for status in ("negative", "uncertain", "positive"):  # positive wins over a contradictory listing
+        for name in obj.get(status, []) or []:
+            key = str(name).lower().replace("_", " ").strip()
+            if key in labels:
+                labels[key] = status
+    return labels
+
+
+def _from_text(text: str) -> dict[str, str]:
+    """'label: status' pairs in free text, as the published models write them."""
+    labels = {name: "not_mentioned" for name in CHEXPERT_LABELS}
+    found = False
+    for name in CHEXPERT_LABELS:
+        m = re.search(rf"{re.escape(name)}\s*[:=\-]\s*(positive|negative|uncertain|present|absent)", text, re.I)
+        if m:
+            value = m.group(1).lower()
+            labels[name] = {"present": "positive", "absent": "negative"}.get(value, value)
+            found = True
+    if not found:
+        raise ParseError(f"no abnormality labels in {text[:80]!r}")
+    return labels
+
+
+def parse_abnormalities(raw: str) -> AbnormalityResult:
+    text = clean_output(raw)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        return AbnormalityResult(labels=_from_text(text))
+    if isinstance(obj, dict) and any(k in obj for k in _V1_KEYS):
+        return AbnormalityResult(labels=_from_lists(obj))
+    if isinstance(obj, dict):
+        labels = {name: "not_mentioned" for name in CHEXPERT_LABELS}
+        for key, value in obj.items():
+            name, status = str(key).lower().replace("_", " "), str(value).lower()
+            if name not in labels or status not in STATUSES:
+                raise ParseError(f"unknown label or status {key!r}: {value!r}")
+            labels[name] = status
+        return AbnormalityResult(labels=labels)
+    raise ParseError(f"unexpected JSON {text[:80]!r}")
+
+
+def is_chest_radiograph(report: Report) -> bool:
+    return report.modality == "XR" and report.body_region == "chest"
+
+
+class AbnormalityDetection(Task):
+    name = "abnormality_detection"
+    table = "abnormalities"
+
+    def applies(self, report: Report) -> bool:
+        return is_chest_radiograph(report)
+
+    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+        if profile == PAPER:
+            return Decoding(max_tokens=256)
+        return Decoding(max_tokens=V1_MAX_CHARS, grammar=V1_GRAMMAR)
+
+    def parse(self, raw: str, profile: str) -> AbnormalityResult:
+        return parse_abnormalities(raw)
+
+    def rows(self, result: AbnormalityResult, instance, report) -> list[dict]:
+        return [{"finding": name, "status": status} for name, status in result.labels.items()]
+
+    def metric(self, predictions: list, references: list) -> float:
+        """Per-label accuracy averaged over the 14 labels (an invalid output gets every label wrong)."""
+        if not references:
+            return 0.0
+        per_label = [
+            sum(p is not None and p.labels[name] == ref[name] for p, ref in zip(predictions, references)) / len(references)
+            for name in CHEXPERT_LABELS
+        ]
+        return sum(per_label) / len(per_label)

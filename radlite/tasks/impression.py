@@ -1,0 +1,63 @@
+"""Impression generation from the findings, scored against the report's own impression."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from radlite.report import Report
+from radlite.sections import section_start
+from radlite.tasks.base import (
+    PAPER,
+    Decoding,
+    ParseError,
+    Task,
+    TaskInstance,
+    clean_output,
+    mean_rouge_l,
+    rouge_l,
+)
+
+
+class ImpressionResult(BaseModel):
+    generated: str
+
+
+class ImpressionGeneration(Task):
+    name = "impression_generation"
+    table = "impressions"
+
+    def applies(self, report: Report) -> bool:
+        return bool(report.findings)
+
+    def paper_input(self, report: Report) -> str:
+        return report.findings
+
+    def v1_report_text(self, report: Report) -> str:
+        """The report up to its own impression, which must not be visible; being a prefix of the
+        full text, the other tasks reuse it when this task runs first."""
+        cut = section_start(report.text, "impression")
+        return report.text if cut is None else report.text[:cut].rstrip()
+
+    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+        if profile == PAPER:
+            return Decoding(max_tokens=256)
+        # An impression is shorter than its findings: budget about half the findings' tokens (~4 chars each).
+        findings_chars = len(instance.paper_input) if instance else 256
+        return Decoding(max_tokens=max(16, min(64, findings_chars // 8)), stop=("\n\n",))
+
+    def parse(self, raw: str, profile: str) -> ImpressionResult:
+        text = clean_output(raw)
+        if not text:
+            raise ParseError("empty impression")
+        return ImpressionResult(generated=text)
+
+    def rows(self, result: ImpressionResult, instance: TaskInstance, report: Report) -> list[dict]:
+        reference = report.impression or None
+        return [{"generated": result.generated, "reference": reference,
+                 "rouge_l": rouge_l(result.generated, reference) if reference else None}]
+
+    def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
+        return {"reference": report.impression or None}
+
+    def metric(self, predictions: list, references: list) -> float:
+        return mean_rouge_l([p.generated if p else "" for p in predictions], references)

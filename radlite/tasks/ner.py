@@ -1,0 +1,108 @@
+"""RadGraph-schema named entities, located back in the report text."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from pydantic import BaseModel
+
+from radlite.report import Report
+from radlite.tasks.base import (
+    PAPER,
+    Decoding,
+    ParseError,
+    Task,
+    TaskInstance,
+    clean_output,
+    json_grammar,
+    mean_rouge_l,
+)
+
+RADGRAPH_LABELS = ("ANAT-DP", "OBS-DP", "OBS-U", "OBS-DA")
+V1_SCHEMA = {
+    "type": "array",
+    "maxItems": 6,
+    "items": {
+        "type": "object",
+        "properties": {"text": {"type": "string", "maxLength": 32}, "label": {"enum": list(RADGRAPH_LABELS)}},
+        "required": ["text", "label"],
+        "additionalProperties": False,
+    },
+}
+_LINE = re.compile(rf"(?P<a>[^\n:;()]+?)\s*[:(]\s*(?P<b>{'|'.join(RADGRAPH_LABELS)})\)?|"
+                   rf"(?P<c>{'|'.join(RADGRAPH_LABELS)})\s*:\s*(?P<d>[^\n;,]+)")
+
+
+class Entity(BaseModel):
+    text: str
+    label: str
+    change: str | None = None
+
+
+class NerResult(BaseModel):
+    entities: list[Entity]
+
+
+def parse_entities(raw: str) -> NerResult:
+    """JSON list of {text, label}, or 'text (LABEL)' / 'LABEL: text' lines."""
+    text = clean_output(raw)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        obj = None
+    if isinstance(obj, list):
+        entities = [Entity(text=str(e["text"]).strip(), label=e["label"], change=e.get("change"))
+                    for e in obj if isinstance(e, dict) and e.get("label") in RADGRAPH_LABELS and e.get("text")]
+        return NerResult(entities=entities)
+    entities = []
+    for m in _LINE.finditer(text):
+        name, label = (m.group("a"), m.group("b")) if m.group("b") else (m.group("d"), m.group("c"))
+        entities.append(Entity(text=name.strip(" -*,."), label=label))
+    if not entities and text.strip() not in ("", "[]", "None"):
+        raise ParseError(f"no entities in {text[:80]!r}")
+    return NerResult(entities=entities)
+
+
+def locate(entities: list[Entity], text: str) -> list[tuple[int | None, int | None]]:
+    """Character spans of entities in the report, searching forward so repeats map in order."""
+    lower = text.lower()
+    spans, cursor = [], 0
+    for e in entities:
+        needle = e.text.lower()
+        start = lower.find(needle, cursor) if needle else -1
+        if start < 0:
+            start = lower.find(needle) if needle else -1
+        if start < 0:
+            spans.append((None, None))
+        else:
+            spans.append((start, start + len(needle)))
+            cursor = start + len(needle)
+    return spans
+
+
+def entities_as_text(result: "NerResult | None") -> str:
+    """Linearised entities, the string the paper scores with ROUGE-L."""
+    return "; ".join(f"{e.text} ({e.label})" for e in result.entities) if result else ""
+
+
+class RadiologyNer(Task):
+    name = "radiology_ner"
+    table = "entities"
+
+    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+        if profile == PAPER:
+            return Decoding(max_tokens=256)
+        # At most 6 x ~58 characters: a token covers at least one character, so 360 always completes.
+        return Decoding(max_tokens=360, grammar=json_grammar(V1_SCHEMA))
+
+    def parse(self, raw: str, profile: str) -> NerResult:
+        return parse_entities(raw)
+
+    def rows(self, result: NerResult, instance, report: Report) -> list[dict]:
+        spans = locate(result.entities, report.text)
+        return [{"entity_index": i, "text": e.text, "label": e.label, "start": s, "end": t, "change": e.change}
+                for i, (e, (s, t)) in enumerate(zip(result.entities, spans))]
+
+    def metric(self, predictions: list, references: list) -> float:
+        return mean_rouge_l([entities_as_text(p) for p in predictions], references)

@@ -1,0 +1,72 @@
+"""Radiology NLI as a consistency check: each impression sentence against the findings."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from radlite.report import Report
+from radlite.tasks.base import (
+    Decoding,
+    ParseError,
+    Task,
+    TaskInstance,
+    accuracy,
+    clean_output,
+    literal_grammar,
+)
+
+NLI_LABELS = ("entailment", "contradiction", "neutral")
+_VARIANTS = {"entail": "entailment", "contradict": "contradiction", "neutral": "neutral"}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|(?:^|\s)\d+\.\s")
+
+
+def impression_sentences(impression: str, limit: int = 4) -> list[str]:
+    """Sentences of an impression (numbered lists too), at most ``limit``, each with letters."""
+    parts = [p.strip() for p in _SENTENCE_END.split(impression) if p and p.strip()]
+    return [p for p in parts if re.search(r"[A-Za-z]{3}", p)][:limit]
+
+
+class NliResult(BaseModel):
+    label: str
+
+
+def parse_nli(raw: str) -> str:
+    text = clean_output(raw).lower()
+    hits = [(text.find(k), v) for k, v in _VARIANTS.items() if k in text]
+    if not hits:
+        raise ParseError(f"no NLI label in {text[:80]!r}")
+    return min(hits)[1]
+
+
+class RadiologyNli(Task):
+    name = "radiology_nli"
+    table = "nli"
+
+    def applies(self, report: Report) -> bool:
+        return bool(report.findings and report.impression and report.has_section_headers)
+
+    def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
+        return [
+            TaskInstance(self.name, f"Premise: {report.findings}\nHypothesis: {sentence}",
+                         f"Hypothesis: {sentence}",
+                         key=str(i), context={"premise": report.findings, "hypothesis": sentence, "index": i})
+            for i, sentence in enumerate(impression_sentences(report.impression))
+        ]
+
+    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+        return Decoding(max_tokens=10, grammar=literal_grammar(NLI_LABELS))
+
+    def parse(self, raw: str, profile: str) -> NliResult:
+        return NliResult(label=parse_nli(raw))
+
+    def rows(self, result: NliResult, instance: TaskInstance, report: Report) -> list[dict]:
+        return [{**self.invalid_row(instance, report), "label": result.label}]
+
+    def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
+        return {"sentence_index": instance.context["index"], "premise": instance.context["premise"],
+                "hypothesis": instance.context["hypothesis"]}
+
+    def metric(self, predictions: list, references: list) -> float:
+        return accuracy([p.label if p else None for p in predictions], references)

@@ -1,0 +1,74 @@
+"""Registry questions asked of every report (``--questions`` YAML)."""
+
+from __future__ import annotations
+
+import yaml
+from pydantic import BaseModel
+
+from radlite.report import Report
+from radlite.tasks.base import (
+    PAPER,
+    Decoding,
+    ParseError,
+    Task,
+    TaskInstance,
+    clean_output,
+    literal_grammar,
+    mean_rouge_l,
+)
+
+
+class Question(BaseModel):
+    """A registry question; with ``choices`` the answer is constrained to one of them."""
+
+    id: str
+    question: str
+    choices: tuple[str, ...] = ()
+
+
+def load_questions(path: str) -> tuple[Question, ...]:
+    """Questions from YAML: ``questions: [{id, question}, ...]``."""
+    with open(path) as fh:
+        data = yaml.safe_load(fh) or {}
+    items = data.get("questions", data) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: expected a list under 'questions'")
+    return tuple(Question(**item) for item in items)
+
+
+class QaResult(BaseModel):
+    answer: str
+
+
+class RadiologyQa(Task):
+    name = "radiology_qa"
+    table = "qa_answers"
+
+    def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
+        return [TaskInstance(self.name, f"{q.question}\n\nReport:\n{report.text}",
+                             f"Question: {q.question}", key=q.id,
+                             context={"question_id": q.id, "question": q.question, "choices": q.choices})
+                for q in questions]
+
+    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+        if profile == PAPER:
+            return Decoding(max_tokens=256)
+        choices = instance.context.get("choices") if instance else ()
+        if choices:
+            return Decoding(max_tokens=max(len(c) for c in choices), grammar=literal_grammar(choices))
+        return Decoding(max_tokens=24, stop=("\n",))
+
+    def parse(self, raw: str, profile: str) -> QaResult:
+        text = clean_output(raw)
+        if not text:
+            raise ParseError("empty answer")
+        return QaResult(answer=text)
+
+    def rows(self, result: QaResult, instance: TaskInstance, report: Report) -> list[dict]:
+        return [{**self.invalid_row(instance, report), "answer": result.answer}]
+
+    def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
+        return {"question_id": instance.context["question_id"], "question": instance.context["question"]}
+
+    def metric(self, predictions: list, references: list) -> float:
+        return mean_rouge_l([p.answer if p else "" for p in predictions], references)

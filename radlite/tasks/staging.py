@@ -1,0 +1,92 @@
+"""N and M staging of oncologic cross-sectional studies."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from radlite.report import Report
+from radlite.tasks.base import (
+    PAPER,
+    Decoding,
+    ParseError,
+    Task,
+    TaskInstance,
+    accuracy,
+    clean_output,
+    literal_grammar,
+)
+
+_ONCOLOGY = re.compile(r"cancer|carcinoma|malignan|tumou?r|neoplas|metasta|lymphoma|sarcoma|oncolog|staging|"
+                       r"melanoma|mass\b|lymphadenopathy", re.I)
+N_STAGES, M_STAGES = ("N0", "N1", "N2", "N3"), ("M0", "M1")
+
+
+def is_oncologic_cross_sectional(report: Report) -> bool:
+    """CT, MR or PET reports that talk about a cancer: where N and M staging apply."""
+    return report.modality in ("CT", "MR", "PET") and bool(_ONCOLOGY.search(report.text))
+
+
+class StageResult(BaseModel):
+    n_stage: str | None = None
+    m_stage: str | None = None
+
+
+def parse_n_stage(raw: str) -> str:
+    """N0-N3 from 'N2', 'N staging: N2', or the published prompt's 'Positive/Negative' lead-in."""
+    text = clean_output(raw)
+    m = re.search(r"\bN\s?([0-3])\b", text, re.I)
+    if m:
+        return f"N{m.group(1)}"
+    if re.match(r"\s*negative\b", text, re.I):
+        return "N0"
+    raise ParseError(f"no N stage in {text[:80]!r}")
+
+
+def parse_m_stage(raw: str) -> str:
+    text = clean_output(raw)
+    m = re.search(r"\bM\s?([01])\b", text, re.I)
+    if m:
+        return f"M{m.group(1)}"
+    if re.search(r"\bno (distant )?metasta", text, re.I):
+        return "M0"
+    raise ParseError(f"no M stage in {text[:80]!r}")
+
+
+class NStaging(Task):
+    name = "n_staging"
+    table = "staging"
+
+    def applies(self, report: Report) -> bool:
+        return is_oncologic_cross_sectional(report)
+
+    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+        if profile == PAPER:
+            # The published prompt ends in "Lymph node involvement:"; its answers read "Positive. N staging: N2".
+            grammar = 'root ::= " "? ("Positive" | "Negative") ". N staging: " ("N0" | "N1" | "N2" | "N3")\n'
+            return Decoding(max_tokens=64, grammar=grammar)
+        return Decoding(max_tokens=6, grammar=literal_grammar(N_STAGES))
+
+    def parse(self, raw: str, profile: str) -> StageResult:
+        return StageResult(n_stage=parse_n_stage(raw))
+
+    def metric(self, predictions: list, references: list) -> float:
+        return accuracy([p.n_stage if p else None for p in predictions], references)
+
+
+class MStaging(Task):
+    name = "m_staging"
+    table = "staging"
+
+    def applies(self, report: Report) -> bool:
+        return is_oncologic_cross_sectional(report)
+
+    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+        return Decoding(max_tokens=10 if profile == PAPER else 6, grammar=literal_grammar(M_STAGES))
+
+    def parse(self, raw: str, profile: str) -> StageResult:
+        return StageResult(m_stage=parse_m_stage(raw))
+
+    def metric(self, predictions: list, references: list) -> float:
+        return accuracy([p.m_stage if p else None for p in predictions], references)

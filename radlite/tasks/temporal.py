@@ -1,0 +1,111 @@
+"""Temporal comparison: what changed since the prior study."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from pydantic import BaseModel
+
+from radlite.report import Report
+from radlite.tasks.base import (
+    PAPER,
+    Decoding,
+    ParseError,
+    Task,
+    TaskInstance,
+    clean_output,
+    json_grammar,
+)
+
+CHANGES = ("new", "worsened", "improved", "resolved", "unchanged")
+_SYNONYMS = {
+    "new": "new", "increased": "worsened", "worse": "worsened", "worsening": "worsened", "worsened": "worsened",
+    "enlarging": "worsened", "improved": "improved", "improving": "improved", "decreased": "improved",
+    "resolved": "resolved", "resolution": "resolved", "unchanged": "unchanged", "stable": "unchanged",
+}
+V1_SCHEMA = {
+    "type": "array",
+    "maxItems": 3,
+    "items": {
+        "type": "object",
+        "properties": {"finding": {"type": "string", "maxLength": 32}, "change": {"enum": list(CHANGES)}},
+        "required": ["finding", "change"],
+        "additionalProperties": False,
+    },
+}
+_PRIOR = re.compile(r"\b(compared (to|with)|comparison|prior|previous|interval|since)\b", re.I)
+_NO_COMPARISON = re.compile(r"^\s*(none|n/a|no prior[^.]*)\.?\s*$", re.I)
+
+
+class Change(BaseModel):
+    finding: str
+    change: str
+
+
+class TemporalResult(BaseModel):
+    changes: list[Change]
+
+
+def mentions_prior(report: Report) -> bool:
+    """A comparison section that names a prior, or prior/interval language in the findings."""
+    if report.comparison and not _NO_COMPARISON.match(report.comparison):
+        return True
+    return bool(_PRIOR.search(report.findings or ""))
+
+
+def parse_changes(raw: str) -> TemporalResult:
+    text = clean_output(raw)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        obj = None
+    if isinstance(obj, list):
+        return TemporalResult(changes=[Change(finding=str(c.get("finding", "")), change=c["change"])
+                                       for c in obj if isinstance(c, dict) and c.get("change") in CHANGES])
+    changes = []
+    for line in re.split(r"[\n;]+", text):
+        words = re.findall(r"[a-z]+", line.lower())
+        label = next((_SYNONYMS[w] for w in words if w in _SYNONYMS), None)
+        if label:
+            finding = re.sub(r"\b(" + "|".join(_SYNONYMS) + r")\b", "", line, flags=re.I).strip(" :-,.")
+            changes.append(Change(finding=finding, change=label))
+    if not changes and text.strip() not in ("", "[]", "None"):
+        raise ParseError(f"no temporal change in {text[:80]!r}")
+    return TemporalResult(changes=changes)
+
+
+class TemporalComparison(Task):
+    name = "temporal_comparison"
+    table = "temporal_changes"
+    v1_instruction = ("List changes since the prior study as a JSON list of {finding, change} "
+                      "(new, worsened, improved, resolved, unchanged).")
+
+    def applies(self, report: Report) -> bool:
+        return mentions_prior(report)
+
+    def paper_input(self, report: Report) -> str:
+        return report.findings or report.text
+
+    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+        if profile == PAPER:
+            return Decoding(max_tokens=256)
+        # At most 3 x ~62 characters: the budget always fits a complete list.
+        return Decoding(max_tokens=200, grammar=json_grammar(V1_SCHEMA))
+
+    def parse(self, raw: str, profile: str) -> TemporalResult:
+        return parse_changes(raw)
+
+    def rows(self, result: TemporalResult, instance, report) -> list[dict]:
+        return [{"finding": c.finding, "change": c.change} for c in result.changes]
+
+    def metric(self, predictions: list, references: list) -> float:
+        """Mean set-Jaccard of predicted vs reference change labels (both empty counts as 1)."""
+        if not references:
+            return 0.0
+        total = 0.0
+        for p, ref in zip(predictions, references):
+            predicted = {c.change for c in p.changes} if p else set()
+            expected = set(ref)
+            total += 1.0 if not predicted and not expected else len(predicted & expected) / len(predicted | expected)
+        return total / len(references)
