@@ -95,7 +95,7 @@ def resolve_task_stage(*, tasks: str, routing: str, models_dir, questions, allow
     if tasks == "none":
         return None, []
     selected = parse_task_selection(tasks)
-    table = load_routing(routing, models_dir)
+    table = load_routing(routing, models_dir, verify=not allow_unvalidated)
     question_list = load_questions(questions) if questions else ()
 
     def factory(run_id, store):

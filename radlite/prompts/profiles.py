@@ -1,7 +1,10 @@
 """Prompt profiles: how a task instance becomes the exact prompt text sent to a model.
 
 ``radlite-paper`` reproduces the published RadLite interface byte for byte; ``radlite-v1`` puts the
-report first so that all tasks of one report share a prefix the model evaluates once.
+report first and the task tag last, so all tasks of one report share a prefix evaluated once:
+
+    <|im_start|>system\n{V1_SYSTEM}<|im_end|>\n<|im_start|>user\nReport:\n{report}<|im_end|>\n
+    <|im_start|>assistant\n[{task}]\n{instruction, NLI hypothesis or QA question, if any}\n{answer}
 """
 
 from __future__ import annotations
@@ -62,9 +65,15 @@ def render_paper(task: Task, instance: TaskInstance) -> Prompt:
 
 
 def render_v1(task: Task, instance: TaskInstance, report: Report) -> Prompt:
+    """System, the report as the user turn, then the assistant turn opened with the task tag.
+
+    Everything up to the task tag is the same for all tasks of a report, so after the first task
+    the model only evaluates the few tokens of each further tag (and the NLI/QA instruction).
+    """
     decoding = task.decoding(V1, instance)
-    user = f"Report:\n{task.v1_report_text(report)}\n\n[TASK: {task.name}]" + (f"\n{instance.instruction}" if instance.instruction else "")
-    return Prompt(text=chatml(V1_SYSTEM, user), prompt_id=task.prompt_id(V1), max_tokens=decoding.max_tokens,
+    tag = f"[{task.name}]" + (f"\n{instance.instruction}" if instance.instruction else "")
+    text = chatml(V1_SYSTEM, f"Report:\n{task.v1_report_text(report)}") + tag + "\n"
+    return Prompt(text=text, prompt_id=task.prompt_id(V1), max_tokens=decoding.max_tokens,
                   stop=("<|im_end|>",) + decoding.stop, temperature=V1_TEMPERATURE, grammar=decoding.grammar)
 
 

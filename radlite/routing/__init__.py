@@ -82,8 +82,25 @@ def _builtin_file(name: str) -> str:
     return str(resources.files("radlite.routing").joinpath(f"{name.replace('-', '_')}.yaml"))
 
 
-def load_routing(name_or_path: str, models_dir: str | None = None) -> RoutingTable:
-    """Load a built-in or YAML routing table and resolve every model and adapter path."""
+class ManifestMismatch(ValueError):
+    """A model or adapter file does not have the sha256 its routing table declares."""
+
+
+def verify_files(table: RoutingTable) -> None:
+    """Check every declared sha256 against the file on disk; raises ManifestMismatch."""
+    from radlite.inference.engine import file_sha256
+
+    for key, entry in table.models.items():
+        for path, expected in [(entry.path, entry.sha256)] + [(a.path, a.sha256) for a in entry.adapters]:
+            if expected and file_sha256(path) != expected:
+                raise ManifestMismatch(f"routing {table.name}: {path} (model {key}) has sha256 {file_sha256(path)}, "
+                                       f"the table declares {expected}; the file was changed or replaced "
+                                       "(run `radlite run --allow-unvalidated` to use it anyway)")
+
+
+def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool = True) -> RoutingTable:
+    """Load a built-in or YAML routing table, resolve every model and adapter path and, unless
+    ``verify`` is False, check the files against the sha256s the table declares."""
     path = _builtin_file(name_or_path) if name_or_path in BUILTIN else name_or_path
     if not os.path.exists(path):
         raise FileNotFoundError(f"routing table {name_or_path!r} not found (built in: {', '.join(BUILTIN)})")
@@ -105,4 +122,7 @@ def load_routing(name_or_path: str, models_dir: str | None = None) -> RoutingTab
     unknown = [t for t in table.tasks if t not in TASKS]
     if missing or unknown:
         raise ValueError(f"routing {table.name}: unknown models {missing} or tasks {unknown}")
-    return table.model_copy(update={"models": models})
+    resolved = table.model_copy(update={"models": models})
+    if verify:
+        verify_files(resolved)
+    return resolved

@@ -142,3 +142,35 @@ def literal_grammar(options) -> str:
     import json
 
     return "root ::= " + " | ".join(json.dumps(o) for o in options) + "\n"
+
+
+def pairs_schema(max_items: int, text_max_chars: int, labels: tuple[str, ...]) -> dict:
+    """JSON schema of the compact answer ``[["text", "LABEL"], ...]`` used by list-valued tasks."""
+    pair = {"type": "array", "prefixItems": [{"type": "string", "maxLength": text_max_chars}, {"enum": list(labels)}],
+            "items": False, "minItems": 2, "maxItems": 2}
+    return {"type": "array", "maxItems": max_items, "items": pair}
+
+
+def pairs_max_chars(max_items: int, text_max_chars: int, labels: tuple[str, ...]) -> int:
+    """Characters of the longest answer ``pairs_schema`` admits (escapes counted as two characters).
+
+    A token covers at least one character, so a budget of this many tokens always fits a complete,
+    parseable answer.
+    """
+    pair = len('[ "", "" ], ') + 2 * text_max_chars + max(len(label) for label in labels)
+    return len("[ ] ") + max_items * pair
+
+
+def pairs_from_json(obj, first: str, second: str) -> list[tuple[str, str]] | None:
+    """(text, label) pairs from ``[["t", "L"], ...]`` or ``[{first: t, second: L}, ...]``; None if neither."""
+    if not isinstance(obj, list):
+        return None
+    pairs = []
+    for item in obj:
+        if isinstance(item, list) and len(item) == 2:
+            pairs.append((str(item[0]), str(item[1])))
+        elif isinstance(item, dict) and second in item:
+            pairs.append((str(item.get(first, "")), str(item[second])))
+        else:
+            return None
+    return pairs

@@ -17,19 +17,14 @@ from radlite.tasks.base import (
     clean_output,
     json_grammar,
     mean_rouge_l,
+    pairs_from_json,
+    pairs_max_chars,
+    pairs_schema,
 )
 
 RADGRAPH_LABELS = ("ANAT-DP", "OBS-DP", "OBS-U", "OBS-DA")
-V1_SCHEMA = {
-    "type": "array",
-    "maxItems": 6,
-    "items": {
-        "type": "object",
-        "properties": {"text": {"type": "string", "maxLength": 32}, "label": {"enum": list(RADGRAPH_LABELS)}},
-        "required": ["text", "label"],
-        "additionalProperties": False,
-    },
-}
+V1_MAX_ITEMS, V1_TEXT_CHARS = 6, 24
+V1_SCHEMA = pairs_schema(V1_MAX_ITEMS, V1_TEXT_CHARS, RADGRAPH_LABELS)
 _LINE = re.compile(rf"(?P<a>[^\n:;()]+?)\s*[:(]\s*(?P<b>{'|'.join(RADGRAPH_LABELS)})\)?|"
                    rf"(?P<c>{'|'.join(RADGRAPH_LABELS)})\s*:\s*(?P<d>[^\n;,]+)")
 
@@ -45,16 +40,15 @@ class NerResult(BaseModel):
 
 
 def parse_entities(raw: str) -> NerResult:
-    """JSON list of {text, label}, or 'text (LABEL)' / 'LABEL: text' lines."""
+    """JSON ``[["text", "LABEL"], ...]`` (or objects with text/label), or 'text (LABEL)' / 'LABEL: text' lines."""
     text = clean_output(raw)
     try:
-        obj = json.loads(text)
+        pairs = pairs_from_json(json.loads(text), "text", "label")
     except json.JSONDecodeError:
-        obj = None
-    if isinstance(obj, list):
-        entities = [Entity(text=str(e["text"]).strip(), label=e["label"], change=e.get("change"))
-                    for e in obj if isinstance(e, dict) and e.get("label") in RADGRAPH_LABELS and e.get("text")]
-        return NerResult(entities=entities)
+        pairs = None
+    if pairs is not None:
+        return NerResult(entities=[Entity(text=t.strip(), label=label) for t, label in pairs
+                                   if label in RADGRAPH_LABELS and t.strip()])
     entities = []
     for m in _LINE.finditer(text):
         name, label = (m.group("a"), m.group("b")) if m.group("b") else (m.group("d"), m.group("c"))
@@ -93,8 +87,8 @@ class RadiologyNer(Task):
     def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
         if profile == PAPER:
             return Decoding(max_tokens=256)
-        # At most 6 x ~58 characters: a token covers at least one character, so 360 always completes.
-        return Decoding(max_tokens=360, grammar=json_grammar(V1_SCHEMA))
+        return Decoding(max_tokens=pairs_max_chars(V1_MAX_ITEMS, V1_TEXT_CHARS, RADGRAPH_LABELS),
+                        grammar=json_grammar(V1_SCHEMA))
 
     def parse(self, raw: str, profile: str) -> NerResult:
         return parse_entities(raw)

@@ -16,6 +16,9 @@ from radlite.tasks.base import (
     TaskInstance,
     clean_output,
     json_grammar,
+    pairs_from_json,
+    pairs_max_chars,
+    pairs_schema,
 )
 
 CHANGES = ("new", "worsened", "improved", "resolved", "unchanged")
@@ -24,16 +27,8 @@ _SYNONYMS = {
     "enlarging": "worsened", "improved": "improved", "improving": "improved", "decreased": "improved",
     "resolved": "resolved", "resolution": "resolved", "unchanged": "unchanged", "stable": "unchanged",
 }
-V1_SCHEMA = {
-    "type": "array",
-    "maxItems": 3,
-    "items": {
-        "type": "object",
-        "properties": {"finding": {"type": "string", "maxLength": 32}, "change": {"enum": list(CHANGES)}},
-        "required": ["finding", "change"],
-        "additionalProperties": False,
-    },
-}
+V1_MAX_ITEMS, V1_TEXT_CHARS = 3, 24
+V1_SCHEMA = pairs_schema(V1_MAX_ITEMS, V1_TEXT_CHARS, CHANGES)
 _PRIOR = re.compile(r"\b(compared (to|with)|comparison|prior|previous|interval|since)\b", re.I)
 _NO_COMPARISON = re.compile(r"^\s*(none|n/a|no prior[^.]*)\.?\s*$", re.I)
 
@@ -57,12 +52,11 @@ def mentions_prior(report: Report) -> bool:
 def parse_changes(raw: str) -> TemporalResult:
     text = clean_output(raw)
     try:
-        obj = json.loads(text)
+        pairs = pairs_from_json(json.loads(text), "finding", "change")
     except json.JSONDecodeError:
-        obj = None
-    if isinstance(obj, list):
-        return TemporalResult(changes=[Change(finding=str(c.get("finding", "")), change=c["change"])
-                                       for c in obj if isinstance(c, dict) and c.get("change") in CHANGES])
+        pairs = None
+    if pairs is not None:
+        return TemporalResult(changes=[Change(finding=f, change=c) for f, c in pairs if c in CHANGES])
     changes = []
     for line in re.split(r"[\n;]+", text):
         words = re.findall(r"[a-z]+", line.lower())
@@ -90,8 +84,8 @@ class TemporalComparison(Task):
     def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
         if profile == PAPER:
             return Decoding(max_tokens=256)
-        # At most 3 x ~62 characters: the budget always fits a complete list.
-        return Decoding(max_tokens=200, grammar=json_grammar(V1_SCHEMA))
+        return Decoding(max_tokens=pairs_max_chars(V1_MAX_ITEMS, V1_TEXT_CHARS, CHANGES),
+                        grammar=json_grammar(V1_SCHEMA))
 
     def parse(self, raw: str, profile: str) -> TemporalResult:
         return parse_changes(raw)

@@ -1,0 +1,173 @@
+"""End to end on the embedded model: all nine task tables, validity, routing, exact published prompts."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SAMPLE_REPORTS, run_cli
+
+from radlite.routing import embedded_model_path
+from radlite.store import OutputStore
+from radlite.tasks import TASKS
+
+REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "radlite-published-prompts.json")
+QUESTIONS = os.path.join(ROOT, "sample_data", "questions.yaml")
+TASK_TABLES = sorted({t.table for t in TASKS.values()})
+CONSTRAINED = ("rads_assignment", "n_staging", "m_staging", "radiology_nli", "abnormality_detection",
+               "radiology_ner", "temporal_comparison")
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """One embedded-model run over the whole of sample_data (shared by the tests below)."""
+    out = str(tmp_path_factory.mktemp("sample") / "out")
+    result = run_cli("run", SAMPLE_REPORTS + "/*", "--out", out, "--questions", QUESTIONS, "--summary-json",
+                     out + ".json", "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out, json.load(open(out + ".json"))
+
+
+def _task_rows(out):
+    store = OutputStore(out)
+    return {table: store.read_table(table).to_pylist() for table in TASK_TABLES}
+
+
+def test_sample_run_fills_all_nine_task_tables(sample_run):
+    out, summary = sample_run
+    rows = _task_rows(out)
+    assert all(rows[table] for table in TASK_TABLES), {t: len(r) for t, r in rows.items()}
+    tasks_seen = {r["task"] for table in rows.values() for r in table}
+    assert tasks_seen == set(TASKS)
+    assert summary["read"] == summary["accepted"] + summary["rejected"]
+
+
+def test_grammar_constrained_tasks_are_all_valid(sample_run):
+    out, _ = sample_run
+    for table, rows in _task_rows(out).items():
+        for row in rows:
+            if row["task"] in CONSTRAINED:
+                assert row["valid"], (row["task"], row["raw_output"], row["error"])
+
+
+def test_rows_say_which_model_and_prompt_made_them(sample_run):
+    out, _ = sample_run
+    for rows in _task_rows(out).values():
+        for row in rows:
+            assert row["model_id"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+            assert row["prompt_id"] == f"radlite-v1/{row['task']}@1"
+            assert len(row["prompt_sha256"]) == 64
+
+
+def test_every_report_has_rads_and_chest_radiographs_have_14_labels(sample_run):
+    out, _ = sample_run
+    store = OutputStore(out)
+    reports = store.read_table("reports").to_pylist()
+    rads_ids = {r["report_id"] for r in store.read_table("rads").to_pylist()}
+    assert {r["report_id"] for r in reports} == rads_ids
+    abn = store.read_table("abnormalities").to_pylist()
+    per_report = {}
+    for row in abn:
+        per_report.setdefault(row["report_id"], set()).add(row["finding"])
+    assert per_report and all(len(findings) == 14 for findings in per_report.values())
+
+
+def test_rerun_costs_no_inference_and_adds_no_rows(sample_run, tmp_path):
+    out, _ = sample_run
+    before = {t: len(r) for t, r in _task_rows(out).items()}
+    result = run_cli("run", SAMPLE_REPORTS + "/*", "--out", out, "--questions", QUESTIONS, "--full", "--quiet",
+                     "--summary-json", str(tmp_path / "s.json"))
+    assert result.returncode == 0, result.stderr
+    summary = json.load(open(tmp_path / "s.json"))
+    # --full reprocesses every report, and every output comes from the result cache.
+    assert summary["cache_lookups"] > 0 and summary["cache_hits"] == summary["cache_lookups"]
+    assert summary["completion_tokens"] == 0
+    after = {t: len(r) for t, r in _task_rows(out).items()}
+    assert after == {t: 2 * n for t, n in before.items()}
+
+
+def test_each_model_is_loaded_once_per_worker(tmp_path):
+    code = f"""
+import json, sys
+sys.path.insert(0, {ROOT!r})
+from pipelines.run import RunConfig, run_etl
+from pipelines.task_stage import resolve_task_stage
+from radlite.io.inputs import ColumnMapping, expand_inputs
+from radlite.inference import engine
+factory, names = resolve_task_stage(tasks="rads_assignment,m_staging", routing="embedded", models_dir=None,
+                                    questions=None, allow_unvalidated=False)
+config = RunConfig(inputs=expand_inputs([{SAMPLE_REPORTS + '/synthetic-rads.jsonl'!r}], None, ColumnMapping()),
+                   out={str(tmp_path / 'out')!r}, tasks=names)
+summary = run_etl(config, factory)
+print(json.dumps({{"loads": dict(engine.LOAD_COUNTS), "new": summary.accepted_new}}))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["new"] == 10
+    assert report["loads"] == {"SmolLM2-135M-Instruct.Q4_1.gguf": 1}
+
+
+@pytest.mark.skipif(not os.path.exists(REFERENCE), reason="needs ../shared/reference")
+def test_paper_routing_sends_the_published_prompts_to_the_published_models(tmp_path):
+    spec = json.load(open(REFERENCE))
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("qwen2.5-3b-radiology-Q4_K_M.gguf", "qwen3-4b-radiology-Q4_K_M.gguf"):
+        shutil.copy(embedded_model_path(), models / name)
+    report_text = ("EXAMINATION: CT ABDOMEN AND PELVIS\nHISTORY: colon cancer staging\nCOMPARISON: CT from ___.\n"
+                   "FINDINGS: Liver: new 2 cm hypodense lesion. Lymph nodes: enlarged para-aortic node.\n"
+                   "IMPRESSION: New hepatic metastasis. Nodal disease.")
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "r1.txt").write_text(report_text)
+    questions = tmp_path / "q.yaml"
+    questions.write_text("questions:\n  - id: q1\n    question: Is there a liver lesion?\n")
+    out = str(tmp_path / "out")
+    result = run_cli("run", str(src), "--out", out, "--routing", "radlite-paper", "--models-dir", str(models),
+                     "--tasks", ",".join(TASKS), "--questions", str(questions), "--quiet")
+    assert result.returncode == 0, result.stderr
+
+    findings = "Liver: new 2 cm hypodense lesion. Lymph nodes: enlarged para-aortic node."
+    fills = {
+        "rads_assignment": report_text, "radiology_ner": report_text, "n_staging": report_text,
+        "m_staging": report_text, "abnormality_detection": report_text,
+        "impression_generation": findings, "temporal_comparison": findings,
+        "radiology_qa": f"Is there a liver lesion?\n\nReport:\n{report_text}",
+    }
+    hypotheses = {"0": "New hepatic metastasis.", "1": "Nodal disease."}
+    files = {"q25": "qwen2.5-3b-radiology-Q4_K_M.gguf", "q3": "qwen3-4b-radiology-Q4_K_M.gguf"}
+
+    def expected_prompt(task, fill):
+        user = spec["task_prompts"][task].replace("{report}", fill)
+        return (f"<|im_start|>system\n{spec['system_prompt']}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n"
+                f"<|im_start|>assistant\n")
+
+    seen = set()
+    for table, rows in _task_rows(out).items():
+        for row in rows:
+            task = row["task"]
+            if task == "radiology_nli":
+                fill = f"Premise: {findings}\nHypothesis: {hypotheses[str(row['sentence_index'])]}"
+            else:
+                fill = fills[task]
+            digest = hashlib.sha256(expected_prompt(task, fill).encode()).hexdigest()
+            assert row["prompt_sha256"] == digest, task
+            assert row["model_id"] == files[spec["task_routes"][task]], task
+            assert row["prompt_id"] == f"radlite-paper/{task}@1"
+            seen.add(task)
+    assert seen == set(TASKS)
+
+
+def test_packaged_paper_interface_matches_the_published_reference():
+    if not os.path.exists(REFERENCE):
+        pytest.skip("needs ../shared/reference")
+    from radlite.prompts.profiles import paper_interface
+
+    spec, ours = json.load(open(REFERENCE)), paper_interface()
+    for key in ("system_prompt", "stop", "temperature", "default_max_tokens", "task_max_tokens", "task_prompts",
+                "task_routes"):
+        assert ours[key] == spec[key], key
