@@ -1,6 +1,6 @@
 """Task benchmark (not a test): the published notebook loop versus `radlite run`, same model, one run.
 
-    python benchmarks/tasks_bench.py [--reports 12]
+    python benchmarks/tasks_bench.py [--reports 24]
 
 (a) notebook loop: for each report, one full radlite-paper prompt per task (all nine), free decoding
     to the published token limits at the published temperature, as the RadLite notebook does.
@@ -100,7 +100,7 @@ def pipeline_run(reports, questions_path: str, workdir: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reports", type=int, default=12)
+    parser.add_argument("--reports", type=int, default=24)
     args = parser.parse_args()
     from radlite.inference.engine import get_model
     from radlite.routing import load_routing

@@ -183,5 +183,13 @@ def schemas(directory, write, check):
     click.echo(json.dumps({t: contract_json(t) for t in TABLES}, indent=1))
 
 
+def _register_training_commands() -> None:
+    from training.cli import train
+
+    main.add_command(train)
+
+
+_register_training_commands()
+
 if __name__ == "__main__":
     main()

@@ -75,6 +75,28 @@ def test_every_report_has_rads_and_chest_radiographs_have_14_labels(sample_run):
     assert per_report and all(len(findings) == 14 for findings in per_report.values())
 
 
+def test_incremental_rerun_adds_no_rows_and_a_new_report_adds_only_its_rows(sample_run, tmp_path):
+    out, _ = sample_run
+    before = {t: len(r) for t, r in _task_rows(out).items()}
+    again = run_cli("run", SAMPLE_REPORTS + "/*", "--out", out, "--questions", QUESTIONS, "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert {t: len(r) for t, r in _task_rows(out).items()} == before
+    extra = tmp_path / "new-report"
+    extra.mkdir()
+    (extra / "one.txt").write_text("EXAMINATION: CHEST (PA AND LAT)\nCOMPARISON: ___\nFINDINGS: New small right "
+                                   "effusion.\nIMPRESSION: Small right effusion.")
+    added = run_cli("run", SAMPLE_REPORTS + "/*", str(extra), "--out", out, "--questions", QUESTIONS, "--quiet")
+    assert added.returncode == 0, added.stderr
+    newest = max(OutputStore(out).read_table("runs").column("run_id").to_pylist())
+    after = _task_rows(out)
+    new_rows = {t: [r for r in rows if r["run_id"] == newest] for t, rows in after.items()}
+    assert {r["report_id"] for rows in new_rows.values() for r in rows} == {
+        r["report_id"] for r in OutputStore(out).read_table("reports").to_pylist() if r["run_id"] == newest}
+    assert len({r["report_id"] for rows in new_rows.values() for r in rows}) == 1
+    assert {t: len(r) for t, r in after.items()} == {t: before[t] + len(new_rows[t]) for t in before}
+    assert len(new_rows["abnormalities"]) == 14 and len(new_rows["rads"]) == 1
+
+
 def test_rerun_costs_no_inference_and_adds_no_rows(sample_run, tmp_path):
     out, _ = sample_run
     before = {t: len(r) for t, r in _task_rows(out).items()}

@@ -150,3 +150,23 @@ def test_every_task_has_a_table_metric_and_decoding():
     for task in TASKS.values():
         assert task.table and task.decoding("radlite-v1").max_tokens > 0
         assert task.decoding("radlite-paper").max_tokens > 0
+
+
+def test_answer_format_round_trips_through_the_parser():
+    from radlite.tasks.abnormality import AbnormalityResult
+    from radlite.tasks.ner import Entity, NerResult
+    from radlite.tasks.temporal import Change, TemporalResult
+
+    labels = {name: "not_mentioned" for name in CHEXPERT_LABELS}
+    labels.update({"edema": "positive", "fracture": "negative"})
+    cases = {
+        "rads_assignment": normalize_rads("BI-RADS 4b"),
+        "abnormality_detection": AbnormalityResult(labels=labels),
+        "radiology_ner": NerResult(entities=[Entity(text="left lung", label="ANAT-DP")]),
+        "temporal_comparison": TemporalResult(changes=[Change(finding="effusion", change="improved")]),
+    }
+    for name, result in cases.items():
+        task = TASKS[name]
+        assert task.parse(task.answer(result), "radlite-v1") == result
+        assert task.score(task.parse(task.answer(result), "radlite-v1"), result) == 1.0
+        assert task.score(None, result) == 0.0

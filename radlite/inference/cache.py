@@ -23,6 +23,7 @@ class ResultCache:
         self.path = path
         self._con = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")  # a lost entry on power failure only costs a rerun
         self._con.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, output TEXT NOT NULL)")
 
     def get(self, key: str) -> str | None:

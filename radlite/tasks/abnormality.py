@@ -116,12 +116,13 @@ class AbnormalityDetection(Task):
     def rows(self, result: AbnormalityResult, instance, report) -> list[dict]:
         return [{"finding": name, "status": status} for name, status in result.labels.items()]
 
-    def metric(self, predictions: list, references: list) -> float:
-        """Per-label accuracy averaged over the 14 labels (an invalid output gets every label wrong)."""
-        if not references:
+    def score(self, prediction: AbnormalityResult | None, reference: AbnormalityResult) -> float:
+        """Share of the 14 labels right; averaged over samples it is the per-label accuracy."""
+        if prediction is None:
             return 0.0
-        per_label = [
-            sum(p is not None and p.labels[name] == ref[name] for p, ref in zip(predictions, references)) / len(references)
-            for name in CHEXPERT_LABELS
-        ]
-        return sum(per_label) / len(per_label)
+        return sum(prediction.labels[n] == reference.labels[n] for n in CHEXPERT_LABELS) / len(CHEXPERT_LABELS)
+
+    def answer(self, result: AbnormalityResult) -> str:
+        """Mentioned labels only, in canonical order, as V1_GRAMMAR admits."""
+        return json.dumps({n: s for n in CHEXPERT_LABELS if (s := result.labels[n]) != "not_mentioned"},
+                          separators=(",", ":"))

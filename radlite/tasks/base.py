@@ -88,19 +88,25 @@ class Task:
         """Task-specific columns of the row stored when the output did not parse."""
         return {}
 
+    #: Classification tasks are compared with McNemar's test; the others with Wilcoxon on scores.
+    classification: bool = False
+
+    def score(self, prediction: BaseModel | None, reference: BaseModel) -> float:
+        """Per-sample score of the paper's metric (None = unparseable output, scores 0)."""
+        raise NotImplementedError
+
     def metric(self, predictions: list, references: list) -> float:
-        """The paper's metric for this task over parallel lists (None prediction = invalid)."""
+        """The paper's metric: the mean per-sample score over parallel lists of parsed results."""
+        if not references:
+            return 0.0
+        return sum(self.score(p, r) for p, r in zip(predictions, references)) / len(references)
+
+    def answer(self, result: BaseModel) -> str:
+        """A result written in this task's radlite-v1 answer format (training targets)."""
         raise NotImplementedError
 
     def prompt_id(self, profile: str) -> str:
         return f"{profile}/{self.name}@{self.version}"
-
-
-def accuracy(predictions: list, references: list) -> float:
-    """Exact-match accuracy; an invalid (None) prediction counts as wrong."""
-    if not references:
-        return 0.0
-    return sum(p is not None and p == r for p, r in zip(predictions, references)) / len(references)
 
 
 def rouge_l(prediction: str, reference: str) -> float:
@@ -120,12 +126,6 @@ def _scorer():
 
         _SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     return _SCORER
-
-
-def mean_rouge_l(predictions: list, references: list) -> float:
-    if not references:
-        return 0.0
-    return sum(rouge_l(p or "", r) for p, r in zip(predictions, references)) / len(references)
 
 
 def json_grammar(schema: dict) -> str:

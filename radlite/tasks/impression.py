@@ -13,7 +13,6 @@ from radlite.tasks.base import (
     Task,
     TaskInstance,
     clean_output,
-    mean_rouge_l,
     rouge_l,
 )
 
@@ -59,5 +58,8 @@ class ImpressionGeneration(Task):
     def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
         return {"reference": report.impression or None}
 
-    def metric(self, predictions: list, references: list) -> float:
-        return mean_rouge_l([p.generated if p else "" for p in predictions], references)
+    def score(self, prediction: ImpressionResult | None, reference: ImpressionResult) -> float:
+        return rouge_l(prediction.generated if prediction else "", reference.generated)
+
+    def answer(self, result: ImpressionResult) -> str:
+        return result.generated

@@ -16,10 +16,10 @@ from radlite.tasks.base import (
     TaskInstance,
     clean_output,
     json_grammar,
-    mean_rouge_l,
     pairs_from_json,
     pairs_max_chars,
     pairs_schema,
+    rouge_l,
 )
 
 RADGRAPH_LABELS = ("ANAT-DP", "OBS-DP", "OBS-U", "OBS-DA")
@@ -98,5 +98,8 @@ class RadiologyNer(Task):
         return [{"entity_index": i, "text": e.text, "label": e.label, "start": s, "end": t, "change": e.change}
                 for i, (e, (s, t)) in enumerate(zip(result.entities, spans))]
 
-    def metric(self, predictions: list, references: list) -> float:
-        return mean_rouge_l([entities_as_text(p) for p in predictions], references)
+    def score(self, prediction: NerResult | None, reference: NerResult) -> float:
+        return rouge_l(entities_as_text(prediction), entities_as_text(reference))
+
+    def answer(self, result: NerResult) -> str:
+        return json.dumps([[e.text, e.label] for e in result.entities])

@@ -12,7 +12,6 @@ from radlite.tasks.base import (
     ParseError,
     Task,
     TaskInstance,
-    accuracy,
     clean_output,
     literal_grammar,
 )
@@ -68,5 +67,10 @@ class RadiologyNli(Task):
         return {"sentence_index": instance.context["index"], "premise": instance.context["premise"],
                 "hypothesis": instance.context["hypothesis"]}
 
-    def metric(self, predictions: list, references: list) -> float:
-        return accuracy([p.label if p else None for p in predictions], references)
+    classification = True
+
+    def score(self, prediction: NliResult | None, reference: NliResult) -> float:
+        return float(prediction is not None and prediction.label == reference.label)
+
+    def answer(self, result: NliResult) -> str:
+        return result.label

@@ -14,7 +14,7 @@ from radlite.tasks.base import (
     TaskInstance,
     clean_output,
     literal_grammar,
-    mean_rouge_l,
+    rouge_l,
 )
 
 
@@ -70,5 +70,8 @@ class RadiologyQa(Task):
     def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
         return {"question_id": instance.context["question_id"], "question": instance.context["question"]}
 
-    def metric(self, predictions: list, references: list) -> float:
-        return mean_rouge_l([p.answer if p else "" for p in predictions], references)
+    def score(self, prediction: QaResult | None, reference: QaResult) -> float:
+        return rouge_l(prediction.answer if prediction else "", reference.answer)
+
+    def answer(self, result: QaResult) -> str:
+        return result.answer

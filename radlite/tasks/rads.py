@@ -12,7 +12,6 @@ from radlite.tasks.base import (
     ParseError,
     Task,
     TaskInstance,
-    accuracy,
     clean_output,
     literal_grammar,
 )
@@ -103,5 +102,10 @@ class RadsAssignment(Task):
     def parse(self, raw: str, profile: str) -> RadsResult:
         return normalize_rads(raw)
 
-    def metric(self, predictions: list, references: list) -> float:
-        return accuracy([p.label if p else None for p in predictions], references)
+    classification = True
+
+    def score(self, prediction: RadsResult | None, reference: RadsResult) -> float:
+        return float(prediction is not None and prediction.label == reference.label)
+
+    def answer(self, result: RadsResult) -> str:
+        return result.label

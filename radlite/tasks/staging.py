@@ -13,7 +13,6 @@ from radlite.tasks.base import (
     ParseError,
     Task,
     TaskInstance,
-    accuracy,
     clean_output,
     literal_grammar,
 )
@@ -71,8 +70,13 @@ class NStaging(Task):
     def parse(self, raw: str, profile: str) -> StageResult:
         return StageResult(n_stage=parse_n_stage(raw))
 
-    def metric(self, predictions: list, references: list) -> float:
-        return accuracy([p.n_stage if p else None for p in predictions], references)
+    classification = True
+
+    def score(self, prediction: StageResult | None, reference: StageResult) -> float:
+        return float(prediction is not None and prediction.n_stage == reference.n_stage)
+
+    def answer(self, result: StageResult) -> str:
+        return result.n_stage
 
 
 class MStaging(Task):
@@ -88,5 +92,10 @@ class MStaging(Task):
     def parse(self, raw: str, profile: str) -> StageResult:
         return StageResult(m_stage=parse_m_stage(raw))
 
-    def metric(self, predictions: list, references: list) -> float:
-        return accuracy([p.m_stage if p else None for p in predictions], references)
+    classification = True
+
+    def score(self, prediction: StageResult | None, reference: StageResult) -> float:
+        return float(prediction is not None and prediction.m_stage == reference.m_stage)
+
+    def answer(self, result: StageResult) -> str:
+        return result.m_stage

@@ -93,13 +93,13 @@ class TemporalComparison(Task):
     def rows(self, result: TemporalResult, instance, report) -> list[dict]:
         return [{"finding": c.finding, "change": c.change} for c in result.changes]
 
-    def metric(self, predictions: list, references: list) -> float:
-        """Mean set-Jaccard of predicted vs reference change labels (both empty counts as 1)."""
-        if not references:
-            return 0.0
-        total = 0.0
-        for p, ref in zip(predictions, references):
-            predicted = {c.change for c in p.changes} if p else set()
-            expected = set(ref)
-            total += 1.0 if not predicted and not expected else len(predicted & expected) / len(predicted | expected)
-        return total / len(references)
+    def score(self, prediction: TemporalResult | None, reference: TemporalResult) -> float:
+        """Set-Jaccard of predicted vs reference change labels (both empty counts as 1)."""
+        predicted = {c.change for c in prediction.changes} if prediction else set()
+        expected = {c.change for c in reference.changes}
+        if not predicted and not expected:
+            return 1.0
+        return len(predicted & expected) / len(predicted | expected)
+
+    def answer(self, result: TemporalResult) -> str:
+        return json.dumps([[c.finding, c.change] for c in result.changes])

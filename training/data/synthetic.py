@@ -100,6 +100,23 @@ _CXR_NEGATIVE = {
     "consolidation": "No focal consolidation.",
     "cardiomegaly": "Heart size is normal.",
 }
+#: RadGraph-style entities of each template sentence: (text, label).
+_POSITIVE_ENTITIES = {
+    "cardiomegaly": [("heart", "ANAT-DP"), ("enlarged", "OBS-DP")],
+    "pleural effusion": [("left", "ANAT-DP"), ("pleural effusion", "OBS-DP")],
+    "edema": [("pulmonary vascular", "ANAT-DP"), ("congestion", "OBS-DP"), ("edema", "OBS-DP")],
+    "consolidation": [("right lower lobe", "ANAT-DP"), ("consolidation", "OBS-DP")],
+    "pneumothorax": [("right apical", "ANAT-DP"), ("pneumothorax", "OBS-DP")],
+    "atelectasis": [("bibasilar", "ANAT-DP"), ("atelectasis", "OBS-DP")],
+    "support devices": [("endotracheal tube", "OBS-DP"), ("carina", "ANAT-DP")],
+    "lung opacity": [("opacity", "OBS-DP"), ("left mid lung", "ANAT-DP")],
+}
+_NEGATIVE_ENTITIES = {
+    "pneumothorax": [("pneumothorax", "OBS-DA")],
+    "pleural effusion": [("pleural effusion", "OBS-DA")],
+    "consolidation": [("consolidation", "OBS-DA")],
+    "cardiomegaly": [("heart", "ANAT-DP"), ("normal", "OBS-DP")],
+}
 _CHANGES = {
     "new": "new", "worsened": "increased", "improved": "decreased", "unchanged": "unchanged",
 }
@@ -137,6 +154,16 @@ def _chest_xr(rng: random.Random, i: int) -> SyntheticReport:
         labels["no finding"] = "positive"
     impression = ("No acute cardiopulmonary process." if not positives
                   else " ".join(f"{k.capitalize()}." for k in positives))
+    entities = [e for k in positives for e in _POSITIVE_ENTITIES[k]] + [e for k in negatives for e in _NEGATIVE_ENTITIES[k]]
+    findings_text = " ".join(sentences)
+    entities.sort(key=lambda e: findings_text.lower().find(e[0]))
+    # NLI pairs against the findings: an impression sentence (entailment), a denied positive
+    # (contradiction) and a finding the report never mentions (neutral).
+    nli = [(impression.split(".")[0] + ".", "entailment")]
+    if positives:
+        nli.append((f"No {positives[0]}.", "contradiction"))
+    nli.append(("No acute rib fracture.", "neutral"))
+    qa = [("Is there a pleural effusion?", "yes" if "pleural effusion" in positives else "no")]
     text = (
         "FINAL REPORT\n"
         "EXAMINATION: CHEST (PA AND LAT)\n\n"
@@ -147,7 +174,8 @@ def _chest_xr(rng: random.Random, i: int) -> SyntheticReport:
     )
     return SyntheticReport(f"synthetic-cxr-{i:04d}", text, "chest_xr",
                            {"abnormality_detection": labels, "temporal_comparison": changes,
-                            "impression_generation": impression, "rads_assignment": "No applicable RADS"})
+                            "impression_generation": impression, "rads_assignment": "No applicable RADS",
+                            "radiology_ner": entities, "radiology_nli": nli, "radiology_qa": qa})
 
 
 def _ct_oncology(rng: random.Random, i: int) -> SyntheticReport:
@@ -171,9 +199,12 @@ def _ct_oncology(rng: random.Random, i: int) -> SyntheticReport:
         f"FINDINGS:\nLower thorax: Clear. Liver: {liver} Lymph nodes: {nodes} Bowel: Sigmoid wall thickening.\n"
         f"IMPRESSION:\n{impression}\n"
     )
+    entities = [("liver", "ANAT-DP"), ("metastases" if m_stage == "M1" else "normal", "OBS-DP"),
+                ("lymph" if n_stage != "N0" else "lymphadenopathy", "ANAT-DP" if n_stage != "N0" else "OBS-DA")]
+    qa = [("Is there evidence of distant metastasis?", "yes" if m_stage == "M1" else "no")]
     return SyntheticReport(f"synthetic-ct-{i:04d}", text, "ct_oncology",
                            {"n_staging": n_stage, "m_staging": m_stage, "impression_generation": impression,
-                            "rads_assignment": "No applicable RADS"})
+                            "rads_assignment": "No applicable RADS", "radiology_ner": entities, "radiology_qa": qa})
 
 
 def _rads(rng: random.Random, i: int) -> SyntheticReport:

@@ -1,0 +1,117 @@
+"""The paper's curation as code: dedup, validity checks, caps, test/validation splits, task weights.
+
+Splits are drawn per task with seed 42 and are disjoint from training; weighted sampling repeats
+(or thins) training records by task weight so the training stream follows the paper's mix.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from training.data.records import InstructionRecord, valid_output
+
+#: Paper, section 3.2: high-volume tasks capped at 30,000 samples.
+CAPS = {"impression_generation": 30_000, "temporal_comparison": 30_000, "radiology_ner": 30_000,
+        "radiology_qa": 30_000}
+#: Paper, section 3.3: task-weighted sampling.
+WEIGHTS = {"rads_assignment": 3.0, "radiology_nli": 3.0, "impression_generation": 1.5, "temporal_comparison": 1.5,
+           "radiology_qa": 0.5}
+SEED = 42
+
+
+class CurationConfig(BaseModel):
+    test_per_task: int = 500
+    validation_per_task: int = 100
+    #: Never take more than this share of a task for test (and again for validation).
+    max_heldout_share: float = 0.2
+    caps: dict[str, int] = CAPS
+    weights: dict[str, float] = WEIGHTS
+    seed: int = SEED
+
+
+class CurationResult(BaseModel):
+    splits: dict[str, list[InstructionRecord]]
+    dropped: dict[str, int]
+
+
+def dedup_and_validate(records: Iterable[InstructionRecord]) -> tuple[list[InstructionRecord], Counter]:
+    """Exact-match dedup on (task, input, context) and the non-empty / valid-label checks."""
+    seen: set[tuple] = set()
+    kept, dropped = [], Counter()
+    for record in records:
+        key = (record.task, record.input.strip(), tuple(sorted(record.context.items())))
+        if key in seen:
+            dropped["duplicate_input"] += 1
+        elif not record.input.strip():
+            dropped["empty_input"] += 1
+        elif not valid_output(record):
+            dropped["invalid_output"] += 1
+        else:
+            seen.add(key)
+            kept.append(record)
+    return kept, dropped
+
+
+def weighted_stream(records: list[InstructionRecord], weights: dict[str, float], rng: random.Random
+                    ) -> list[InstructionRecord]:
+    """Each record floor(w) times plus once more with probability frac(w), shuffled."""
+    stream = []
+    for record in records:
+        weight = weights.get(record.task, 1.0)
+        copies = int(weight) + (rng.random() < weight - int(weight))
+        stream.extend([record] * copies)
+    rng.shuffle(stream)
+    return stream
+
+
+def curate(records: Iterable[InstructionRecord], config: CurationConfig = CurationConfig()) -> CurationResult:
+    kept, dropped = dedup_and_validate(records)
+    by_task: dict[str, list[InstructionRecord]] = defaultdict(list)
+    for record in kept:
+        by_task[record.task].append(record)
+    splits: dict[str, list[InstructionRecord]] = {"train": [], "validation": [], "test": []}
+    for task in sorted(by_task):
+        items = sorted(by_task[task], key=lambda r: r.id)
+        random.Random(config.seed).shuffle(items)
+        heldout = int(len(items) * config.max_heldout_share)
+        n_test = min(config.test_per_task, heldout)
+        n_val = min(config.validation_per_task, heldout)
+        test, val, train = items[:n_test], items[n_test:n_test + n_val], items[n_test + n_val:]
+        cap = config.caps.get(task)
+        if cap and len(train) > cap:
+            dropped["over_cap"] += len(train) - cap
+            train = random.Random(config.seed).sample(train, cap)
+        for name, part in (("test", test), ("validation", val), ("train", train)):
+            splits[name].extend(r.model_copy(update={"split": name}) for r in part)
+    splits["train_weighted"] = weighted_stream(splits["train"], config.weights, random.Random(config.seed))
+    return CurationResult(splits=splits, dropped=dict(dropped))
+
+
+def dataset_card(result: CurationResult) -> dict:
+    """Counts per split, task, source and tier, plus what was dropped and why."""
+    card: dict = {"dropped": result.dropped, "splits": {}}
+    for name, records in result.splits.items():
+        card["splits"][name] = {
+            "total": len(records),
+            "by_task": dict(sorted(Counter(r.task for r in records).items())),
+            "by_source": dict(sorted(Counter(r.source for r in records).items())),
+            "by_tier": dict(sorted(Counter(r.tier.value for r in records).items())),
+            "synthetic": sum(r.synthetic for r in records),
+        }
+    return card
+
+
+def card_markdown(card: dict) -> str:
+    lines = ["# Dataset card", "", "Built by `radlite train build-data`. Records marked synthetic come from "
+             "`training/data/synthetic.py` and are not clinical data.", ""]
+    for name, split in card["splits"].items():
+        lines += [f"## {name}: {split['total']} records ({split['synthetic']} synthetic)", "", "| task | n |", "|---|---|"]
+        lines += [f"| {task} | {n} |" for task, n in split["by_task"].items()]
+        lines += ["", "Sources: " + ", ".join(f"{k} {v}" for k, v in split["by_source"].items()),
+                  "Tiers: " + ", ".join(f"{k} {v}" for k, v in split["by_tier"].items()), ""]
+    lines += ["Dropped: " + (", ".join(f"{k} {v}" for k, v in card["dropped"].items()) or "none"), ""]
+    return "\n".join(lines)
