@@ -184,9 +184,10 @@ def schemas(directory, write, check):
 
 
 def _register_training_commands() -> None:
-    from training.cli import train
+    from training.cli import models, train
 
     main.add_command(train)
+    main.add_command(models)
 
 
 _register_training_commands()

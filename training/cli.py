@@ -38,3 +38,89 @@ def build_data_command(sources, synthetic, test_per_task, validation_per_task, o
     for name, split in card["splits"].items():
         click.echo(f"{name:15s} {split['total']:6d}  " + json.dumps(split["by_task"]))
     click.echo(f"dropped: {json.dumps(card['dropped'])}; card: {out_dir}/dataset_card.md")
+
+
+@train.command("eval")
+@click.option("--routing", required=True, help="Routing table (built-in name or YAML) to evaluate.")
+@click.option("--split", "split_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="A JSONL split written by build-data (test.jsonl or validation.jsonl).")
+@click.option("--baseline", help="A second routing table (e.g. the zero-shot base) to compare against.")
+@click.option("--models-dir", type=click.Path(file_okay=False))
+@click.option("--k-shot", type=int, default=0, show_default=True, help="Solved examples per prompt, from --shots.")
+@click.option("--shots", "shots_path", type=click.Path(exists=True, dir_okay=False), help="Split to draw k-shot examples from.")
+@click.option("--limit-per-task", type=int, help="Evaluate only the first N records of each task.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, limit_per_task, out_dir):
+    """Evaluate ROUTING on a split with the paper's metrics: eval.json, eval_report.md, PNG plots;
+    with --baseline also McNemar / Wilcoxon per task between the two."""
+    import os
+
+    from tqdm import tqdm
+
+    from radlite.routing import load_routing
+    from training.data.build import load_split
+    from training.eval.predict import predict
+    from training.eval.report import summarize, write_evaluation
+    from training.validate import first_per_task
+
+    records = first_per_task(load_split(split_path), limit_per_task)
+    shots = load_split(shots_path) if shots_path else []
+    split = os.path.basename(split_path)
+
+    def run(name: str) -> dict:
+        table = load_routing(name, models_dir)
+        with tqdm(total=len(records), desc=table.name, disable=None) as bar:
+            predictions = predict(records, table, k_shot=k_shot, shot_pool=shots, progress=bar.update)
+        return summarize(predictions, table, split)
+
+    evaluation = run(routing)
+    reference = run(baseline) if baseline else None
+    comparison = write_evaluation(out_dir, evaluation, reference)
+    for task, figures in evaluation["tasks"].items():
+        line = f"{task:24s} {figures['metric']:20s} {figures['score']:.3f}  valid {figures['validity']:.2f}"
+        if task in comparison:
+            line += f"  vs {comparison[task]['baseline']:.3f} (p={comparison[task]['p_value']:.3g})"
+        click.echo(line)
+    click.echo(f"wrote {out_dir}/eval.json, eval_report.md and plots")
+
+
+@train.command("route")
+@click.argument("evaluations", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="routing.yaml to write.")
+@click.option("--name", default="trained", show_default=True)
+@click.option("--smoke-set", type=click.Path(exists=True, dir_okay=False),
+              help="Small split copied beside the table for `radlite models validate`.")
+def route_command(evaluations, out_path, name, smoke_set):
+    """Pick the best model per task from validation-split EVALUATIONS (eval.json files; ties go to the
+    smaller model) and write the routing table with its manifest: sha256s, figures, minimum scores."""
+    from training.route import build_routing
+
+    table = build_routing(list(evaluations), out_path, name, smoke_set)
+    for task, key in table.tasks.items():
+        figures = table.manifest.figures[task]
+        click.echo(f"{task:24s} -> {key}  {figures.metric} {figures.score:.3f} (min {table.manifest.min_scores[task]:.3f})")
+    click.echo(f"wrote {out_path}")
+
+
+@click.group()
+def models() -> None:
+    """Check the model files a routing table points at."""
+
+
+@models.command("validate")
+@click.argument("routing", default="embedded")
+@click.option("--models-dir", type=click.Path(file_okay=False))
+@click.option("--smoke-limit", type=int, help="Smoke-evaluate only the first N records of each task.")
+def validate_command(routing, models_dir, smoke_limit):
+    """Check every file's sha256 and GGUF metadata and run the manifest's smoke evaluation;
+    exit 1 on any mismatch or any task below its minimum score. ROUTING defaults to the embedded route."""
+    from training.validate import validate
+
+    result = validate(routing, models_dir, smoke_limit)
+    for task, score in result.scores.items():
+        click.echo(f"{task:24s} smoke score {score:.3f}")
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(f"FAIL: {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"{routing}: OK")

@@ -46,11 +46,32 @@ class ModelEntry(BaseModel):
         return "+".join(names)
 
 
+class TaskFigures(BaseModel):
+    """Evaluation figures of the routed model on one task, recorded when the table was built."""
+
+    model: str
+    metric: str
+    score: float
+    ci95: tuple[float, float]
+    validity: float
+    n: int
+
+
+class Manifest(BaseModel):
+    """What `radlite models validate` checks beyond file hashes: a smoke set and minimum scores."""
+
+    smoke_set: str | None = None
+    min_scores: dict[str, float] = Field(default_factory=dict)
+    figures: dict[str, TaskFigures] = Field(default_factory=dict)
+    built_from: list[str] = Field(default_factory=list)
+
+
 class RoutingTable(BaseModel):
     name: str
     description: str = ""
     models: dict[str, ModelEntry]
     tasks: dict[str, str]
+    manifest: Manifest = Field(default_factory=Manifest)
     #: Where the file was loaded from; relative model paths resolve against it.
     origin: str | None = None
 
@@ -122,7 +143,10 @@ def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool 
     unknown = [t for t in table.tasks if t not in TASKS]
     if missing or unknown:
         raise ValueError(f"routing {table.name}: unknown models {missing} or tasks {unknown}")
-    resolved = table.model_copy(update={"models": models})
+    manifest = table.manifest
+    if manifest.smoke_set and not os.path.isabs(manifest.smoke_set):
+        manifest = manifest.model_copy(update={"smoke_set": os.path.join(origin_dir, manifest.smoke_set)})
+    resolved = table.model_copy(update={"models": models, "manifest": manifest})
     if verify:
         verify_files(resolved)
     return resolved

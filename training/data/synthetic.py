@@ -178,33 +178,48 @@ def _chest_xr(rng: random.Random, i: int) -> SyntheticReport:
                             "radiology_ner": entities, "radiology_nli": nli, "radiology_qa": qa})
 
 
+_CANCERS = ("colon cancer", "pancreatic adenocarcinoma", "renal cell carcinoma", "gastric cancer", "lymphoma",
+            "ovarian cancer", "cholangiocarcinoma")
+_NODE_SITES = ("retroperitoneal", "para-aortic", "mesenteric", "portacaval", "iliac", "celiac")
+_BOWEL = ("Sigmoid wall thickening.", "Unremarkable.", "Focal thickening of the ascending colon.",
+          "No obstruction.", "Diverticulosis without diverticulitis.")
+
+
 def _ct_oncology(rng: random.Random, i: int) -> SyntheticReport:
     n_stage = rng.choice(["N0", "N1", "N2"])
     m_stage = rng.choice(["M0", "M1"])
+    site = rng.choice(_NODE_SITES)
+    size = rng.randint(11, 35) / 10
     nodes = {
-        "N0": "No lymphadenopathy.",
-        "N1": "Single enlarged regional lymph node measuring 1.2 cm.",
-        "N2": "Multiple enlarged retroperitoneal and para-aortic lymph nodes, largest 2.3 cm.",
+        "N0": rng.choice(["No lymphadenopathy.", "No enlarged lymph nodes."]),
+        "N1": f"Single enlarged {site} lymph node measuring {size} cm.",
+        "N2": f"Multiple enlarged {site} and para-aortic lymph nodes, largest {size} cm.",
     }[n_stage]
-    liver = ("Multiple hypodense hepatic lesions consistent with metastases." if m_stage == "M1"
-             else "The liver is normal in size without focal lesion.")
+    lesion = rng.randint(8, 45)
+    liver = (rng.choice([f"Multiple hypodense hepatic lesions consistent with metastases, largest {lesion} mm.",
+                         f"New {lesion} mm hepatic lesion consistent with metastasis."]) if m_stage == "M1"
+             else rng.choice(["The liver is normal in size without focal lesion.", "No focal hepatic lesion."]))
     impression = "; ".join(filter(None, [
         "Hepatic metastases" if m_stage == "M1" else "",
-        "Retroperitoneal lymphadenopathy" if n_stage != "N0" else "",
+        f"{site.capitalize()} lymphadenopathy" if n_stage != "N0" else "",
     ])) or "No evidence of metastatic disease."
     text = (
         "EXAM: CT ABDOMEN AND PELVIS WITH CONTRAST\n"
-        "CLINICAL HISTORY: Colon cancer staging.\n"
+        f"CLINICAL HISTORY: {rng.choice(_CANCERS).capitalize()} staging.\n"
         "TECHNIQUE: Axial images after intravenous contrast.\n"
-        f"FINDINGS:\nLower thorax: Clear. Liver: {liver} Lymph nodes: {nodes} Bowel: Sigmoid wall thickening.\n"
+        f"FINDINGS:\nLower thorax: Clear. Liver: {liver} Lymph nodes: {nodes} Bowel: {rng.choice(_BOWEL)}\n"
         f"IMPRESSION:\n{impression}\n"
     )
     entities = [("liver", "ANAT-DP"), ("metastases" if m_stage == "M1" else "normal", "OBS-DP"),
-                ("lymph" if n_stage != "N0" else "lymphadenopathy", "ANAT-DP" if n_stage != "N0" else "OBS-DA")]
+                ("lymph", "ANAT-DP")]
     qa = [("Is there evidence of distant metastasis?", "yes" if m_stage == "M1" else "no")]
     return SyntheticReport(f"synthetic-ct-{i:04d}", text, "ct_oncology",
                            {"n_staging": n_stage, "m_staging": m_stage, "impression_generation": impression,
                             "rads_assignment": "No applicable RADS", "radiology_ner": entities, "radiology_qa": qa})
+
+
+_INDICATIONS = ("Follow-up.", "Screening.", "Abnormal prior study.", "Pain.", "Palpable abnormality.",
+                "Surveillance.", "Known lesion, reassessment.")
 
 
 def _rads(rng: random.Random, i: int) -> SyntheticReport:
@@ -213,10 +228,11 @@ def _rads(rng: random.Random, i: int) -> SyntheticReport:
     category = rng.choice(sorted(categories))
     finding = categories[category]
     label = f"{system} {category}"
-    text = f"EXAMINATION: {exam}\nINDICATION: Follow-up.\nFINDINGS:\n{finding}\nIMPRESSION:\n{label}.\n"
+    indication = rng.choice(_INDICATIONS)
+    text = f"EXAMINATION: {exam}\nINDICATION: {indication}\nFINDINGS:\n{finding}\nIMPRESSION:\n{label}.\n"
     # Half the reports leave the category out of the text, so the model has to infer it.
     if rng.random() < 0.5:
-        text = f"EXAMINATION: {exam}\nINDICATION: Follow-up.\nFINDINGS:\n{finding}\n"
+        text = f"EXAMINATION: {exam}\nINDICATION: {indication}\nFINDINGS:\n{finding}\n"
     return SyntheticReport(f"synthetic-rads-{i:04d}", text, "rads", {"rads_assignment": label})
 
 

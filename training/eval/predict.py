@@ -1,0 +1,70 @@
+"""Run a routing table over a split: the same prompts, grammars and parsers the pipeline uses."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from radlite.prompts.profiles import Prompt
+from radlite.routing import RoutingTable
+from radlite.tasks import TASKS, ParseError
+from training.data.records import InstructionRecord, record_prompt
+
+SYSTEM_END = "<|im_end|>\n"
+
+
+class Prediction(BaseModel):
+    id: str
+    task: str
+    model_id: str
+    raw: str
+    valid: bool
+    score: float
+    reference: str
+    seconds: float
+
+
+def few_shot(prompt: Prompt, shots: list[tuple[Prompt, str]]) -> Prompt:
+    """The same prompt with k solved examples as earlier ChatML turns after the system turn."""
+    if not shots:
+        return prompt
+    head, _, body = prompt.text.partition(SYSTEM_END)
+    examples = "".join(p.text.partition(SYSTEM_END)[2] + answer + SYSTEM_END for p, answer in shots)
+    return prompt.__class__(**{**prompt.__dict__, "text": head + SYSTEM_END + examples + body})
+
+
+def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: int = 0,
+            shot_pool: list[InstructionRecord] = (), seed: int = 42,
+            progress: Callable[[int], None] | None = None) -> list[Prediction]:
+    """One prediction per record (tasks missing from the routing table are skipped)."""
+    from radlite.inference.engine import get_model
+
+    rng = random.Random(seed)
+    pool: dict[str, list[InstructionRecord]] = {}
+    for record in shot_pool:
+        pool.setdefault(record.task, []).append(record)
+    out = []
+    for record in records:
+        if record.task not in routing.tasks:
+            continue
+        key, entry = routing.entry_for(record.task)
+        task = TASKS[record.task]
+        shots = [(record_prompt(s, entry.profile), s.output)
+                 for s in rng.sample(pool.get(record.task, []), min(k_shot, len(pool.get(record.task, []))))]
+        prompt = few_shot(record_prompt(record, entry.profile), shots)
+        start = time.perf_counter()
+        generation = get_model(entry).generate(prompt)
+        reference = task.parse(record.output, "radlite-v1")
+        try:
+            parsed, valid = task.parse(generation.text, entry.profile), True
+        except ParseError:
+            parsed, valid = None, False
+        out.append(Prediction(id=record.id, task=record.task, model_id=entry.label(), raw=generation.text, valid=valid,
+                              score=task.score(parsed, reference), reference=record.output,
+                              seconds=time.perf_counter() - start))
+        if progress:
+            progress(1)
+    return out

@@ -1,0 +1,79 @@
+"""`radlite train route`: pick the best model per task from validation-split evaluations."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import yaml
+
+from radlite.inference.engine import file_sha256
+from radlite.routing import Adapter, Manifest, ModelEntry, RoutingTable, TaskFigures
+
+
+def _size(entry: ModelEntry) -> int:
+    return os.path.getsize(entry.path) + sum(os.path.getsize(a.path) for a in entry.adapters)
+
+
+def _pinned(entry: ModelEntry) -> ModelEntry:
+    """The entry with the sha256 of its model and every adapter filled in."""
+    adapters = tuple(Adapter(path=a.path, scale=a.scale, sha256=file_sha256(a.path)) for a in entry.adapters)
+    return entry.model_copy(update={"sha256": file_sha256(entry.path), "adapters": adapters})
+
+
+def choose_routes(evaluations: list[dict]) -> dict[str, tuple[int, dict]]:
+    """task -> (index of the winning evaluation, its task figures); ties go to the smaller model."""
+    best: dict[str, tuple[int, dict]] = {}
+    for i, evaluation in enumerate(evaluations):
+        for task, figures in evaluation["tasks"].items():
+            if task not in best:
+                best[task] = (i, figures)
+                continue
+            j, current = best[task]
+            smaller = evaluation["model_size"][task] < evaluations[j]["model_size"][task]
+            if figures["score"] > current["score"] or (figures["score"] == current["score"] and smaller):
+                best[task] = (i, figures)
+    return best
+
+
+def relative_to(path: str, directory: str) -> str:
+    return os.path.relpath(path, directory)
+
+
+def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None) -> RoutingTable:
+    """Write the routing table (with manifest: sha256s, figures, minimum scores) to ``out_path``."""
+    evaluations = [json.load(open(p)) for p in eval_paths]
+    for evaluation in evaluations:
+        evaluation["entries"] = {k: ModelEntry(**v) for k, v in evaluation["models"].items()}
+        evaluation["model_size"] = {t: _size(evaluation["entries"][evaluation["task_models"][t]])
+                                    for t in evaluation["tasks"]}
+    routes = choose_routes(evaluations)
+    out_dir = os.path.dirname(os.path.abspath(out_path))
+    models: dict[str, ModelEntry] = {}
+    tasks: dict[str, str] = {}
+    figures: dict[str, TaskFigures] = {}
+    min_scores: dict[str, float] = {}
+    for task, (i, fig) in sorted(routes.items()):
+        evaluation = evaluations[i]
+        source_key = evaluation["task_models"][task]
+        key = f"{evaluation['routing']}.{source_key}"
+        if key not in models:
+            entry = _pinned(evaluation["entries"][source_key])
+            models[key] = entry.model_copy(update={
+                "path": relative_to(entry.path, out_dir),
+                "adapters": tuple(a.model_copy(update={"path": relative_to(a.path, out_dir)}) for a in entry.adapters)})
+        tasks[task] = key
+        figures[task] = TaskFigures(model=key, metric=fig["metric"], score=fig["score"], ci95=tuple(fig["ci95"]),
+                                    validity=fig["validity"], n=fig["n"])
+        # The bootstrap lower bound: a smoke run below it is unlikely to be the same model.
+        min_scores[task] = max(0.0, float(int(fig["ci95"][0] * 1000)) / 1000 - 0.05)
+    manifest = Manifest(min_scores=min_scores, figures=figures, built_from=[os.path.basename(p) for p in eval_paths])
+    if smoke_set:
+        shutil.copyfile(smoke_set, os.path.join(out_dir, "smoke.jsonl"))
+        manifest.smoke_set = "smoke.jsonl"
+    table = RoutingTable(name=name, description=f"built by radlite train route from {len(eval_paths)} evaluation(s)",
+                         models=models, tasks=tasks, manifest=manifest)
+    with open(out_path, "w") as fh:
+        yaml.safe_dump(json.loads(table.model_dump_json(exclude={"origin"})), fh, sort_keys=False)
+    return table

@@ -1,0 +1,78 @@
+"""`radlite models validate`: file hashes, GGUF metadata and a smoke evaluation against the manifest."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from radlite.routing import ManifestMismatch, RoutingTable, load_routing
+
+
+class ValidationResult(BaseModel):
+    ok: bool
+    problems: list[str]
+    scores: dict[str, float]
+
+
+def gguf_problems(path: str, adapter: bool) -> list[str]:
+    """A GGUF file must have the magic bytes and the right kind of metadata."""
+    import gguf
+
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"GGUF":
+            return [f"{path}: not a GGUF file"]
+    reader = gguf.GGUFReader(path)
+    fields = reader.fields
+
+    def value(key: str):
+        field = fields.get(key)
+        return None if field is None else field.contents()
+
+    problems = []
+    if value("general.architecture") is None:
+        problems.append(f"{path}: no general.architecture in GGUF metadata")
+    kind = value("general.type")
+    if adapter and kind != "adapter":
+        problems.append(f"{path}: general.type is {kind!r}, expected 'adapter'")
+    if adapter and value("adapter.type") != "lora":
+        problems.append(f"{path}: adapter.type is not 'lora'")
+    return problems
+
+
+def first_per_task(records: list, limit: int | None) -> list:
+    """The first ``limit`` records of each task (all of them when limit is None)."""
+    if limit is None:
+        return records
+    kept, counts = [], {}
+    for record in records:
+        counts[record.task] = counts.get(record.task, 0) + 1
+        if counts[record.task] <= limit:
+            kept.append(record)
+    return kept
+
+
+def validate(routing: str, models_dir: str | None = None, smoke_limit: int | None = None) -> ValidationResult:
+    try:
+        table: RoutingTable = load_routing(routing, models_dir, verify=True)
+    except (ManifestMismatch, FileNotFoundError, ValueError) as exc:
+        return ValidationResult(ok=False, problems=[str(exc)], scores={})
+    problems: list[str] = []
+    for entry in table.models.values():
+        problems += gguf_problems(entry.path, adapter=False)
+        for adapter in entry.adapters:
+            problems += gguf_problems(adapter.path, adapter=True)
+    scores: dict[str, float] = {}
+    if table.manifest.smoke_set and not problems:
+        from radlite.tasks import TASKS
+        from training.data.build import load_split
+        from training.eval.predict import predict
+
+        records = first_per_task(load_split(table.manifest.smoke_set), smoke_limit)
+        predictions = predict(records, table)
+        for task in TASKS:
+            task_scores = [p.score for p in predictions if p.task == task]
+            if task_scores:
+                scores[task] = sum(task_scores) / len(task_scores)
+        for task, minimum in table.manifest.min_scores.items():
+            if task in scores and scores[task] < minimum:
+                problems.append(f"{task}: smoke score {scores[task]:.3f} is below the manifest minimum {minimum:.3f}")
+    return ValidationResult(ok=not problems, problems=problems, scores=scores)
