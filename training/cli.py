@@ -124,3 +124,46 @@ def validate_command(routing, models_dir, smoke_limit):
             click.echo(f"FAIL: {problem}", err=True)
         raise SystemExit(1)
     click.echo(f"{routing}: OK")
+
+
+@train.command("lora")
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Training records (train_weighted.jsonl from build-data).")
+@click.option("--base", default="embedded", show_default=True,
+              help="Base model: a Hugging Face directory, a .gguf file, or 'embedded' (SmolLM2-135M GGUF).")
+@click.option("--preset", default="cpu-demo", show_default=True, help="paper, cpu-demo, or a preset YAML file.")
+@click.option("--max-examples", type=int, help="Use only the first N records.")
+@click.option("--max-steps", type=int, help="Train exactly N optimizer steps (cycling the data if needed).")
+@click.option("--checkpoint-every", type=int, default=50, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+def lora_command(data_path, base, preset, max_examples, max_steps, checkpoint_every, seed, out_dir):
+    """LoRA-tune BASE on DATA with a preset (loss on answer tokens only; resumes from OUT/checkpoint.pt)."""
+    from radlite.routing import embedded_model_path
+    from training.data.build import load_split
+    from training.lora import load_preset, train_lora
+
+    records = load_split(data_path)[:max_examples]
+    base_path = embedded_model_path() if base == "embedded" else base
+    summary = train_lora(records, base_path, load_preset(preset), out_dir, max_steps=max_steps, seed=seed,
+                         checkpoint_every=checkpoint_every, log=lambda line: click.echo(line, err=True))
+    click.echo(f"trained {summary['steps']} steps on {summary['examples']} examples; adapter in {out_dir}")
+
+
+@train.command("export")
+@click.argument("adapter_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--base", default="embedded", show_default=True, help="The base GGUF the adapter was trained on.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="GGUF adapter to write.")
+@click.option("--merge-to", type=click.Path(dir_okay=False), help="Also write a merged single-file GGUF here.")
+@click.option("--quantize", default="Q4_K_M", show_default=True, help="Quantization of the merged file (or 'none').")
+def export_command(adapter_dir, base, out_path, merge_to, quantize):
+    """Export a PEFT adapter as a GGUF LoRA adapter for llama.cpp (and optionally merge + quantize)."""
+    from radlite.routing import embedded_model_path
+    from training.export import export_lora_adapter, merge_to_gguf
+
+    base_path = embedded_model_path() if base == "embedded" else base
+    export_lora_adapter(adapter_dir, base_path, out_path)
+    click.echo(f"wrote {out_path}")
+    if merge_to:
+        merge_to_gguf(base_path, out_path, merge_to, None if quantize == "none" else quantize)
+        click.echo(f"wrote {merge_to}")

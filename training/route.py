@@ -38,6 +38,11 @@ def choose_routes(evaluations: list[dict]) -> dict[str, tuple[int, dict]]:
 
 
 def relative_to(path: str, directory: str) -> str:
+    """How the table refers to a file: the embedded model by its scheme, others relative to the table."""
+    from radlite.routing import EMBEDDED_SCHEME, embedded_model_path
+
+    if os.path.abspath(path) == os.path.abspath(embedded_model_path()):
+        return EMBEDDED_SCHEME + "smollm2"
     return os.path.relpath(path, directory)
 
 
@@ -70,8 +75,8 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
         min_scores[task] = max(0.0, float(int(fig["ci95"][0] * 1000)) / 1000 - 0.05)
     manifest = Manifest(min_scores=min_scores, figures=figures, built_from=[os.path.basename(p) for p in eval_paths])
     if smoke_set:
-        shutil.copyfile(smoke_set, os.path.join(out_dir, "smoke.jsonl"))
-        manifest.smoke_set = "smoke.jsonl"
+        manifest.smoke_set = f"{name}-smoke.jsonl"
+        shutil.copyfile(smoke_set, os.path.join(out_dir, manifest.smoke_set))
     table = RoutingTable(name=name, description=f"built by radlite train route from {len(eval_paths)} evaluation(s)",
                          models=models, tasks=tasks, manifest=manifest)
     with open(out_path, "w") as fh:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from radlite.prompts.profiles import PROFILES
 
-BUILTIN = ("embedded", "radlite-paper")
+BUILTIN = ("embedded", "embedded-base", "radlite-paper")
 EMBEDDED_SCHEME = "embedded:"
 
 
