@@ -6,12 +6,18 @@ import shutil
 
 import pytest
 import yaml
-from conftest import ROOT, run_cli
+from conftest import run_cli
 
 from radlite.routing import embedded_model_path
 from training.data.sources.synthetic import synthetic_records
 from training.eval.report import compare, summarize
-from training.eval.stats import bootstrap_ci, mcnemar_test, nli_confusion, rads_analysis, wilcoxon_test
+from training.eval.stats import (
+    bootstrap_ci,
+    mcnemar_test,
+    nli_confusion,
+    rads_analysis,
+    wilcoxon_test,
+)
 
 
 def test_bootstrap_ci_brackets_the_mean_and_is_seeded():

@@ -1,7 +1,6 @@
 """LoRA tuning on the embedded base (cpu-demo preset) and export to a GGUF adapter llama.cpp applies."""
 
 import json
-import os
 
 import pytest
 from conftest import run_cli

@@ -54,10 +54,15 @@ def test_grammar_constrained_tasks_are_all_valid(sample_run):
 
 
 def test_rows_say_which_model_and_prompt_made_them(sample_run):
+    from radlite.routing import load_routing
+
     out, _ = sample_run
+    routing = load_routing("embedded")
     for rows in _task_rows(out).values():
         for row in rows:
-            assert row["model_id"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+            entry = routing.entry_for(row["task"])[1]
+            assert row["model_id"] == entry.label()
+            assert row["model_id"].startswith("SmolLM2-135M-Instruct.Q4_1.gguf")
             assert row["prompt_id"] == f"radlite-v1/{row['task']}@1"
             assert len(row["prompt_sha256"]) == 64
 

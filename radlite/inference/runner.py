@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from radlite.inference.cache import ResultCache, cache_key
 from radlite.prompts.profiles import render_prompt
@@ -19,7 +19,6 @@ class RunStats:
     completion_tokens: int = 0
     valid: int = 0
     invalid: int = 0
-    prompts: list = field(default_factory=list)
 
 
 def result_rows(task_name: str, raw: str, profile: str, instance: TaskInstance, report: Report,
@@ -35,7 +34,7 @@ def result_rows(task_name: str, raw: str, profile: str, instance: TaskInstance, 
 
 
 def run_report_tasks(model, model_id: str, report: Report, instances: list[TaskInstance], run_id: str,
-                     cache: ResultCache | None, stats: RunStats, keep_prompts: bool = False) -> list[tuple[str, dict]]:
+                     cache: ResultCache | None, stats: RunStats) -> list[tuple[str, dict]]:
     """(table, row) pairs for every instance, run back to back so the report prefix is reused."""
     profile = model.entry.profile
     out: list[tuple[str, dict]] = []
@@ -55,9 +54,6 @@ def run_report_tasks(model, model_id: str, report: Report, instances: list[TaskI
                 cache.put(key, raw)
         else:
             stats.cache_hits += 1
-        if keep_prompts:
-            stats.prompts.append({"report_id": report.report_id, "task": task.name, "key": instance.key,
-                                  "model_id": model_id, "prompt": prompt.text})
         common = {"report_id": report.report_id, "task": task.name, "model_id": model_id,
                   "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id}
         rows = result_rows(task.name, raw, profile, instance, report, common)

@@ -48,6 +48,14 @@ def clean_output(raw: str) -> str:
     return text.replace("<|im_end|>", "").strip()
 
 
+def free_text(raw: str, what: str) -> str:
+    """Cleaned free-text output; an empty one is a ParseError (nothing was answered)."""
+    text = clean_output(raw)
+    if not text:
+        raise ParseError(f"empty {what}")
+    return text
+
+
 class Task:
     """Base class; subclasses set the class attributes and override what differs."""
 

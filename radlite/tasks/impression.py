@@ -9,10 +9,9 @@ from radlite.sections import section_start
 from radlite.tasks.base import (
     PAPER,
     Decoding,
-    ParseError,
     Task,
     TaskInstance,
-    clean_output,
+    free_text,
     rouge_l,
 )
 
@@ -45,10 +44,7 @@ class ImpressionGeneration(Task):
         return Decoding(max_tokens=max(16, min(64, findings_chars // 8)), stop=("\n\n",))
 
     def parse(self, raw: str, profile: str) -> ImpressionResult:
-        text = clean_output(raw)
-        if not text:
-            raise ParseError("empty impression")
-        return ImpressionResult(generated=text)
+        return ImpressionResult(generated=free_text(raw, "impression"))
 
     def rows(self, result: ImpressionResult, instance: TaskInstance, report: Report) -> list[dict]:
         reference = report.impression or None

@@ -9,10 +9,9 @@ from radlite.report import Report
 from radlite.tasks.base import (
     PAPER,
     Decoding,
-    ParseError,
     Task,
     TaskInstance,
-    clean_output,
+    free_text,
     literal_grammar,
     rouge_l,
 )
@@ -59,10 +58,7 @@ class RadiologyQa(Task):
         return Decoding(max_tokens=24, stop=("\n",))
 
     def parse(self, raw: str, profile: str) -> QaResult:
-        text = clean_output(raw)
-        if not text:
-            raise ParseError("empty answer")
-        return QaResult(answer=text)
+        return QaResult(answer=free_text(raw, "answer"))
 
     def rows(self, result: QaResult, instance: TaskInstance, report: Report) -> list[dict]:
         return [{**self.invalid_row(instance, report), "answer": result.answer}]
