@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from itertools import groupby
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -18,40 +19,60 @@ from radlite.tasks.qa import load_questions
 TASK_TABLES = sorted({t.table for t in TASKS.values()})
 
 
+def model_streams(routing: RoutingTable) -> dict[str, str]:
+    """model key -> stream name. Entries on the same base file (differing only in adapters) share a
+    stream, so one worker-local base serves them all; each base file gets its own stream."""
+    from radlite.inference.engine import base_key
+
+    names: dict[tuple, str] = {}
+    streams = {}
+    for key in sorted(set(routing.tasks.values())):
+        base = base_key(routing.models[key])
+        names.setdefault(base, f"model{len(names)}")
+        streams[key] = names[base]
+    return streams
+
+
 class _PlanFn(beam.DoFn):
-    """Report -> its reports row (main) and (report, instances) on the stream of each routed model."""
+    """Report -> its reports row (main) and (report, instances) on the stream of each routed base model."""
 
     def __init__(self, routing: RoutingTable, selected, questions, run_id: str):
         self.routing, self.selected, self.questions, self.run_id = routing, selected, questions, run_id
+        self.streams = model_streams(routing)
 
     def process(self, report):
         instances = plan_tasks(report, self.selected, self.questions)
         yield report_row(report, self.run_id, sorted({i.task for i in instances}, key=TASK_NAMES.index))
-        by_model: dict[str, list] = {}
+        by_stream: dict[str, list] = {}
         for instance in instances:
-            by_model.setdefault(self.routing.tasks[instance.task], []).append(instance)
-        for model_key, group in by_model.items():
-            yield beam.pvalue.TaggedOutput(model_key, (report, group))
+            by_stream.setdefault(self.streams[self.routing.tasks[instance.task]], []).append(instance)
+        for stream, group in by_stream.items():
+            # Same-adapter tasks back to back: the report prefix is re-read only when adapters switch.
+            group.sort(key=lambda i: self.routing.tasks[i.task])
+            yield beam.pvalue.TaggedOutput(stream, (report, group))
 
 
 class _RunModelFn(beam.DoFn):
-    """Runs every task routed to one model; the model is loaded once per worker process (setup)."""
+    """Runs every task of one base-model stream; the base is loaded once per worker process (setup)."""
 
-    def __init__(self, model_key: str, routing: RoutingTable, run_id: str, cache_path: str | None):
-        self.model_key, self.entry = model_key, routing.models[model_key]
-        self.run_id, self.cache_path = run_id, cache_path
+    def __init__(self, stream: str, routing: RoutingTable, run_id: str, cache_path: str | None):
+        self.keys = sorted(k for k, v in model_streams(routing).items() if v == stream)
+        self.routing, self.run_id, self.cache_path = routing, run_id, cache_path
 
     def setup(self):
         from radlite.inference.cache import ResultCache
         from radlite.inference.engine import get_model
 
-        self.model = get_model(self.entry)
+        self.models = {k: get_model(self.routing.models[k]) for k in self.keys}
         self.cache = ResultCache(self.cache_path) if self.cache_path else None
 
     def process(self, element):
         report, instances = element
         stats = RunStats()
-        rows = run_report_tasks(self.model, self.entry.label(), report, instances, self.run_id, self.cache, stats)
+        rows = []
+        for key, group in groupby(instances, key=lambda i: self.routing.tasks[i.task]):
+            model = self.models[key]
+            rows += run_report_tasks(model, model.entry.label(), report, list(group), self.run_id, self.cache, stats)
         for name, value in (("cache_hits", stats.cache_hits), ("cache_lookups", stats.cache_lookups),
                             ("model_ms", int(stats.model_seconds * 1000)), ("prompt_tokens", stats.prompt_tokens),
                             ("completion_tokens", stats.completion_tokens), ("outputs_valid", stats.valid),
@@ -74,13 +95,13 @@ class RunTasks(beam.PTransform):
         self.run_id, self.cache_path = run_id, cache_path
 
     def expand(self, reports):
-        model_keys = sorted(set(self.routing.tasks.values()))
+        streams = sorted(set(model_streams(self.routing).values()))
         planned = reports | "PlanTasks" >> beam.ParDo(
-            _PlanFn(self.routing, self.selected, self.questions, self.run_id)).with_outputs(*model_keys, main=REPORTS)
+            _PlanFn(self.routing, self.selected, self.questions, self.run_id)).with_outputs(*streams, main=REPORTS)
         per_table: dict[str, list] = {t: [] for t in TASK_TABLES}
-        for key in model_keys:
-            outputs = planned[key] | f"Infer[{key}]" >> beam.ParDo(
-                _RunModelFn(key, self.routing, self.run_id, self.cache_path)).with_outputs(*TASK_TABLES)
+        for stream in streams:
+            outputs = planned[stream] | f"Infer[{stream}]" >> beam.ParDo(
+                _RunModelFn(stream, self.routing, self.run_id, self.cache_path)).with_outputs(*TASK_TABLES)
             for table in TASK_TABLES:
                 per_table[table].append(outputs[table])
         result = {REPORTS: planned[REPORTS]}

@@ -63,3 +63,21 @@ def test_exported_adapter_loads_in_llama_cpp_and_moves_outputs_toward_the_target
     base, tuned = answer(None), answer(str(out))
     assert tuned != base
     assert tuned.strip() == records[0].output
+
+
+def test_adapters_switch_on_one_loaded_base(trained):
+    from radlite.inference import engine
+    from radlite.routing import Adapter, ModelEntry
+    from training.data.records import record_prompt
+
+    root, records = trained
+    out = root / "switch.gguf"
+    assert run_cli("train", "export", str(root / "adapter"), "--out", str(out)).returncode == 0
+    prompt = record_prompt(records[0], "radlite-v1")
+    base = ModelEntry(path=embedded_model_path(), threads=2, n_ctx=1024, seed=7)
+    tuned = base.model_copy(update={"adapters": (Adapter(path=str(out)),)})
+    before = engine.LOAD_COUNTS[os.path.basename(embedded_model_path())]
+    outputs = [engine.get_model(entry).generate(prompt).text for entry in (base, tuned, base, tuned)]
+    assert engine.LOAD_COUNTS[os.path.basename(embedded_model_path())] == before + 1
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3] and outputs[0] != outputs[1]
+    assert outputs[1].strip() == records[0].output

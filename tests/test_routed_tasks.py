@@ -135,6 +135,7 @@ print(json.dumps({{"loads": dict(engine.LOAD_COUNTS), "new": summary.accepted_ne
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["new"] == 10
+    # one base file, loaded once, whatever adapters the routed entries put on it
     assert report["loads"] == {"SmolLM2-135M-Instruct.Q4_1.gguf": 1}
 
 

@@ -1,4 +1,4 @@
-"""llama-cpp-python models, loaded once per process and shared by every task routed to them.
+"""llama-cpp-python models, loaded once per process and shared by every task and adapter routed to them.
 
 Each model keeps the tokens of its last prompt; a following prompt with the same prefix (the
 radlite-v1 report prefix) only evaluates the new suffix, so a report's text is read once.
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from radlite.prompts.profiles import Prompt
 from radlite.routing import ModelEntry
 
-#: How many times each model was loaded in this process (tests assert once per worker).
+#: How many times each base model file was loaded in this process (tests assert once per worker).
 LOAD_COUNTS: Counter = Counter()
-_MODELS: dict[tuple, "LoadedModel"] = {}
+_MODELS: dict[tuple, "BaseModel"] = {}
 _LOCK = threading.Lock()
 _SHA_CACHE: dict[tuple, str] = {}
 
@@ -44,24 +44,46 @@ class Generation:
     seconds: float
 
 
-class LoadedModel:
-    """One llama.cpp model (with its adapters) and a cache of compiled grammars."""
+class BaseModel:
+    """One llama.cpp base model in memory, with every LoRA adapter routed onto it.
 
-    def __init__(self, entry: ModelEntry):
+    Entries that differ only in adapters share this base: switching applies the other adapter set
+    (llama_set_adapters_lora) instead of loading the base again. A switch changes the weights, so
+    the cached prompt prefix is dropped with it.
+    """
+
+    def __init__(self, path: str, n_ctx: int, threads: int | None, seed: int):
         from llama_cpp import Llama
 
-        if len(entry.adapters) > 1:
-            raise ValueError(f"{entry.label()}: one LoRA adapter per model entry is supported")
-        lora = entry.adapters[0] if entry.adapters else None
-        self.entry = entry
-        self.llm = Llama(model_path=entry.path, n_ctx=entry.n_ctx, n_threads=entry.threads or os.cpu_count(),
-                         seed=entry.seed, verbose=False,
-                         lora_path=lora.path if lora else None, lora_scale=lora.scale if lora else 1.0)
+        self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads or os.cpu_count(), seed=seed, verbose=False)
+        self._adapters: dict[str, object] = {}
+        self._active: tuple = ()
         self._grammars: dict[str, object] = {}
-        self.identity = {"model_sha256": entry.sha256 or file_sha256(entry.path),
-                         "adapters": [[a.sha256 or file_sha256(a.path), a.scale] for a in entry.adapters]}
 
-    def _grammar(self, text: str | None):
+    def activate(self, adapters: tuple) -> None:
+        """Make exactly ``adapters`` (Adapter tuple) active on this base."""
+        import ctypes
+
+        import llama_cpp
+
+        if adapters == self._active:
+            return
+        handles = []
+        for adapter in adapters:
+            if adapter.path not in self._adapters:
+                handle = llama_cpp.llama_adapter_lora_init(self.llm._model.model, adapter.path.encode())
+                if not handle:
+                    raise RuntimeError(f"llama.cpp could not load LoRA adapter {adapter.path}")
+                self._adapters[adapter.path] = handle
+            handles.append(self._adapters[adapter.path])
+        array = (llama_cpp.llama_adapter_lora_p_ctypes * max(1, len(handles)))(*handles)
+        scales = (ctypes.c_float * max(1, len(handles)))(*[a.scale for a in adapters])
+        if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, array, len(handles), scales):
+            raise RuntimeError(f"llama.cpp could not apply adapters {[a.path for a in adapters]}")
+        self.llm.reset()
+        self._active = adapters
+
+    def grammar(self, text: str | None):
         if text is None:
             return None
         if text not in self._grammars:
@@ -70,22 +92,41 @@ class LoadedModel:
             self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
         return self._grammars[text]
 
+
+class LoadedModel:
+    """A routing entry bound to its shared base: generates with the entry's adapters active."""
+
+    def __init__(self, entry: ModelEntry, base: BaseModel):
+        self.entry, self.base = entry, base
+        self.identity = {"model_sha256": entry.sha256 or file_sha256(entry.path),
+                         "adapters": [[a.sha256 or file_sha256(a.path), a.scale] for a in entry.adapters]}
+
+    @property
+    def llm(self):
+        return self.base.llm
+
     def generate(self, prompt: Prompt) -> Generation:
         start = time.perf_counter()
+        self.base.activate(self.entry.adapters)
         out = self.llm.create_completion(
             prompt.text, max_tokens=prompt.max_tokens, temperature=prompt.temperature, stop=list(prompt.stop),
-            grammar=self._grammar(prompt.grammar), seed=self.entry.seed,
+            grammar=self.base.grammar(prompt.grammar), seed=self.entry.seed,
         )
         usage = out["usage"]
         return Generation(out["choices"][0]["text"], usage["prompt_tokens"], usage["completion_tokens"],
                           time.perf_counter() - start)
 
 
+def base_key(entry: ModelEntry) -> tuple:
+    """Entries with the same key share one loaded base model."""
+    return (entry.path, entry.n_ctx, entry.threads, entry.seed)
+
+
 def get_model(entry: ModelEntry) -> LoadedModel:
-    """The process-wide instance for ``entry``, loading it on first use only."""
-    key = (entry.path, entry.adapters, entry.n_ctx, entry.threads, entry.seed)
+    """``entry`` bound to the process-wide base model, which is loaded on first use only."""
+    key = base_key(entry)
     with _LOCK:
         if key not in _MODELS:
-            _MODELS[key] = LoadedModel(entry)
-            LOAD_COUNTS[entry.label()] += 1
-        return _MODELS[key]
+            _MODELS[key] = BaseModel(*key)
+            LOAD_COUNTS[os.path.basename(entry.path)] += 1
+        return LoadedModel(entry, _MODELS[key])
