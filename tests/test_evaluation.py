@@ -136,3 +136,15 @@ def test_compare_pairs_samples_by_id():
     cand = summarize(preds([1.0] * 20), Routing, "test")
     result = compare(base, cand)["m_staging"]
     assert result["delta"] == 1.0 and result["test"] == "mcnemar" and result["p_value"] < 0.001
+
+
+def test_committed_embedded_demo_validates():
+    """The shipped embedded route: pinned hashes, GGUF metadata and smoke scores above the manifest."""
+    from radlite.routing import load_routing
+
+    table = load_routing("embedded")
+    assert table.manifest.smoke_set and table.manifest.min_scores
+    assert any(entry.adapters for entry in table.models.values())
+    result = run_cli("models", "validate")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "embedded: OK" in result.stdout

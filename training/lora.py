@@ -50,7 +50,10 @@ def load_preset(name_or_path: str) -> LoraPreset:
 
 
 def load_base(base: str):
-    """(model, tokenizer) from a Hugging Face directory or a .gguf file (transformers' gguf_file=)."""
+    """(model, tokenizer) from a Hugging Face directory or a .gguf file (transformers' gguf_file=).
+
+    Bases are local files: the hub is never asked (HF_HUB_OFFLINE=1 unless the caller set it)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
