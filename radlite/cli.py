@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 
 import click
@@ -10,6 +11,16 @@ import click
 from radlite import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_REJECT_RATE = 0, 1, 2, 3
+
+
+class _DropBeamImportNoise(logging.Filter):
+    """Beam warns at import that optional Google Cloud clients are missing; cron users need silence."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
+logging.getLogger().addFilter(_DropBeamImportNoise())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,7 +82,7 @@ def run(inputs, out, tasks, routing, models_dir, questions, allow_unvalidated, f
     not committed before are processed; a killed run leaves the previous state intact.
 
     Any argument of the form --name=value that radlite does not know is passed to Apache Beam unchanged,
-    e.g. --runner=FlinkRunner --setup_file=./setup.py.
+    e.g. --runner=FlinkRunner --extra_package=dist/radlite-0.1.0-py3-none-any.whl (see README, Scaling out).
 
     Exit codes: 0 success, 1 failure, 2 OUT is locked by another run, 3 --max-reject-rate exceeded.
     """
