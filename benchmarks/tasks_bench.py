@@ -6,7 +6,7 @@
     to the published token limits at the published temperature, as the RadLite notebook does.
 (b) radlite run: the same distinct reports through the pipeline (embedded routing, radlite-v1
     prompts, grammars, task planning, shared report prefix), with an empty result cache.
-Both use the embedded SmolLM2-135M GGUF. Also printed: the model's prefill and decode tokens/s
+Both use the same routing table (default: embedded, the SmolLM2-135M GGUF with its demo adapter). Also printed: the model's prefill and decode tokens/s
 through llama.cpp on this machine, and the share of pipeline wall time spent outside the model.
 The last line reads `speedup: <ratio>x`.
 """
@@ -62,18 +62,18 @@ def model_speed(llm) -> tuple[float, float]:
     return prefill, out["usage"]["completion_tokens"] / elapsed
 
 
-def notebook_loop(reports, questions) -> float:
-    """Seconds for the published loop: nine full paper prompts per report, free decoding."""
+def notebook_loop(reports, questions, routing) -> float:
+    """Seconds for the published loop: nine full paper prompts per report, free decoding, each task on
+    the model (base + adapters) the routing table gives it."""
     from radlite.inference.engine import get_model
     from radlite.prompts.profiles import render_paper
-    from radlite.routing import load_routing
     from radlite.tasks import TASKS, TaskInstance
 
-    entry = load_routing("embedded").models["smollm2-135m"]
-    model = get_model(entry)
     start = time.perf_counter()
     for report in reports:
         for task in TASKS.values():
+            model = get_model(routing.entry_for(task.name)[1])
+            model.base.activate(model.entry.adapters)
             instances = task.instances(report, questions) or [TaskInstance(task.name, report.text, "")]
             prompt = render_paper(task, instances[0])
             model.llm.create_completion(prompt.text, max_tokens=prompt.max_tokens, temperature=prompt.temperature,
@@ -81,7 +81,7 @@ def notebook_loop(reports, questions) -> float:
     return time.perf_counter() - start
 
 
-def pipeline_run(reports, questions_path: str, workdir: str):
+def pipeline_run(reports, questions_path: str, workdir: str, routing: str):
     from pipelines.run import RunConfig, run_etl
     from pipelines.task_stage import resolve_task_stage
     from radlite.io.inputs import ColumnMapping, expand_inputs
@@ -91,16 +91,17 @@ def pipeline_run(reports, questions_path: str, workdir: str):
     for i, report in enumerate(reports):
         with open(os.path.join(folder, f"{i:04d}.txt"), "w") as fh:
             fh.write(report.text)
-    factory, names = resolve_task_stage(tasks="auto", routing="embedded", models_dir=None, questions=questions_path,
+    factory, names = resolve_task_stage(tasks="auto", routing=routing, models_dir=None, questions=questions_path,
                                         allow_unvalidated=False)
     config = RunConfig(inputs=expand_inputs([folder], None, ColumnMapping()), out=os.path.join(workdir, "out"),
-                       tasks=names, routing="embedded")
+                       tasks=names, routing=routing)
     return run_etl(config, factory)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=24)
+    parser.add_argument("--routing", default="embedded", help="routing table used by both (a) and (b)")
     args = parser.parse_args()
     from radlite.inference.engine import get_model
     from radlite.routing import load_routing
@@ -111,13 +112,16 @@ def main() -> None:
     reports = distinct_reports(args.reports)
     modalities = sorted({f"{r.modality}/{r.body_region}" for r in reports})
     print(f"{len(reports)} distinct reports from sample_data ({', '.join(modalities)})")
-    prefill, decode = model_speed(get_model(load_routing("embedded").models["smollm2-135m"]).llm)
-    print(f"model (embedded SmolLM2-135M Q4_1, llama.cpp): prefill {prefill:.0f} tok/s, decode {decode:.1f} tok/s")
-    loop_s = notebook_loop(reports, questions)
+    routing = load_routing(args.routing)
+    base = next(iter(routing.models.values()))
+    prefill, decode = model_speed(get_model(base.model_copy(update={"adapters": ()})).llm)
+    print(f"model ({os.path.basename(base.path)}, llama.cpp): prefill {prefill:.0f} tok/s, decode {decode:.1f} tok/s")
+    print(f"routing: {routing.name}")
+    loop_s = notebook_loop(reports, questions, routing)
     loop_rate = len(reports) / loop_s
     print(f"(a) notebook loop: {loop_s:.1f}s, {loop_rate:.3f} reports/s ({loop_s / len(reports):.2f} s/report)")
     with tempfile.TemporaryDirectory() as workdir:
-        summary = pipeline_run(reports, questions_path, workdir)
+        summary = pipeline_run(reports, questions_path, workdir, args.routing)
     run_rate = summary.accepted_new / summary.wall_seconds
     outside = 1 - summary.model_seconds / summary.wall_seconds
     valid = summary.outputs_valid / max(1, summary.outputs_valid + summary.outputs_invalid)
