@@ -1,6 +1,7 @@
 """LoRA tuning on the embedded base (cpu-demo preset) and export to a GGUF adapter llama.cpp applies."""
 
 import json
+import os
 
 import pytest
 from conftest import run_cli
@@ -13,9 +14,9 @@ pytest.importorskip("peft")
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A few cpu-demo steps on two short records the model can memorise."""
+    """A few cpu-demo steps on one short record the model can memorise."""
     root = tmp_path_factory.mktemp("lora")
-    records = [r for r in synthetic_records(12) if r.task == "m_staging"][:2]
+    records = [r for r in synthetic_records(12) if r.task == "m_staging"][:1]
     data = root / "tiny.jsonl"
     data.write_text("".join(json.dumps(r.model_dump(mode="json")) + "\n" for r in records))
     result = run_cli("train", "lora", "--data", str(data), "--preset", "cpu-demo", "--max-steps", "8",

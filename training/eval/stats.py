@@ -46,7 +46,8 @@ def wilcoxon_test(scores_a: list[float], scores_b: list[float]) -> dict:
 
 
 def rads_analysis(raw_outputs: list[str], references: list[str]) -> dict:
-    """Validity, per-system accuracy and undercall / overcall / safe among errors (same-system ranks)."""
+    """Validity, per-system accuracy, and errors split into undercall / overcall (same system, lower /
+    higher severity rank), safe (same rank, other label), wrong_system and invalid."""
     per_system: dict[str, list[int]] = {}
     errors = Counter()
     valid = 0
@@ -59,9 +60,11 @@ def rads_analysis(raw_outputs: list[str], references: list[str]) -> dict:
             pred = None
         system = truth.system or "none"
         per_system.setdefault(system, []).append(int(pred is not None and pred.label == truth.label))
-        if pred is None or pred.label == truth.label:
+        if pred is None:
+            errors["invalid"] += 1
+        elif pred.label == truth.label:
             continue
-        if pred.system != truth.system or pred.severity_rank is None or truth.severity_rank is None:
+        elif pred.system != truth.system or pred.severity_rank is None or truth.severity_rank is None:
             errors["wrong_system"] += 1
         elif pred.severity_rank < truth.severity_rank:
             errors["undercall"] += 1
