@@ -82,3 +82,19 @@ def test_adapters_switch_on_one_loaded_base(trained):
     assert engine.LOAD_COUNTS[os.path.basename(embedded_model_path())] == before + 1
     assert outputs[0] == outputs[2] and outputs[1] == outputs[3] and outputs[0] != outputs[1]
     assert outputs[1].strip() == records[0].output
+
+
+def test_merge_and_quantize_gives_one_gguf_that_answers_like_base_plus_adapter(trained):
+    from llama_cpp import Llama
+
+    from training.data.records import record_prompt
+
+    root, records = trained
+    merged = root / "merged-q8.gguf"
+    result = run_cli("train", "export", str(root / "adapter"), "--out", str(root / "m.gguf"),
+                     "--merge-to", str(merged), "--quantize", "Q8_0")
+    assert result.returncode == 0, result.stderr
+    prompt = record_prompt(records[0], "radlite-v1").text
+    llm = Llama(model_path=str(merged), n_ctx=1024, verbose=False)
+    answer = llm.create_completion(prompt, max_tokens=4, temperature=0.0, stop=["<|im_end|>"])["choices"][0]["text"]
+    assert answer.strip() == records[0].output

@@ -53,12 +53,36 @@ def parse_m_stage(raw: str) -> str:
     raise ParseError(f"no M stage in {text[:80]!r}")
 
 
-class NStaging(Task):
-    name = "n_staging"
+class _StagingTask(Task):
+    """N or M staging: one stage field of the ``staging`` table, scored by exact match."""
+
     table = "staging"
+    classification = True
+    stage_field = ""
 
     def applies(self, report: Report) -> bool:
         return is_oncologic_cross_sectional(report)
+
+    def stage(self, raw: str) -> str:
+        raise NotImplementedError
+
+    def parse(self, raw: str, profile: str) -> StageResult:
+        return StageResult(**{self.stage_field: self.stage(raw)})
+
+    def score(self, prediction: StageResult | None, reference: StageResult) -> float:
+        return float(prediction is not None
+                     and getattr(prediction, self.stage_field) == getattr(reference, self.stage_field))
+
+    def answer(self, result: StageResult) -> str:
+        return getattr(result, self.stage_field)
+
+
+class NStaging(_StagingTask):
+    name = "n_staging"
+    stage_field = "n_stage"
+
+    def stage(self, raw: str) -> str:
+        return parse_n_stage(raw)
 
     def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
         if profile == PAPER:
@@ -67,35 +91,13 @@ class NStaging(Task):
             return Decoding(max_tokens=64, grammar=grammar)
         return Decoding(max_tokens=6, grammar=literal_grammar(N_STAGES))
 
-    def parse(self, raw: str, profile: str) -> StageResult:
-        return StageResult(n_stage=parse_n_stage(raw))
 
-    classification = True
-
-    def score(self, prediction: StageResult | None, reference: StageResult) -> float:
-        return float(prediction is not None and prediction.n_stage == reference.n_stage)
-
-    def answer(self, result: StageResult) -> str:
-        return result.n_stage
-
-
-class MStaging(Task):
+class MStaging(_StagingTask):
     name = "m_staging"
-    table = "staging"
+    stage_field = "m_stage"
 
-    def applies(self, report: Report) -> bool:
-        return is_oncologic_cross_sectional(report)
+    def stage(self, raw: str) -> str:
+        return parse_m_stage(raw)
 
     def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
         return Decoding(max_tokens=10 if profile == PAPER else 6, grammar=literal_grammar(M_STAGES))
-
-    def parse(self, raw: str, profile: str) -> StageResult:
-        return StageResult(m_stage=parse_m_stage(raw))
-
-    classification = True
-
-    def score(self, prediction: StageResult | None, reference: StageResult) -> float:
-        return float(prediction is not None and prediction.m_stage == reference.m_stage)
-
-    def answer(self, result: StageResult) -> str:
-        return result.m_stage
