@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+
 from radlite.io.inputs import ColumnMapping, InputFormat, expand_inputs
 from radlite.io.records import IngestLimits
 from radlite.store import OutputLocked
@@ -30,6 +35,31 @@ def render_summary(summary, console) -> None:
     console.print(f"wall {summary.wall_seconds:.1f}s, {summary.reports_per_second:.1f} records/s")
 
 
+@contextmanager
+def stderr_kept_for_failures(enabled: bool):
+    """With --quiet, hold back everything written to fd 2 (worker processes inherit it) and show it
+    only if the run fails: cron stays silent on success and loud on failure."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def execute_run(*, paths, out, tasks, routing, models_dir, questions, allow_unvalidated, fmt, columns,
                 max_report_bytes, max_reject_rate, full, workers, quiet, summary_json, beam_args) -> int:
     from rich.console import Console
@@ -49,7 +79,8 @@ def execute_run(*, paths, out, tasks, routing, models_dir, questions, allow_unva
                        tasks=task_names, routing=routing if task_names else None, full=full, workers=workers,
                        beam_args=beam_args, max_reject_rate=max_reject_rate, show_progress=not quiet)
     try:
-        summary = run_etl(config, stage_factory)
+        with stderr_kept_for_failures(quiet):
+            summary = run_etl(config, stage_factory)
     except OutputLocked as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2

@@ -82,7 +82,8 @@ def pipeline_options(config: RunConfig) -> PipelineOptions:
     if not any(a.startswith("--runner") for a in args):
         args.append("--runner=DirectRunner")
         if config.workers > 1:
-            args += [f"--direct_num_workers={config.workers}", "--direct_running_mode=multi_processing"]
+            args += [f"--direct_num_workers={config.workers}", "--direct_running_mode=multi_processing",
+                     "--default_sdk_harness_log_level=ERROR"]  # worker processes log INFO otherwise
     return PipelineOptions(args)
 
 
