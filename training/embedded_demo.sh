@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Rebuild the embedded demo model end to end on the SYNTHETIC corpus (about 45 minutes on 2 CPU cores):
-# dataset -> LoRA (cpu-demo) -> GGUF adapter -> evaluation (base vs tuned) -> routing table -> validation.
-# Outputs land in radlite/routing/ (adapter, routing table, smoke set) and docs/embedded-model/ (card, eval).
+# Rebuild the embedded demo model end to end on the SYNTHETIC corpus (about an hour on 2 CPU cores):
+# dataset -> LoRA adapters (cpu-demo: one for all tasks, one for N/M staging) -> GGUF adapters ->
+# evaluation on validation -> routing table (best of base / adapters per task) -> test report -> validation.
+# Outputs land in radlite/routing/ (adapters, routing table, smoke set) and docs/embedded-model/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-/tmp/radlite-embedded-demo}
@@ -12,28 +13,30 @@ radlite train build-data --synthetic 400 --test-per-task 12 --validation-per-tas
 radlite train lora --data "$work/data/train_weighted.jsonl" --preset cpu-demo --max-examples 720 \
     --checkpoint-every 10 --out "$work/lora"
 radlite train export "$work/lora" --out radlite/routing/embedded-lora-cpu-demo.gguf
+grep -E '"task": "(n_staging|m_staging)"' "$work/data/train.jsonl" > "$work/data/train_staging.jsonl"
+radlite train lora --data "$work/data/train_staging.jsonl" --preset cpu-demo --max-steps 60 \
+    --checkpoint-every 20 --out "$work/lora-staging"
+radlite train export "$work/lora-staging" --out radlite/routing/embedded-lora-staging.gguf
 
-# A routing table that sends every task to the tuned adapter, to evaluate it.
-cat > "$work/tuned.yaml" <<YAML
-name: embedded-tuned
-models:
-  smollm2-135m-lora:
-    path: "embedded:smollm2"
-    adapters: [{path: $(pwd)/radlite/routing/embedded-lora-cpu-demo.gguf}]
-    profile: radlite-v1
-    threads: 2
-tasks: {rads_assignment: smollm2-135m-lora, impression_generation: smollm2-135m-lora,
-        temporal_comparison: smollm2-135m-lora, radiology_ner: smollm2-135m-lora, n_staging: smollm2-135m-lora,
-        m_staging: smollm2-135m-lora, radiology_nli: smollm2-135m-lora, abnormality_detection: smollm2-135m-lora,
-        radiology_qa: smollm2-135m-lora}
-YAML
-# Zero-shot versus fine-tuned on the test split (the committed report), then both on validation for routing.
-radlite train eval --routing "$work/tuned.yaml" --baseline embedded-base --split "$work/data/test.jsonl" \
+# Routing tables that send tasks to each adapter, to evaluate them.
+tasks="rads_assignment impression_generation temporal_comparison radiology_ner n_staging m_staging radiology_nli abnormality_detection radiology_qa"
+write_table() {  # name adapter-file task...
+    local name=$1 adapter=$2; shift 2
+    { echo "name: $name"; echo "models:"; echo "  smollm2-135m-$name:"; echo '    path: "embedded:smollm2"'
+      echo "    adapters: [{path: $(pwd)/radlite/routing/$adapter}]"; echo "    threads: 2"; echo "tasks:"
+      for t in "$@"; do echo "  $t: smollm2-135m-$name"; done; } > "$work/$name.yaml"
+}
+write_table embedded-tuned embedded-lora-cpu-demo.gguf $tasks
+write_table embedded-staging embedded-lora-staging.gguf n_staging m_staging
+for table in embedded-base "$work/embedded-tuned.yaml" "$work/embedded-staging.yaml"; do
+    radlite train eval --routing "$table" --split "$work/data/validation.jsonl" --out "$work/val-$(basename "$table" .yaml)"
+done
+radlite train route "$work"/val-*/eval.json --name embedded --smoke-set "$work/data/validation.jsonl" \
+    --out radlite/routing/embedded.yaml
+# The committed report: the routed embedded model against the zero-shot base on the test split.
+radlite train eval --routing embedded --baseline embedded-base --split "$work/data/test.jsonl" \
     --out docs/embedded-model/test-eval
-radlite train eval --routing embedded-base --split "$work/data/validation.jsonl" --out "$work/val-base"
-radlite train eval --routing "$work/tuned.yaml" --split "$work/data/validation.jsonl" --out "$work/val-tuned"
-radlite train route "$work/val-base/eval.json" "$work/val-tuned/eval.json" --name embedded \
-    --smoke-set "$work/data/validation.jsonl" --out radlite/routing/embedded.yaml
 cp "$work/data/dataset_card.md" docs/embedded-model/dataset_card.md
 cp "$work/lora/training_summary.json" docs/embedded-model/training_summary.json
+cp "$work/lora-staging/training_summary.json" docs/embedded-model/training_summary_staging.json
 radlite models validate embedded
