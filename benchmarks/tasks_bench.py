@@ -25,20 +25,14 @@ sys.path.insert(0, ROOT)
 
 def distinct_reports(n: int):
     """A modality mix of distinct accepted reports from sample_data, round-robin over sources."""
-    from radlite.io.inputs import ColumnMapping, expand_inputs
-    from radlite.io.readers import read_input
-    from radlite.io.records import IngestLimits, SourceRecord
-    from radlite.io.validate import validate_record
-    from radlite.report import Report
+    from radlite.io.validate import accepted_reports
 
-    by_source: dict[str, list[Report]] = {}
+    by_source: dict[str, list] = {}
     seen: set[str] = set()
-    for spec in expand_inputs([os.path.join(ROOT, "sample_data", "reports", "*")], None, ColumnMapping()):
-        for item in read_input(spec, IngestLimits()):
-            report = validate_record(item, IngestLimits()) if isinstance(item, SourceRecord) else None
-            if isinstance(report, Report) and report.text_sha256 not in seen:
-                seen.add(report.text_sha256)
-                by_source.setdefault(report.source, []).append(report)
+    for report in accepted_reports([os.path.join(ROOT, "sample_data", "reports", "*")]):
+        if report.text_sha256 not in seen:
+            seen.add(report.text_sha256)
+            by_source.setdefault(report.source, []).append(report)
     picked, queues = [], list(by_source.values())
     while len(picked) < n and any(queues):
         for queue in queues:

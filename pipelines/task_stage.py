@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from itertools import groupby
 
 import apache_beam as beam
@@ -71,12 +72,8 @@ class _RunModelFn(beam.DoFn):
         stats = RunStats()
         rows = []
         for key, group in groupby(instances, key=lambda i: self.routing.tasks[i.task]):
-            model = self.models[key]
-            rows += run_report_tasks(model, model.entry.label(), report, list(group), self.run_id, self.cache, stats)
-        for name, value in (("cache_hits", stats.cache_hits), ("cache_lookups", stats.cache_lookups),
-                            ("model_ms", int(stats.model_seconds * 1000)), ("prompt_tokens", stats.prompt_tokens),
-                            ("completion_tokens", stats.completion_tokens), ("outputs_valid", stats.valid),
-                            ("outputs_invalid", stats.invalid)):
+            rows += run_report_tasks(self.models[key], report, list(group), self.run_id, self.cache, stats)
+        for name, value in asdict(stats).items():
             Metrics.counter(NAMESPACE, name).inc(value)
         for table, row in rows:
             yield beam.pvalue.TaggedOutput(table, row)
@@ -111,7 +108,7 @@ class RunTasks(beam.PTransform):
         return result
 
 
-def resolve_task_stage(*, tasks: str, routing: str, models_dir, questions, allow_unvalidated, use_cache=True):
+def resolve_task_stage(*, tasks: str, routing: str, models_dir, questions, allow_unvalidated):
     """(factory(run_id, store) -> RunTasks, or None; enabled task names) for the CLI options."""
     if tasks == "none":
         return None, []
@@ -120,8 +117,7 @@ def resolve_task_stage(*, tasks: str, routing: str, models_dir, questions, allow
     question_list = load_questions(questions) if questions else ()
 
     def factory(run_id, store):
-        cache_path = os.path.join(store.root, "cache", "results.sqlite") if use_cache else None
-        return RunTasks(table, selected, question_list, run_id, cache_path)
+        return RunTasks(table, selected, question_list, run_id, os.path.join(store.root, "cache", "results.sqlite"))
 
     names = list(selected) if selected is not None else list(TASK_NAMES)
     return factory, names

@@ -12,13 +12,15 @@ from radlite.tasks import TASKS, ParseError, TaskInstance
 
 @dataclass
 class RunStats:
+    """Per-report inference counts; each field is also the name of the Beam counter it feeds."""
+
     cache_hits: int = 0
     cache_lookups: int = 0
-    model_seconds: float = 0.0
+    model_ms: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    valid: int = 0
-    invalid: int = 0
+    outputs_valid: int = 0
+    outputs_invalid: int = 0
 
 
 def result_rows(task_name: str, raw: str, profile: str, instance: TaskInstance, report: Report,
@@ -33,10 +35,10 @@ def result_rows(task_name: str, raw: str, profile: str, instance: TaskInstance, 
     return [{**common, **row, "valid": True, "raw_output": raw, "error": None} for row in specific]
 
 
-def run_report_tasks(model, model_id: str, report: Report, instances: list[TaskInstance], run_id: str,
+def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_id: str,
                      cache: ResultCache | None, stats: RunStats) -> list[tuple[str, dict]]:
     """(table, row) pairs for every instance, run back to back so the report prefix is reused."""
-    profile = model.entry.profile
+    profile, model_id = model.entry.profile, model.entry.label()
     out: list[tuple[str, dict]] = []
     for instance in instances:
         task = TASKS[instance.task]
@@ -47,7 +49,7 @@ def run_report_tasks(model, model_id: str, report: Report, instances: list[TaskI
         if raw is None:
             generation = model.generate(prompt)
             raw = generation.text
-            stats.model_seconds += generation.seconds
+            stats.model_ms += int(generation.seconds * 1000)
             stats.prompt_tokens += generation.prompt_tokens
             stats.completion_tokens += generation.completion_tokens
             if cache:
@@ -57,7 +59,7 @@ def run_report_tasks(model, model_id: str, report: Report, instances: list[TaskI
         common = {"report_id": report.report_id, "task": task.name, "model_id": model_id,
                   "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id}
         rows = result_rows(task.name, raw, profile, instance, report, common)
-        stats.valid += rows[0]["valid"]
-        stats.invalid += not rows[0]["valid"]
+        stats.outputs_valid += rows[0]["valid"]
+        stats.outputs_invalid += not rows[0]["valid"]
         out.extend((task.table, row) for row in rows)
     return out

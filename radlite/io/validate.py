@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.rejects import Reject, RejectReason
 from radlite.report import Report, build_report
@@ -42,3 +44,17 @@ def validate_record(record: SourceRecord, limits: IngestLimits) -> Report | Reje
         return reject(RejectReason.EMPTY, "report is empty or whitespace only")
     return build_report(record.source, record.locator, text, patient_id=record.patient_id,
                         study_id=record.study_id, study_date=record.study_date)
+
+
+def accepted_reports(paths: list[str], limits: IngestLimits | None = None) -> Iterator[Report]:
+    """The Reports the pipeline would accept from ``paths`` (rejects skipped): for tools outside Beam."""
+    from radlite.io.inputs import ColumnMapping, expand_inputs
+    from radlite.io.readers import read_input
+
+    limits = limits or IngestLimits()
+    for spec in expand_inputs(paths, None, ColumnMapping()):
+        for item in read_input(spec, limits):
+            if isinstance(item, SourceRecord):
+                report = validate_record(item, limits)
+                if isinstance(report, Report):
+                    yield report

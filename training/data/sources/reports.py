@@ -5,11 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from radlite.io.inputs import ColumnMapping, expand_inputs
-from radlite.io.readers import read_input
-from radlite.io.records import IngestLimits, SourceRecord
-from radlite.io.validate import validate_record
-from radlite.report import Report
+from radlite.io.validate import accepted_reports
 from training.data.records import InstructionRecord, Tier
 
 
@@ -23,14 +19,12 @@ def _impression_record(source: str, rid: str, findings: str, impression: str) ->
 
 def mimic_cxr(path: str) -> Iterator[InstructionRecord]:
     """MIMIC-CXR reports (zip or folder, files/pNN/pNNNNNNNN/sNNNNNNNN.txt) split by the section parser."""
-    for spec in expand_inputs([path], None, ColumnMapping()):
-        for item in read_input(spec, IngestLimits()):
-            report = validate_record(item, IngestLimits()) if isinstance(item, SourceRecord) else None
-            if isinstance(report, Report) and report.has_section_headers:
-                record = _impression_record("mimic-cxr", report.study_id or report.locator, report.findings,
-                                            report.impression)
-                if record:
-                    yield record
+    for report in accepted_reports([path]):
+        if report.has_section_headers:
+            record = _impression_record("mimic-cxr", report.study_id or report.locator, report.findings,
+                                        report.impression)
+            if record:
+                yield record
 
 
 def ct_rate(path: str) -> Iterator[InstructionRecord]:
