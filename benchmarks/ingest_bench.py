@@ -24,7 +24,7 @@ sys.path.insert(0, ROOT)
 
 
 def make_archive(path: str, n: int) -> None:
-    from training.data.synthetic import generate_reports
+    from training.data.synthetic_reports import generate_reports
 
     templates = [r.text for r in generate_reports(50, seed=7)]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -36,12 +36,14 @@ def make_archive(path: str, n: int) -> None:
 
 def child(n: int, workdir: str) -> dict:
     """Runs in a fresh process so that ru_maxrss is this size's peak alone."""
+    from pipelines.options import TaskOptions
     from pipelines.run import RunConfig, run_etl
     from radlite.io.inputs import ColumnMapping, expand_inputs
 
     archive = os.path.join(workdir, f"synthetic-{n}.zip")
     make_archive(archive, n)
-    config = RunConfig(inputs=expand_inputs([archive], None, ColumnMapping()), out=os.path.join(workdir, f"out-{n}"))
+    config = RunConfig(inputs=expand_inputs([archive], None, ColumnMapping()), out=os.path.join(workdir, f"out-{n}"),
+                       tasks=TaskOptions(tasks="none"))
     summary = run_etl(config)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"reports": n, "accepted": summary.accepted, "wall_s": summary.wall_seconds,

@@ -6,7 +6,8 @@
     to the published token limits at the published temperature, as the RadLite notebook does.
 (b) radlite run: the same distinct reports through the pipeline (embedded routing, radlite-v1
     prompts, grammars, task planning, shared report prefix), with an empty result cache.
-Both use the same routing table (default: embedded, the SmolLM2-135M GGUF with its demo adapter). Also printed: the model's prefill and decode tokens/s
+Both use the same routing table (default: embedded, the SmolLM2-135M GGUF with its demo adapter).
+Also printed: the model's prefill and decode tokens/s
 through llama.cpp on this machine, and the share of pipeline wall time spent outside the model.
 The last line reads `speedup: <ratio>x`.
 """
@@ -60,7 +61,7 @@ def notebook_loop(reports, questions, routing) -> float:
     """Seconds for the published loop: nine full paper prompts per report, free decoding, each task on
     the model (base + adapters) the routing table gives it."""
     from radlite.inference.engine import get_model
-    from radlite.prompts.profiles import render_paper
+    from radlite.prompts import render_prompt
     from radlite.tasks import TASKS, TaskInstance
 
     start = time.perf_counter()
@@ -69,15 +70,15 @@ def notebook_loop(reports, questions, routing) -> float:
             model = get_model(routing.entry_for(task.name)[1])
             model.base.activate(model.entry.adapters)
             instances = task.instances(report, questions) or [TaskInstance(task.name, report.text, "")]
-            prompt = render_paper(task, instances[0])
+            prompt = render_prompt("radlite-paper", task, instances[0], report)
             model.llm.create_completion(prompt.text, max_tokens=prompt.max_tokens, temperature=prompt.temperature,
                                         stop=list(prompt.stop))
     return time.perf_counter() - start
 
 
 def pipeline_run(reports, questions_path: str, workdir: str, routing: str):
+    from pipelines.options import TaskOptions
     from pipelines.run import RunConfig, run_etl
-    from pipelines.task_stage import resolve_task_stage
     from radlite.io.inputs import ColumnMapping, expand_inputs
 
     folder = os.path.join(workdir, "reports")
@@ -85,11 +86,9 @@ def pipeline_run(reports, questions_path: str, workdir: str, routing: str):
     for i, report in enumerate(reports):
         with open(os.path.join(folder, f"{i:04d}.txt"), "w") as fh:
             fh.write(report.text)
-    factory, names = resolve_task_stage(tasks="auto", routing=routing, models_dir=None, questions=questions_path,
-                                        allow_unvalidated=False)
     config = RunConfig(inputs=expand_inputs([folder], None, ColumnMapping()), out=os.path.join(workdir, "out"),
-                       tasks=names, routing=routing)
-    return run_etl(config, factory)
+                       tasks=TaskOptions(routing=routing, questions=questions_path))
+    return run_etl(config)
 
 
 def main() -> None:

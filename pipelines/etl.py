@@ -6,19 +6,16 @@ All logic lives in plain functions of the radlite library; the transforms here o
 from __future__ import annotations
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from pipelines import progress
-from pipelines.rows import reject_row, report_row
+from pipelines.accounting import count, count_reject
+from pipelines.rows import REJECTS, REPORTS, reject_row, report_row
 from radlite.io.inputs import InputSpec
 from radlite.io.readers import read_input
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.io.validate import validate_record
 from radlite.rejects import Reject
 from radlite.tables import TABLES, arrow_schema
-
-NAMESPACE = "radlite"
-REPORTS, REJECTS = "reports", "rejects"
 
 
 class ReadInputs(beam.PTransform):
@@ -39,23 +36,20 @@ class ReadInputs(beam.PTransform):
 class _ValidateFn(beam.DoFn):
     def __init__(self, limits: IngestLimits, done_reports: frozenset, done_rejects: frozenset):
         self.limits, self.done_reports, self.done_rejects = limits, done_reports, done_rejects
-        self.read = Metrics.counter(NAMESPACE, "read")
-        self.new = Metrics.counter(NAMESPACE, "accepted_new")
-        self.unchanged = Metrics.counter(NAMESPACE, "skipped_unchanged")
 
     def process(self, item):
-        self.read.inc()
+        count("read")
         progress.advance()
         result = validate_record(item, self.limits) if isinstance(item, SourceRecord) else item
         if isinstance(result, Reject):
-            Metrics.counter(NAMESPACE, f"rejected.{result.reason.value}").inc()
+            count_reject(result.reason.value)
             if result.reject_id not in self.done_rejects:
                 yield beam.pvalue.TaggedOutput(REJECTS, result)
             return
         if (result.report_id, result.text_sha256) in self.done_reports:
-            self.unchanged.inc()
+            count("skipped_unchanged")
             return
-        self.new.inc()
+        count("accepted_new")
         yield result
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from radlite.rejects import Reject
 from radlite.report import Report
 
+REPORTS, REJECTS = "reports", "rejects"
+
 
 def report_row(report: Report, run_id: str, tasks_planned: list[str]) -> dict:
     row = report.model_dump()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
+from dataclasses import dataclass
 from itertools import groupby
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
-from pipelines.etl import NAMESPACE, REPORTS
-from pipelines.rows import report_row
-from radlite.inference.runner import RunStats, run_report_tasks
+from pipelines.accounting import count_inference
+from pipelines.options import TaskOptions
+from pipelines.rows import REPORTS, report_row
+from radlite.inference.cache import ResultCache
+from radlite.inference.engine import base_key, get_model
+from radlite.inference.runner import InferenceCounts, run_report_tasks
 from radlite.routing import RoutingTable, load_routing
 from radlite.tables import TABLES
 from radlite.tasks import TASK_NAMES, TASKS, parse_task_selection, plan_tasks
@@ -23,8 +25,6 @@ TASK_TABLES = sorted({t.table for t in TASKS.values()})
 def model_streams(routing: RoutingTable) -> dict[str, str]:
     """model key -> stream name. Entries on the same base file (differing only in adapters) share a
     stream, so one worker-local base serves them all; each base file gets its own stream."""
-    from radlite.inference.engine import base_key
-
     names: dict[tuple, str] = {}
     streams = {}
     for key in sorted(set(routing.tasks.values())):
@@ -56,25 +56,21 @@ class _PlanFn(beam.DoFn):
 class _RunModelFn(beam.DoFn):
     """Runs every task of one base-model stream; the base is loaded once per worker process (setup)."""
 
-    def __init__(self, stream: str, routing: RoutingTable, run_id: str, cache_path: str | None):
+    def __init__(self, stream: str, routing: RoutingTable, run_id: str, cache_path: str | None, load_model):
         self.keys = sorted(k for k, v in model_streams(routing).items() if v == stream)
-        self.routing, self.run_id, self.cache_path = routing, run_id, cache_path
+        self.routing, self.run_id, self.cache_path, self.load_model = routing, run_id, cache_path, load_model
 
     def setup(self):
-        from radlite.inference.cache import ResultCache
-        from radlite.inference.engine import get_model
-
-        self.models = {k: get_model(self.routing.models[k]) for k in self.keys}
+        self.models = {k: self.load_model(self.routing.models[k]) for k in self.keys}
         self.cache = ResultCache(self.cache_path) if self.cache_path else None
 
     def process(self, element):
         report, instances = element
-        stats = RunStats()
+        counts = InferenceCounts()
         rows = []
         for key, group in groupby(instances, key=lambda i: self.routing.tasks[i.task]):
-            rows += run_report_tasks(self.models[key], report, list(group), self.run_id, self.cache, stats)
-        for name, value in asdict(stats).items():
-            Metrics.counter(NAMESPACE, name).inc(value)
+            rows += run_report_tasks(self.models[key], report, list(group), self.run_id, self.cache, counts)
+        count_inference(counts)
         for table, row in rows:
             yield beam.pvalue.TaggedOutput(table, row)
 
@@ -84,12 +80,18 @@ class _RunModelFn(beam.DoFn):
 
 
 class RunTasks(beam.PTransform):
-    """Reports -> {table: rows} for ``reports`` and every task table."""
+    """Reports -> {table: rows} for ``reports`` and every task table.
 
-    def __init__(self, routing: RoutingTable, selected, questions, run_id: str, cache_path: str | None):
+    ``load_model(entry)`` gives the model of a routing entry in a worker (default: the process-wide
+    llama.cpp model, loaded once per process); anything with ``entry``, ``identity`` and
+    ``generate(prompt)`` will do.
+    """
+
+    def __init__(self, routing: RoutingTable, selected, questions, run_id: str, cache_path: str | None,
+                 load_model=get_model):
         super().__init__()
         self.routing, self.selected, self.questions = routing, selected, questions
-        self.run_id, self.cache_path = run_id, cache_path
+        self.run_id, self.cache_path, self.load_model = run_id, cache_path, load_model
 
     def expand(self, reports):
         streams = sorted(set(model_streams(self.routing).values()))
@@ -97,8 +99,8 @@ class RunTasks(beam.PTransform):
             _PlanFn(self.routing, self.selected, self.questions, self.run_id)).with_outputs(*streams, main=REPORTS)
         per_table: dict[str, list] = {t: [] for t in TASK_TABLES}
         for stream in streams:
-            outputs = planned[stream] | f"Infer[{stream}]" >> beam.ParDo(
-                _RunModelFn(stream, self.routing, self.run_id, self.cache_path)).with_outputs(*TASK_TABLES)
+            infer = _RunModelFn(stream, self.routing, self.run_id, self.cache_path, self.load_model)
+            outputs = planned[stream] | f"Infer[{stream}]" >> beam.ParDo(infer).with_outputs(*TASK_TABLES)
             for table in TASK_TABLES:
                 per_table[table].append(outputs[table])
         result = {REPORTS: planned[REPORTS]}
@@ -108,16 +110,27 @@ class RunTasks(beam.PTransform):
         return result
 
 
-def resolve_task_stage(*, tasks: str, routing: str, models_dir, questions, allow_unvalidated):
-    """(factory(run_id, store) -> RunTasks, or None; enabled task names) for the CLI options."""
-    if tasks == "none":
-        return None, []
-    selected = parse_task_selection(tasks)
-    table = load_routing(routing, models_dir, verify=not allow_unvalidated)
-    question_list = load_questions(questions) if questions else ()
+@dataclass(frozen=True)
+class TaskStage:
+    """The task options resolved: routing table loaded and verified, selection and questions parsed."""
 
-    def factory(run_id, store):
-        return RunTasks(table, selected, question_list, run_id, os.path.join(store.root, "cache", "results.sqlite"))
+    routing: RoutingTable
+    selected: tuple[str, ...] | None
+    questions: tuple
+    task_names: list[str]
 
-    names = list(selected) if selected is not None else list(TASK_NAMES)
-    return factory, names
+    @classmethod
+    def resolve(cls, options: TaskOptions) -> TaskStage | None:
+        """None for --tasks none; raises ValueError / FileNotFoundError for bad options."""
+        if options.tasks == "none":
+            return None
+        selected = parse_task_selection(options.tasks)
+        routing = load_routing(options.routing, options.models_dir, verify=not options.allow_unvalidated)
+        questions = load_questions(options.questions) if options.questions else ()
+        names = list(selected) if selected is not None else list(TASK_NAMES)
+        return cls(routing, selected, questions, names)
+
+    def transform(self, run_id: str, store) -> RunTasks:
+        """The graph's task stage for one run, caching results under OUT/cache."""
+        return RunTasks(self.routing, self.selected, self.questions, run_id,
+                        os.path.join(store.root, "cache", "results.sqlite"))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict
+
+from radlite.hashing import stable_id
 
 
 class RejectReason(str, Enum):
@@ -38,4 +39,4 @@ class Reject(BaseModel):
     @property
     def reject_id(self) -> str:
         """Stable id so that a rerun over the same bad input adds no new reject row."""
-        return hashlib.sha256(f"{self.source}\x00{self.locator}\x00{self.reason.value}".encode()).hexdigest()[:16]
+        return stable_id(self.source, self.locator, self.reason.value)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from radlite.hashing import stable_id, text_sha256
 from radlite.sections import Sections, parse_sections
 
 MODALITY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -17,7 +17,8 @@ MODALITY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("CT", r"\bCT\b|\bCTA\b|computed tomograph|\bcat scan"),
         ("MR", r"\bMRI?\b|\bMRA\b|magnetic resonance|\bmp-?mri\b"),
         ("US", r"\bUS\b|ultraso|sonogra|doppler|\becho"),
-        ("XR", r"x-?ray|radiograph|\bCXR\b|\bPA and lat|\bAP (?:upright|portable|supine)|\bportable chest|\bchest,? \d views?|\bchest \(pa"),
+        ("XR", r"x-?ray|radiograph|\bCXR\b|\bPA and lat|\bAP (?:upright|portable|supine)|\bportable chest|"
+               r"\bchest,? \d views?|\bchest \(pa"),
         ("NM", r"scintigra|nuclear medicine|\bSPECT\b|bone scan"),
     )
 )
@@ -43,11 +44,7 @@ _DATE = re.compile(r"\b(?:date|exam date|study date|dos)\s*:?\s*(\d{4}-\d{2}-\d{
 
 def make_report_id(source: str, locator: str) -> str:
     """Stable 16-hex-digit id from where the report came from (same input, same id)."""
-    return hashlib.sha256(f"{source}\x00{locator}".encode()).hexdigest()[:16]
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return stable_id(source, locator)
 
 
 def _first_match(patterns: tuple[tuple[str, re.Pattern[str]], ...], *texts: str) -> str:

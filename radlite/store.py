@@ -10,7 +10,9 @@ Layout of OUT::
     .lock                                   held by the running process
 
 A run stages everything, moves its files into ``tables/`` and then replaces ``manifest.json``
-atomically. Files not listed in the manifest are leftovers of a killed run and are removed by the
+atomically. ``on_step(name)`` is told each step of a commit as it is reached (``commit_moving``,
+``before_manifest``, ``before_catalog``): a hook for observers, and how the tests kill a run at each.
+Files not listed in the manifest are leftovers of a killed run and are removed by the
 next run, so readers of the catalog never see half a run, and a rerun neither duplicates nor misses.
 """
 
@@ -21,9 +23,10 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -31,17 +34,10 @@ from radlite.tables import TABLES, arrow_schema
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.duckdb"
-FAULT_ENV = "RADLITE_FAULT"
 
 
 class OutputLocked(RuntimeError):
     """Another run holds the lock on this output directory."""
-
-
-def inject_fault(point: str) -> None:
-    """Test hook: die abruptly (like SIGKILL) when RADLITE_FAULT names this point."""
-    if os.environ.get(FAULT_ENV) == point:
-        os._exit(137)
 
 
 def _atomic_write_text(path: str, text: str) -> None:
@@ -57,8 +53,9 @@ def _atomic_write_text(path: str, text: str) -> None:
 class OutputStore:
     """One OUT directory. Use ``with store.locked():`` around a run."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, on_step: Callable[[str], None] | None = None):
         self.root = os.path.abspath(root)
+        self.on_step = on_step or (lambda step: None)
 
     # -- paths -------------------------------------------------------------------------------
     def table_dir(self, table: str) -> str:
@@ -167,12 +164,12 @@ class OutputStore:
                 os.replace(path, os.path.join(self.table_dir(table), name))
                 manifest["files"][table].append(name)
                 if not moved_any:
-                    inject_fault("commit_moving")
+                    self.on_step("commit_moving")
                     moved_any = True
         manifest["runs"].append(run_id)
-        inject_fault("before_manifest")
+        self.on_step("before_manifest")
         _atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1))
-        inject_fault("before_catalog")
+        self.on_step("before_catalog")
         shutil.rmtree(self.staging_dir(run_id), ignore_errors=True)
         self.build_catalog()
         return manifest
@@ -180,8 +177,6 @@ class OutputStore:
     # -- catalog -----------------------------------------------------------------------------
     def build_catalog(self) -> None:
         """Rewrite catalog.duckdb (into a temp file, then rename) with a view per table."""
-        import duckdb
-
         manifest = self.manifest()
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".catalog-", suffix=".duckdb")
         os.close(fd)
@@ -201,8 +196,6 @@ class OutputStore:
 
     def catalog_is_current(self) -> bool:
         """True when catalog.duckdb matches this directory's location and manifest."""
-        import duckdb
-
         if not os.path.exists(self.catalog_path):
             return False
         try:

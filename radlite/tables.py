@@ -7,6 +7,7 @@ regenerates it); a test fails when the two diverge.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -171,7 +172,6 @@ def contract_json(table: str) -> dict:
 
 def write_contract(directory: str) -> list[str]:
     """Write schemas/<table>.json for every table; returns the paths written."""
-    import os
 
     os.makedirs(directory, exist_ok=True)
     paths = []

@@ -3,8 +3,11 @@
 import json
 import os
 import random
+import subprocess
+import sys
 import zipfile
 
+from pipelines.options import OutputOptions, RunnerOptions, TaskOptions
 from pipelines.run import RunConfig, run_etl
 from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.io.records import IngestLimits
@@ -49,10 +52,11 @@ def write_good_folder(directory: str, n: int, start: int = 0) -> None:
             fh.write(GOOD.format(n=i))
 
 
-def ingest(paths, out, max_report_bytes=4096, **kwargs):
+def ingest(paths, out, max_report_bytes=4096, full=False, workers=1):
     """Run the ETL with no model tasks; returns the summary."""
     config = RunConfig(inputs=expand_inputs(list(paths), None, ColumnMapping()), out=out,
-                       limits=IngestLimits(max_report_bytes=max_report_bytes), **kwargs)
+                       limits=IngestLimits(max_report_bytes=max_report_bytes), tasks=TaskOptions(tasks="none"),
+                       runner=RunnerOptions(workers=workers), output=OutputOptions(full=full))
     return run_etl(config)
 
 
@@ -61,3 +65,22 @@ def table_rows(out: str, table: str, drop=("run_id",)) -> list[tuple]:
     t = OutputStore(out).read_table(table)
     t = t.drop_columns([c for c in drop if c in t.column_names])
     return sorted(tuple(json.dumps(v, sort_keys=True, default=str) for v in row.values()) for row in t.to_pylist())
+
+
+_KILLED_RUN = """
+import os, sys
+from pipelines.options import TaskOptions
+from pipelines.run import RunConfig, run_etl
+from radlite.io.inputs import ColumnMapping, expand_inputs
+point, src, out = sys.argv[1:4]
+def die_at(step):
+    if step == point:
+        os._exit(137)
+run_etl(RunConfig(inputs=expand_inputs([src], None, ColumnMapping()), out=out,
+                  tasks=TaskOptions(tasks="none")), on_step=die_at)
+"""
+
+
+def run_killed_at(step: str, src: str, out: str) -> int:
+    """Run the ETL in a new process that dies abruptly (like SIGKILL) at ``step``; returns its exit code."""
+    return subprocess.run([sys.executable, "-c", _KILLED_RUN, step, src, out], capture_output=True).returncode

@@ -3,8 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
+from tqdm import tqdm
+
+from radlite.errors import ExitCode
+from radlite.routing import (
+    EMBEDDED_SCHEME,
+    Adapter,
+    ModelEntry,
+    RoutingTable,
+    embedded_model_path,
+    load_routing,
+    write_routing,
+)
+from radlite.tasks import TASKS
+from training.data.build import build_data, load_split, parse_source
+from training.data.curation import CurationConfig
+from training.eval.predict import predict
+from training.eval.records import Evaluation
+from training.eval.report import summarize, write_evaluation
+from training.export import export_lora_adapter, merge_to_gguf
+from training.gate import first_per_task, validate
+from training.lora import load_preset, train_lora
+from training.route import build_routing
 
 
 @click.group()
@@ -24,9 +47,6 @@ def train() -> None:
 def build_data_command(sources, synthetic, test_per_task, validation_per_task, out_dir):
     """Convert sources to instruction records, curate (dedup, validity, caps, seed-42 splits, task weights)
     and write train/validation/test JSONL plus dataset_card.{md,json}."""
-    from training.data.build import build_data, parse_source
-    from training.data.curation import CurationConfig
-
     try:
         parsed = [parse_source(s) for s in sources]
     except (ValueError, FileNotFoundError) as exc:
@@ -47,27 +67,18 @@ def build_data_command(sources, synthetic, test_per_task, validation_per_task, o
 @click.option("--baseline", help="A second routing table (e.g. the zero-shot base) to compare against.")
 @click.option("--models-dir", type=click.Path(file_okay=False))
 @click.option("--k-shot", type=int, default=0, show_default=True, help="Solved examples per prompt, from --shots.")
-@click.option("--shots", "shots_path", type=click.Path(exists=True, dir_okay=False), help="Split to draw k-shot examples from.")
+@click.option("--shots", "shots_path", type=click.Path(exists=True, dir_okay=False),
+              help="Split to draw k-shot examples from.")
 @click.option("--limit-per-task", type=int, help="Evaluate only the first N records of each task.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, limit_per_task, out_dir):
     """Evaluate ROUTING on a split with the paper's metrics: eval.json, eval_report.md, PNG plots;
     with --baseline also McNemar / Wilcoxon per task between the two."""
-    import os
-
-    from tqdm import tqdm
-
-    from radlite.routing import load_routing
-    from training.data.build import load_split
-    from training.eval.predict import predict
-    from training.eval.report import summarize, write_evaluation
-    from training.validate import first_per_task
-
     records = first_per_task(load_split(split_path), limit_per_task)
     shots = load_split(shots_path) if shots_path else []
     split = os.path.basename(split_path)
 
-    def run(name: str) -> dict:
+    def run(name: str) -> Evaluation:
         table = load_routing(name, models_dir)
         with tqdm(total=len(records), desc=table.name, disable=None) as bar:
             predictions = predict(records, table, k_shot=k_shot, shot_pool=shots, progress=bar.update)
@@ -75,11 +86,11 @@ def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, 
 
     evaluation = run(routing)
     reference = run(baseline) if baseline else None
-    comparison = write_evaluation(out_dir, evaluation, reference)
-    for task, figures in evaluation["tasks"].items():
-        line = f"{task:24s} {figures['metric']:20s} {figures['score']:.3f}  valid {figures['validity']:.2f}"
+    comparison = write_evaluation(out_dir, evaluation, reference).comparison or {}
+    for task, figures in evaluation.tasks.items():
+        line = f"{task:24s} {figures.metric:20s} {figures.score:.3f}  valid {figures.validity:.2f}"
         if task in comparison:
-            line += f"  vs {comparison[task]['baseline']:.3f} (p={comparison[task]['p_value']:.3g})"
+            line += f"  vs {comparison[task].baseline:.3f} (p={comparison[task].p_value:.3g})"
         click.echo(line)
     click.echo(f"wrote {out_dir}/eval.json, eval_report.md and plots")
 
@@ -93,12 +104,29 @@ def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, 
 def route_command(evaluations, out_path, name, smoke_set):
     """Pick the best model per task from validation-split EVALUATIONS (eval.json files; ties go to the
     smaller model) and write the routing table with its manifest: sha256s, figures, minimum scores."""
-    from training.route import build_routing
-
     table = build_routing(list(evaluations), out_path, name, smoke_set)
     for task, key in table.tasks.items():
         figures = table.manifest.figures[task]
-        click.echo(f"{task:24s} -> {key}  {figures.metric} {figures.score:.3f} (min {table.manifest.min_scores[task]:.3f})")
+        minimum = table.manifest.min_scores[task]
+        click.echo(f"{task:24s} -> {key}  {figures.metric} {figures.score:.3f} (min {minimum:.3f})")
+    click.echo(f"wrote {out_path}")
+
+
+@train.command("model-table")
+@click.argument("tasks", nargs=-1, required=True)
+@click.option("--name", required=True, help="Name of the routing table (and prefix of its model key).")
+@click.option("--base", default=EMBEDDED_SCHEME + "smollm2", show_default=True, help="Base GGUF path.")
+@click.option("--adapter", "adapters", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="GGUF LoRA adapter applied on the base (repeatable).")
+@click.option("--threads", type=int, help="llama.cpp threads (default: all cores).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="routing YAML to write.")
+def model_table_command(tasks, name, base, adapters, threads, out_path):
+    """Write a routing table that sends TASKS to one model (base + adapters), e.g. to evaluate an adapter."""
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise click.BadParameter(f"unknown task(s) {', '.join(unknown)}", param_hint="TASKS")
+    entry = ModelEntry(path=base, adapters=tuple(Adapter(path=os.path.abspath(a)) for a in adapters), threads=threads)
+    write_routing(RoutingTable(name=name, models={name: entry}, tasks=dict.fromkeys(tasks, name)), out_path)
     click.echo(f"wrote {out_path}")
 
 
@@ -114,15 +142,13 @@ def models() -> None:
 def validate_command(routing, models_dir, smoke_limit):
     """Check every file's sha256 and GGUF metadata and run the manifest's smoke evaluation;
     exit 1 on any mismatch or any task below its minimum score. ROUTING defaults to the embedded route."""
-    from training.validate import validate
-
     result = validate(routing, models_dir, smoke_limit)
     for task, score in result.scores.items():
         click.echo(f"{task:24s} smoke score {score:.3f}")
     if not result.ok:
         for problem in result.problems:
             click.echo(f"FAIL: {problem}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.FAILED)
     click.echo(f"{routing}: OK")
 
 
@@ -139,10 +165,6 @@ def validate_command(routing, models_dir, smoke_limit):
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 def lora_command(data_path, base, preset, max_examples, max_steps, checkpoint_every, seed, out_dir):
     """LoRA-tune BASE on DATA with a preset (loss on answer tokens only; resumes from OUT/checkpoint.pt)."""
-    from radlite.routing import embedded_model_path
-    from training.data.build import load_split
-    from training.lora import load_preset, train_lora
-
     records = load_split(data_path)[:max_examples]
     base_path = embedded_model_path() if base == "embedded" else base
     summary = train_lora(records, base_path, load_preset(preset), out_dir, max_steps=max_steps, seed=seed,
@@ -158,9 +180,6 @@ def lora_command(data_path, base, preset, max_examples, max_steps, checkpoint_ev
 @click.option("--quantize", default="Q4_K_M", show_default=True, help="Quantization of the merged file (or 'none').")
 def export_command(adapter_dir, base, out_path, merge_to, quantize):
     """Export a PEFT adapter as a GGUF LoRA adapter for llama.cpp (and optionally merge + quantize)."""
-    from radlite.routing import embedded_model_path
-    from training.export import export_lora_adapter, merge_to_gguf
-
     base_path = embedded_model_path() if base == "embedded" else base
     export_lora_adapter(adapter_dir, base_path, out_path)
     click.echo(f"wrote {out_path}")

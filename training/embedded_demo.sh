@@ -20,14 +20,10 @@ radlite train export "$work/lora-staging" --out radlite/routing/embedded-lora-st
 
 # Routing tables that send tasks to each adapter, to evaluate them.
 tasks="rads_assignment impression_generation temporal_comparison radiology_ner n_staging m_staging radiology_nli abnormality_detection radiology_qa"
-write_table() {  # name adapter-file task...
-    local name=$1 adapter=$2; shift 2
-    { echo "name: $name"; echo "models:"; echo "  smollm2-135m-$name:"; echo '    path: "embedded:smollm2"'
-      echo "    adapters: [{path: $(pwd)/radlite/routing/$adapter}]"; echo "    threads: 2"; echo "tasks:"
-      for t in "$@"; do echo "  $t: smollm2-135m-$name"; done; } > "$work/$name.yaml"
-}
-write_table embedded-tuned embedded-lora-cpu-demo.gguf $tasks
-write_table embedded-staging embedded-lora-staging.gguf n_staging m_staging
+radlite train model-table $tasks --name embedded-tuned --adapter radlite/routing/embedded-lora-cpu-demo.gguf \
+    --threads 2 --out "$work/embedded-tuned.yaml"
+radlite train model-table n_staging m_staging --name embedded-staging \
+    --adapter radlite/routing/embedded-lora-staging.gguf --threads 2 --out "$work/embedded-staging.yaml"
 for table in embedded-base "$work/embedded-tuned.yaml" "$work/embedded-staging.yaml"; do
     radlite train eval --routing "$table" --split "$work/data/validation.jsonl" --out "$work/val-$(basename "$table" .yaml)"
 done

@@ -12,7 +12,11 @@ import json
 import os
 import re
 
+import gguf
+import llama_cpp
 import numpy as np
+
+from training.optional import require
 
 HF_TO_GGUF = {
     "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
@@ -30,8 +34,6 @@ def rope_permute(weights: np.ndarray, n_head: int) -> np.ndarray:
 
 def base_gguf_metadata(path: str) -> dict:
     """Architecture facts of the base GGUF that the adapter must match."""
-    import gguf
-
     reader = gguf.GGUFReader(path)
     arch = reader.fields["general.architecture"].contents()
     return {"arch": arch, "n_head": int(reader.fields[f"{arch}.attention.head_count"].contents()),
@@ -40,8 +42,7 @@ def base_gguf_metadata(path: str) -> dict:
 
 def export_lora_adapter(adapter_dir: str, base_gguf: str, out_path: str) -> str:
     """Write the PEFT adapter in ``adapter_dir`` as a GGUF LoRA adapter for ``base_gguf``."""
-    import gguf
-    from safetensors.numpy import load_file
+    load_file = require("safetensors.numpy").load_file
 
     config = json.load(open(os.path.join(adapter_dir, "adapter_config.json")))
     tensors = load_file(os.path.join(adapter_dir, "adapter_model.safetensors"))
@@ -79,8 +80,6 @@ def merge_to_gguf(base_gguf: str, adapter_gguf: str, out_path: str, quantize: st
     The base tensors are dequantized with gguf-py, W += (alpha / r) * B @ A is applied in llama.cpp's
     own layout, metadata and tokenizer are copied from the base, and llama.cpp quantizes the result.
     """
-    import gguf
-
     base = gguf.GGUFReader(base_gguf)
     adapter = gguf.GGUFReader(adapter_gguf)
     alpha = float(adapter.fields[gguf.Keys.Adapter.LORA_ALPHA].contents())
@@ -115,8 +114,6 @@ def merge_to_gguf(base_gguf: str, adapter_gguf: str, out_path: str, quantize: st
 
 def quantize_gguf(src: str, dst: str, kind: str = "Q4_K_M") -> None:
     """llama.cpp's quantizer through llama-cpp-python's bindings."""
-    import llama_cpp
-
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{kind}")
     if llama_cpp.llama_model_quantize(src.encode(), dst.encode(), params) != 0:

@@ -16,7 +16,9 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel
 
+from radlite.prompts import DEFAULT_PROFILE
 from training.data.records import InstructionRecord, record_prompt
+from training.optional import require
 
 END = "<|im_end|>"
 
@@ -28,13 +30,14 @@ class LoraPreset(BaseModel):
     dropout: float
     target_modules: list[str]
     learning_rate: float
+    #: A transformers learning-rate schedule name (the paper: cosine).
     scheduler: str = "cosine"
     warmup_ratio: float = 0.0
     per_device_batch_size: int
     gradient_accumulation_steps: int = 1
     epochs: float = 1
     max_length: int
-    profile: str = "radlite-v1"
+    profile: str = DEFAULT_PROFILE
 
 
 def load_preset(name_or_path: str) -> LoraPreset:
@@ -54,8 +57,8 @@ def load_base(base: str):
 
     Bases are local files: the hub is never asked (HF_HUB_OFFLINE=1 unless the caller set it)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    torch, transformers = require("torch"), require("transformers")
+    AutoModelForCausalLM, AutoTokenizer = transformers.AutoModelForCausalLM, transformers.AutoTokenizer
 
     if base.endswith(".gguf"):
         directory, name = os.path.dirname(os.path.abspath(base)), os.path.basename(base)
@@ -78,7 +81,7 @@ def encode(record: InstructionRecord, tokenizer, profile: str, max_length: int) 
 
 
 def _batches(examples: list[dict], size: int, pad_id: int):
-    import torch
+    torch = require("torch")
 
     for start in range(0, len(examples), size):
         chunk = examples[start:start + size]
@@ -94,12 +97,13 @@ def _batches(examples: list[dict], size: int, pad_id: int):
         yield ids, labels, mask
 
 
-def train_lora(records: list[InstructionRecord], base: str, preset: LoraPreset, out_dir: str, *, max_steps: int | None = None,
-               seed: int = 42, checkpoint_every: int = 50, log=print) -> dict:
+def train_lora(records: list[InstructionRecord], base: str, preset: LoraPreset, out_dir: str, *,
+               max_steps: int | None = None, seed: int = 42, checkpoint_every: int = 50, log=print) -> dict:
     """Train and save a PEFT adapter in ``out_dir``; returns the loss history and throughput."""
-    import torch
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
-    from transformers import get_cosine_schedule_with_warmup
+    torch, peft = require("torch"), require("peft")
+    get_scheduler = require("transformers").get_scheduler
+    LoraConfig, get_peft_model, set_peft_model_state_dict = (peft.LoraConfig, peft.get_peft_model,
+                                                             peft.set_peft_model_state_dict)
 
     random.seed(seed)
     torch.manual_seed(seed)
@@ -114,7 +118,7 @@ def train_lora(records: list[InstructionRecord], base: str, preset: LoraPreset, 
     if max_steps:
         steps = max_steps  # the example stream cycles, so a tiny slice can be trained for many steps
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=preset.learning_rate)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, int(steps * preset.warmup_ratio), steps)
+    scheduler = get_scheduler(preset.scheduler, optimizer, int(steps * preset.warmup_ratio), steps)
     state_path = os.path.join(out_dir, "checkpoint.pt")
     step, history = 0, []
     if os.path.exists(state_path):

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
-import yaml
-
-from radlite.inference.engine import file_sha256
-from radlite.routing import Adapter, Manifest, ModelEntry, RoutingTable, TaskFigures
+from radlite.hashing import file_sha256
+from radlite.routing import (
+    EMBEDDED_SCHEME,
+    Adapter,
+    Manifest,
+    ModelEntry,
+    RoutingTable,
+    TaskFigures,
+    embedded_model_path,
+    write_routing,
+)
+from training.eval.records import Evaluation
 
 
 def _size(entry: ModelEntry) -> int:
@@ -22,25 +29,24 @@ def _pinned(entry: ModelEntry) -> ModelEntry:
     return entry.model_copy(update={"sha256": file_sha256(entry.path), "adapters": adapters})
 
 
-def choose_routes(evaluations: list[dict]) -> dict[str, tuple[int, dict]]:
-    """task -> (index of the winning evaluation, its task figures); ties go to the smaller model."""
-    best: dict[str, tuple[int, dict]] = {}
+def choose_routes(evaluations: list[Evaluation]) -> dict[str, int]:
+    """task -> index of the winning evaluation; ties go to the smaller model (file sizes on disk)."""
+    best: dict[str, int] = {}
     for i, evaluation in enumerate(evaluations):
-        for task, figures in evaluation["tasks"].items():
+        for task, figures in evaluation.tasks.items():
             if task not in best:
-                best[task] = (i, figures)
+                best[task] = i
                 continue
-            j, current = best[task]
-            smaller = evaluation["model_size"][task] < evaluations[j]["model_size"][task]
-            if figures["score"] > current["score"] or (figures["score"] == current["score"] and smaller):
-                best[task] = (i, figures)
+            current = evaluations[best[task]]
+            score = current.tasks[task].score
+            smaller = _size(evaluation.entry_for(task)) < _size(current.entry_for(task))
+            if figures.score > score or (figures.score == score and smaller):
+                best[task] = i
     return best
 
 
 def relative_to(path: str, directory: str) -> str:
     """How the table refers to a file: the embedded model by its scheme, others relative to the table."""
-    from radlite.routing import EMBEDDED_SCHEME, embedded_model_path
-
     if os.path.abspath(path) == os.path.abspath(embedded_model_path()):
         return EMBEDDED_SCHEME + "smollm2"
     return os.path.relpath(path, directory)
@@ -48,37 +54,32 @@ def relative_to(path: str, directory: str) -> str:
 
 def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None) -> RoutingTable:
     """Write the routing table (with manifest: sha256s, figures, minimum scores) to ``out_path``."""
-    evaluations = [json.load(open(p)) for p in eval_paths]
-    for evaluation in evaluations:
-        evaluation["entries"] = {k: ModelEntry(**v) for k, v in evaluation["models"].items()}
-        evaluation["model_size"] = {t: _size(evaluation["entries"][evaluation["task_models"][t]])
-                                    for t in evaluation["tasks"]}
+    evaluations = [Evaluation.load(p) for p in eval_paths]
     routes = choose_routes(evaluations)
     out_dir = os.path.dirname(os.path.abspath(out_path))
     models: dict[str, ModelEntry] = {}
     tasks: dict[str, str] = {}
     figures: dict[str, TaskFigures] = {}
     min_scores: dict[str, float] = {}
-    for task, (i, fig) in sorted(routes.items()):
+    for task, i in sorted(routes.items()):
         evaluation = evaluations[i]
-        source_key = evaluation["task_models"][task]
-        key = f"{evaluation['routing']}.{source_key}"
+        fig = evaluation.tasks[task]
+        key = f"{evaluation.routing}.{evaluation.task_models[task]}"
         if key not in models:
-            entry = _pinned(evaluation["entries"][source_key])
+            entry = _pinned(evaluation.entry_for(task))
             models[key] = entry.model_copy(update={
                 "path": relative_to(entry.path, out_dir),
                 "adapters": tuple(a.model_copy(update={"path": relative_to(a.path, out_dir)}) for a in entry.adapters)})
         tasks[task] = key
-        figures[task] = TaskFigures(model=key, metric=fig["metric"], score=fig["score"], ci95=tuple(fig["ci95"]),
-                                    validity=fig["validity"], n=fig["n"])
+        figures[task] = TaskFigures(model=key, metric=fig.metric, score=fig.score, ci95=fig.ci95,
+                                    validity=fig.validity, n=fig.n)
         # The bootstrap lower bound: a smoke run below it is unlikely to be the same model.
-        min_scores[task] = max(0.0, float(int(fig["ci95"][0] * 1000)) / 1000 - 0.05)
+        min_scores[task] = max(0.0, float(int(fig.ci95[0] * 1000)) / 1000 - 0.05)
     manifest = Manifest(min_scores=min_scores, figures=figures, built_from=[os.path.basename(p) for p in eval_paths])
     if smoke_set:
         manifest.smoke_set = f"{name}-smoke.jsonl"
         shutil.copyfile(smoke_set, os.path.join(out_dir, manifest.smoke_set))
     table = RoutingTable(name=name, description=f"built by radlite train route from {len(eval_paths)} evaluation(s)",
                          models=models, tasks=tasks, manifest=manifest)
-    with open(out_path, "w") as fh:
-        yaml.safe_dump(json.loads(table.model_dump_json(exclude={"origin"})), fh, sort_keys=False)
+    write_routing(table, out_path)
     return table

@@ -6,15 +6,15 @@ neither costs inference twice. SQLite in WAL mode lets several worker processes 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
 
+from radlite.hashing import text_sha256
+
 
 def cache_key(identity: dict, prompt_text: str, decoding: dict) -> str:
-    payload = json.dumps([identity, prompt_text, decoding], sort_keys=True)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return text_sha256(json.dumps([identity, prompt_text, decoding], sort_keys=True))
 
 
 class ResultCache:

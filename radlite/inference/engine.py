@@ -6,34 +6,24 @@ radlite-v1 report prefix) only evaluates the new suffix, so a report's text is r
 
 from __future__ import annotations
 
-import hashlib
+import ctypes
 import os
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 
-from radlite.prompts.profiles import Prompt
+import llama_cpp
+from llama_cpp import Llama, LlamaGrammar
+
+from radlite.hashing import file_sha256
+from radlite.prompts import Prompt
 from radlite.routing import ModelEntry
 
-#: How many times each base model file was loaded in this process (tests assert once per worker).
+#: How many times each base model file was loaded in this process (a model is loaded once per process).
 LOAD_COUNTS: Counter = Counter()
-_MODELS: dict[tuple, "BaseModel"] = {}
+_MODELS: dict[tuple, SharedBase] = {}
 _LOCK = threading.Lock()
-_SHA_CACHE: dict[tuple, str] = {}
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file, memoised per (path, size, mtime) within the process."""
-    stat = os.stat(path)
-    key = (path, stat.st_size, stat.st_mtime_ns)
-    if key not in _SHA_CACHE:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        _SHA_CACHE[key] = digest.hexdigest()
-    return _SHA_CACHE[key]
 
 
 @dataclass
@@ -44,7 +34,7 @@ class Generation:
     seconds: float
 
 
-class BaseModel:
+class SharedBase:
     """One llama.cpp base model in memory, with every LoRA adapter routed onto it.
 
     Entries that differ only in adapters share this base: switching applies the other adapter set
@@ -53,8 +43,6 @@ class BaseModel:
     """
 
     def __init__(self, path: str, n_ctx: int, threads: int | None, seed: int):
-        from llama_cpp import Llama
-
         self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads or os.cpu_count(), seed=seed, verbose=False)
         self._adapters: dict[str, object] = {}
         self._active: tuple = ()
@@ -62,10 +50,6 @@ class BaseModel:
 
     def activate(self, adapters: tuple) -> None:
         """Make exactly ``adapters`` (Adapter tuple) active on this base."""
-        import ctypes
-
-        import llama_cpp
-
         if adapters == self._active:
             return
         handles = []
@@ -87,8 +71,6 @@ class BaseModel:
         if text is None:
             return None
         if text not in self._grammars:
-            from llama_cpp import LlamaGrammar
-
             self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
         return self._grammars[text]
 
@@ -96,7 +78,7 @@ class BaseModel:
 class LoadedModel:
     """A routing entry bound to its shared base: generates with the entry's adapters active."""
 
-    def __init__(self, entry: ModelEntry, base: BaseModel):
+    def __init__(self, entry: ModelEntry, base: SharedBase):
         self.entry, self.base = entry, base
         self.identity = {"model_sha256": entry.sha256 or file_sha256(entry.path),
                          "adapters": [[a.sha256 or file_sha256(a.path), a.scale] for a in entry.adapters]}
@@ -127,6 +109,6 @@ def get_model(entry: ModelEntry) -> LoadedModel:
     key = base_key(entry)
     with _LOCK:
         if key not in _MODELS:
-            _MODELS[key] = BaseModel(*key)
+            _MODELS[key] = SharedBase(*key)
             LOAD_COUNTS[os.path.basename(entry.path)] += 1
         return LoadedModel(entry, _MODELS[key])

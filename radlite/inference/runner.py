@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import BaseModel, Field
 
 from radlite.inference.cache import ResultCache, cache_key
-from radlite.prompts.profiles import render_prompt
+from radlite.prompts import render_prompt
 from radlite.report import Report
 from radlite.tasks import TASKS, ParseError, TaskInstance
 
 
-@dataclass
-class RunStats:
-    """Per-report inference counts; each field is also the name of the Beam counter it feeds."""
+class InferenceCounts(BaseModel):
+    """What model work cost and gave; summed per report, then over the run."""
 
-    cache_hits: int = 0
-    cache_lookups: int = 0
-    model_ms: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    outputs_valid: int = 0
-    outputs_invalid: int = 0
+    cache_hits: int = Field(0, description="Task outputs served from the result cache.")
+    cache_lookups: int = Field(0, description="Task outputs looked up in the result cache.")
+    model_ms: int = Field(0, description="Milliseconds spent generating.")
+    prompt_tokens: int = Field(0, description="Prompt tokens of the generated outputs.")
+    completion_tokens: int = Field(0, description="Tokens generated.")
+    outputs_valid: int = Field(0, description="Outputs that parsed into the task's typed result.")
+    outputs_invalid: int = Field(0, description="Outputs kept with valid = false.")
 
 
-def result_rows(task_name: str, raw: str, profile: str, instance: TaskInstance, report: Report,
+def result_rows(task_name: str, raw: str, instance: TaskInstance, report: Report,
                 common: dict) -> list[dict]:
     """Parse one output into rows of its task's table; unparseable output is one valid=false row."""
     task = TASKS[task_name]
     try:
-        result = task.parse(raw, profile)
+        result = task.parse(raw)
     except ParseError as exc:
-        return [{**common, **task.invalid_row(instance, report), "valid": False, "raw_output": raw, "error": str(exc)}]
-    specific = task.rows(result, instance, report) or [task.invalid_row(instance, report)]
+        known = task.known_columns(instance, report)
+        return [{**common, **known, "valid": False, "raw_output": raw, "error": str(exc)}]
+    specific = task.rows(result, instance, report) or [task.known_columns(instance, report)]
     return [{**common, **row, "valid": True, "raw_output": raw, "error": None} for row in specific]
 
 
 def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_id: str,
-                     cache: ResultCache | None, stats: RunStats) -> list[tuple[str, dict]]:
+                     cache: ResultCache | None, stats: InferenceCounts) -> list[tuple[str, dict]]:
     """(table, row) pairs for every instance, run back to back so the report prefix is reused."""
     profile, model_id = model.entry.profile, model.entry.label()
     out: list[tuple[str, dict]] = []
@@ -58,7 +58,7 @@ def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_i
             stats.cache_hits += 1
         common = {"report_id": report.report_id, "task": task.name, "model_id": model_id,
                   "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id}
-        rows = result_rows(task.name, raw, profile, instance, report, common)
+        rows = result_rows(task.name, raw, instance, report, common)
         stats.outputs_valid += rows[0]["valid"]
         stats.outputs_invalid += not rows[0]["valid"]
         out.extend((task.table, row) for row in rows)

@@ -7,7 +7,7 @@ import os
 from enum import Enum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from radlite.sections import SECTION_NAMES
 
@@ -52,14 +52,24 @@ class ColumnMapping(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id_column: str | None = None
-    text_column: str | None = None
-    section_columns: dict[str, str] = Field(default_factory=dict)
-    patient_column: str | None = None
-    study_column: str | None = None
-    date_column: str | None = None
+    id_column: str | None = Field(None, description="Tabular inputs: column with the report id.")
+    text_column: str | None = Field(None, description="Tabular inputs: column with the full report text.")
+    section_columns: dict[str, str] = Field(
+        default_factory=dict, json_schema_extra={"metavar": "SECTION=COLUMN", "flag": "--section-column"},
+        description="Tabular inputs: a column holding one section, e.g. findings=Findings_EN (repeatable).")
+    patient_column: str | None = Field(None, description="Tabular inputs: patient id column.")
+    study_column: str | None = Field(None, description="Tabular inputs: study id column.")
+    date_column: str | None = Field(None, description="Tabular inputs: study date column.")
 
-    def resolve(self, columns: list[str]) -> "ColumnMapping":
+    @field_validator("section_columns")
+    @classmethod
+    def _known_sections(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [s for s in value if s not in SECTION_NAMES]
+        if unknown:
+            raise ValueError(f"unknown section {unknown[0]!r}; use one of {', '.join(SECTION_NAMES)}")
+        return value
+
+    def resolve(self, columns: list[str]) -> ColumnMapping:
         """Fill unset fields by guessing from the header; explicit settings always win."""
         lower = {c.lower(): c for c in columns}
         update: dict = {}
@@ -124,5 +134,6 @@ def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnM
         if not matches or not all(os.path.exists(m) for m in matches):
             raise FileNotFoundError(f"input not found: {pattern}")
         for path in matches:
-            specs.append(InputSpec(path=path, format=fmt or detect_format(path), source=source_name(path), columns=columns))
+            specs.append(InputSpec(path=path, format=fmt or detect_format(path), source=source_name(path),
+                                   columns=columns))
     return specs

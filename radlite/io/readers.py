@@ -15,6 +15,8 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
+import pyarrow.parquet as pq
+
 from radlite.io.inputs import ColumnMapping, InputFormat, InputSpec
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.rejects import Reject, RejectReason
@@ -197,7 +199,6 @@ def read_jsonl(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
 
 
 def read_parquet(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
-    import pyarrow.parquet as pq
 
     parquet = pq.ParquetFile(spec.path)
     mapping = spec.columns.resolve(parquet.schema_arrow.names)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
@@ -17,12 +17,12 @@ class SourceRecord:
     patient_id: str | None = None
     study_id: str | None = None
     study_date: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class IngestLimits(BaseModel):
     """Bounds that protect a run from hostile or broken input."""
 
-    max_report_bytes: int = Field(default=256 * 1024, gt=0)
-    #: An archive member that inflates beyond this many times its stored size is a compression bomb.
-    max_compression_ratio: float = Field(default=100.0, gt=1)
+    max_report_bytes: int = Field(default=256 * 1024, gt=0, description="Larger reports are rejected (too_large).")
+    max_compression_ratio: float = Field(
+        default=100.0, gt=1, description="An oversized archive member that inflates more than this many "
+                                         "times its stored size is rejected as compression_bomb.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from radlite.io.inputs import ColumnMapping, expand_inputs
+from radlite.io.readers import read_input
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.rejects import Reject, RejectReason
 from radlite.report import Report, build_report
@@ -48,9 +50,6 @@ def validate_record(record: SourceRecord, limits: IngestLimits) -> Report | Reje
 
 def accepted_reports(paths: list[str], limits: IngestLimits | None = None) -> Iterator[Report]:
     """The Reports the pipeline would accept from ``paths`` (rejects skipped): for tools outside Beam."""
-    from radlite.io.inputs import ColumnMapping, expand_inputs
-    from radlite.io.readers import read_input
-
     limits = limits or IngestLimits()
     for spec in expand_inputs(paths, None, ColumnMapping()):
         for item in read_input(spec, limits):

@@ -1,0 +1,38 @@
+"""The prompt-profile registry: one module per profile, one registration here.
+
+Adding a profile = a module with a ``PromptProfile`` subclass + one line in ``PROFILES`` (or
+``register_profile`` at run time, e.g. from a plugin or a test).
+"""
+
+from __future__ import annotations
+
+from radlite.prompts.base import Prompt, PromptProfile, chatml
+from radlite.prompts.paper import PaperProfile
+from radlite.prompts.v1 import V1Profile
+from radlite.report import Report
+from radlite.tasks.base import Task, TaskInstance
+
+PROFILES: dict[str, PromptProfile] = {p.name: p for p in (PaperProfile(), V1Profile())}
+#: The profile our own adapters are trained on and new routing entries use.
+DEFAULT_PROFILE = V1Profile.name
+
+
+def register_profile(profile: PromptProfile) -> PromptProfile:
+    """Make ``profile`` available by its name to routing tables and training."""
+    PROFILES[profile.name] = profile
+    return profile
+
+
+def get_profile(name: str) -> PromptProfile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown prompt profile {name!r}; known: {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+def render_prompt(profile: str, task: Task, instance: TaskInstance, report: Report) -> Prompt:
+    """The exact prompt for ``instance`` under the named profile."""
+    return get_profile(profile).render(task, instance, report)
+
+
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "Prompt", "PromptProfile", "chatml", "get_profile", "register_profile",
+           "render_prompt"]

@@ -7,13 +7,16 @@ GGUF file names, looked up in ``--models-dir``).
 
 from __future__ import annotations
 
+import json
 import os
 from importlib import resources
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from radlite.prompts.profiles import PROFILES
+from radlite.hashing import file_sha256
+from radlite.prompts import DEFAULT_PROFILE, PROFILES
+from radlite.tasks import TASKS
 
 BUILTIN = ("embedded", "embedded-base", "radlite-paper")
 EMBEDDED_SCHEME = "embedded:"
@@ -35,7 +38,7 @@ class ModelEntry(BaseModel):
     path: str
     sha256: str | None = None
     adapters: tuple[Adapter, ...] = ()
-    profile: str = "radlite-v1"
+    profile: str = DEFAULT_PROFILE
     n_ctx: int = Field(default=4096, ge=256)
     threads: int | None = None
     seed: int = 0
@@ -109,14 +112,18 @@ class ManifestMismatch(ValueError):
 
 def verify_files(table: RoutingTable) -> None:
     """Check every declared sha256 against the file on disk; raises ManifestMismatch."""
-    from radlite.inference.engine import file_sha256
-
     for key, entry in table.models.items():
         for path, expected in [(entry.path, entry.sha256)] + [(a.path, a.sha256) for a in entry.adapters]:
             if expected and file_sha256(path) != expected:
                 raise ManifestMismatch(f"routing {table.name}: {path} (model {key}) has sha256 {file_sha256(path)}, "
                                        f"the table declares {expected}; the file was changed or replaced "
                                        "(run `radlite run --allow-unvalidated` to use it anyway)")
+
+
+def write_routing(table: RoutingTable, path: str) -> None:
+    """Write ``table`` as routing YAML (the form load_routing reads; paths as they are in the table)."""
+    with open(path, "w") as fh:
+        yaml.safe_dump(json.loads(table.model_dump_json(exclude={"origin"})), fh, sort_keys=False)
 
 
 def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool = True) -> RoutingTable:
@@ -137,8 +144,6 @@ def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool 
                          for a in entry.adapters)
         models[key] = entry.model_copy(update={"path": resolve_path(entry.path, origin_dir, models_dir),
                                                "adapters": adapters})
-    from radlite.tasks import TASKS
-
     missing = [t for t in table.tasks.values() if t not in models]
     unknown = [t for t in table.tasks if t not in TASKS]
     if missing or unknown:

@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from radlite.report import Report
 from radlite.tasks.base import (
-    PAPER,
     Decoding,
     ParseError,
     Task,
@@ -23,7 +22,7 @@ CHEXPERT_LABELS = (
     "support devices", "no finding",
 )
 STATUSES = ("positive", "negative", "uncertain", "not_mentioned")
-_V1_KEYS = ("positive", "uncertain", "negative")
+_LIST_KEYS = ("positive", "uncertain", "negative")
 
 
 def ordered_object_grammar(keys: tuple[str, ...], values: tuple[str, ...]) -> str:
@@ -41,9 +40,9 @@ def ordered_object_grammar(keys: tuple[str, ...], values: tuple[str, ...]) -> st
     return "\n".join(lines) + "\n"
 
 
-V1_GRAMMAR = ordered_object_grammar(CHEXPERT_LABELS, ("positive", "negative", "uncertain"))
-#: Characters of the longest answer V1_GRAMMAR accepts; a token covers at least one character.
-V1_MAX_CHARS = 2 + sum(len(f'"{k}":"uncertain",') for k in CHEXPERT_LABELS)
+ANSWER_GRAMMAR = ordered_object_grammar(CHEXPERT_LABELS, ("positive", "negative", "uncertain"))
+#: Characters of the longest answer ANSWER_GRAMMAR accepts; a token covers at least one character.
+ANSWER_MAX_CHARS = 2 + sum(len(f'"{k}":"uncertain",') for k in CHEXPERT_LABELS)
 
 
 class AbnormalityResult(BaseModel):
@@ -81,7 +80,7 @@ def parse_abnormalities(raw: str) -> AbnormalityResult:
         obj = json.loads(text)
     except json.JSONDecodeError:
         return AbnormalityResult(labels=_from_text(text))
-    if isinstance(obj, dict) and any(k in obj for k in _V1_KEYS):
+    if isinstance(obj, dict) and any(k in obj for k in _LIST_KEYS):
         return AbnormalityResult(labels=_from_lists(obj))
     if isinstance(obj, dict):
         labels = {name: "not_mentioned" for name in CHEXPERT_LABELS}
@@ -101,16 +100,15 @@ def is_chest_radiograph(report: Report) -> bool:
 class AbnormalityDetection(Task):
     name = "abnormality_detection"
     table = "abnormalities"
+    metric_name = "per_label_accuracy"
 
     def applies(self, report: Report) -> bool:
         return is_chest_radiograph(report)
 
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        if profile == PAPER:
-            return Decoding(max_tokens=256)
-        return Decoding(max_tokens=V1_MAX_CHARS, grammar=V1_GRAMMAR)
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
+        return Decoding(max_tokens=ANSWER_MAX_CHARS, grammar=ANSWER_GRAMMAR)
 
-    def parse(self, raw: str, profile: str) -> AbnormalityResult:
+    def parse(self, raw: str) -> AbnormalityResult:
         return parse_abnormalities(raw)
 
     def rows(self, result: AbnormalityResult, instance, report) -> list[dict]:
@@ -123,6 +121,6 @@ class AbnormalityDetection(Task):
         return sum(prediction.labels[n] == reference.labels[n] for n in CHEXPERT_LABELS) / len(CHEXPERT_LABELS)
 
     def answer(self, result: AbnormalityResult) -> str:
-        """Mentioned labels only, in canonical order, as V1_GRAMMAR admits."""
+        """Mentioned labels only, in canonical order, as ANSWER_GRAMMAR admits."""
         return json.dumps({n: s for n in CHEXPERT_LABELS if (s := result.labels[n]) != "not_mentioned"},
                           separators=(",", ":"))

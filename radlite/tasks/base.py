@@ -5,14 +5,16 @@ A task is one object; the pipeline, the benchmark and the training evaluation al
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from llama_cpp.llama_grammar import json_schema_to_gbnf
 from pydantic import BaseModel
+from rouge_score import rouge_scorer
 
 from radlite.report import Report
-
-PAPER, V1 = "radlite-paper", "radlite-v1"
 
 
 class ParseError(ValueError):
@@ -21,12 +23,16 @@ class ParseError(ValueError):
 
 @dataclass(frozen=True)
 class TaskInstance:
-    """One prompt's worth of a task for one report (NLI has one per impression sentence, QA one per question)."""
+    """One prompt's worth of a task for one report (NLI has one per impression sentence, QA one per question).
+
+    ``input_text`` is what the task reads (the report, its findings, premise and hypothesis, question
+    and report); ``instruction`` is the short line that says what to do with it (the task's
+    instruction, the NLI hypothesis, the QA question), empty when the task name says it all.
+    """
 
     task: str
-    paper_input: str
+    input_text: str
     instruction: str
-    key: str = ""
     context: dict = field(default_factory=dict, hash=False, compare=False)
 
 
@@ -57,98 +63,79 @@ def free_text(raw: str, what: str) -> str:
 
 
 class Task:
-    """Base class; subclasses set the class attributes and override what differs."""
+    """Task facts only (no prompt format): subclasses set the class attributes and override what differs."""
 
     name: str = ""
     table: str = ""
     version: int = 1
-    #: Text after the ``[TASK: name]`` tag in the radlite-v1 profile. Empty for most tasks: the tag
-    #: names the task and the grammar fixes the answer format, so the prompt suffix stays a few tokens.
-    v1_instruction: str = ""
+    #: What to do, for prompt formats that state it after the task's name. Empty for most tasks: the
+    #: name says what to do and the grammar fixes the answer format.
+    instruction: str = ""
 
     def applies(self, report: Report) -> bool:
         return True
 
-    def paper_input(self, report: Report) -> str:
-        """The text filled into the published template's ``{report}`` slot."""
+    def input_text(self, report: Report) -> str:
+        """The text this task reads (the whole report unless a task reads less)."""
         return report.text
 
-    def v1_report_text(self, report: Report) -> str:
-        """The report text the radlite-v1 prompt starts with; the report's tasks share it as a prefix."""
+    def visible_text(self, report: Report) -> str:
+        """The part of the report the model may see for this task (all of it unless it holds the answer)."""
         return report.text
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
-        return [TaskInstance(self.name, self.paper_input(report), self.v1_instruction)]
+        return [TaskInstance(self.name, self.input_text(report), self.instruction)]
 
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        """Token budget, stops and grammar; ``instance`` lets a task size the budget to its input."""
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
+        """The compact answer: its grammar, the token budget that always fits it, and stops.
+        ``instance`` lets a task size the budget to its input."""
         raise NotImplementedError
 
-    def parse(self, raw: str, profile: str) -> BaseModel:
-        """Typed result from raw model output; raises ParseError."""
+    def parse(self, raw: str) -> BaseModel:
+        """Typed result from raw model output in any format a profile produces; raises ParseError."""
         raise NotImplementedError
 
     def rows(self, result: BaseModel, instance: TaskInstance, report: Report) -> list[dict]:
         """Task-specific columns of the output rows for one parsed result."""
         return [result.model_dump()]
 
-    def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
-        """Task-specific columns of the row stored when the output did not parse."""
+    def known_columns(self, instance: TaskInstance, report: Report) -> dict:
+        """Columns known before the answer (NLI sentence, QA question, reference impression), on valid
+        and invalid rows alike."""
         return {}
 
     #: Classification tasks are compared with McNemar's test; the others with Wilcoxon on scores.
     classification: bool = False
+    #: Name of the paper's metric that ``score`` computes per sample (reports and routing figures).
+    metric_name: str = ""
 
     def score(self, prediction: BaseModel | None, reference: BaseModel) -> float:
         """Per-sample score of the paper's metric (None = unparseable output, scores 0)."""
         raise NotImplementedError
 
-    def metric(self, predictions: list, references: list) -> float:
-        """The paper's metric: the mean per-sample score over parallel lists of parsed results."""
-        if not references:
-            return 0.0
-        return sum(self.score(p, r) for p, r in zip(predictions, references)) / len(references)
-
     def answer(self, result: BaseModel) -> str:
-        """A result written in this task's radlite-v1 answer format (training targets)."""
+        """A result written in this task's compact answer format (training targets)."""
         raise NotImplementedError
-
-    def prompt_id(self, profile: str) -> str:
-        return f"{profile}/{self.name}@{self.version}"
 
 
 def rouge_l(prediction: str, reference: str) -> float:
     """ROUGE-L F1 (rouge-score, with stemming), the paper's metric for generated text."""
 
-    scorer = _scorer()
-    return scorer.score(reference or "", prediction or "")["rougeL"].fmeasure
+    return _scorer().score(reference or "", prediction or "")["rougeL"].fmeasure
 
 
-_SCORER = None
-
-
-def _scorer():
-    global _SCORER
-    if _SCORER is None:
-        from rouge_score import rouge_scorer
-
-        _SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    return _SCORER
+@lru_cache(maxsize=1)
+def _scorer() -> rouge_scorer.RougeScorer:
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
 
 
 def json_grammar(schema: dict) -> str:
     """GBNF grammar for a JSON schema, by llama.cpp's own converter."""
-    import json
-
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
     return json_schema_to_gbnf(json.dumps(schema))
 
 
 def literal_grammar(options) -> str:
     """GBNF grammar accepting exactly one of ``options``."""
-    import json
-
     return "root ::= " + " | ".join(json.dumps(o) for o in options) + "\n"
 
 

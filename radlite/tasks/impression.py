@@ -7,7 +7,6 @@ from pydantic import BaseModel
 from radlite.report import Report
 from radlite.sections import section_start
 from radlite.tasks.base import (
-    PAPER,
     Decoding,
     Task,
     TaskInstance,
@@ -23,27 +22,26 @@ class ImpressionResult(BaseModel):
 class ImpressionGeneration(Task):
     name = "impression_generation"
     table = "impressions"
+    metric_name = "rouge_l"
 
     def applies(self, report: Report) -> bool:
         return bool(report.findings)
 
-    def paper_input(self, report: Report) -> str:
+    def input_text(self, report: Report) -> str:
         return report.findings
 
-    def v1_report_text(self, report: Report) -> str:
+    def visible_text(self, report: Report) -> str:
         """The report up to its own impression, which must not be visible; being a prefix of the
         full text, the other tasks reuse it when this task runs first."""
         cut = section_start(report.text, "impression")
         return report.text if cut is None else report.text[:cut].rstrip()
 
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        if profile == PAPER:
-            return Decoding(max_tokens=256)
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         # An impression is shorter than its findings: budget about half the findings' tokens (~4 chars each).
-        findings_chars = len(instance.paper_input) if instance else 256
+        findings_chars = len(instance.input_text) if instance else 256
         return Decoding(max_tokens=max(16, min(64, findings_chars // 8)), stop=("\n\n",))
 
-    def parse(self, raw: str, profile: str) -> ImpressionResult:
+    def parse(self, raw: str) -> ImpressionResult:
         return ImpressionResult(generated=free_text(raw, "impression"))
 
     def rows(self, result: ImpressionResult, instance: TaskInstance, report: Report) -> list[dict]:
@@ -51,7 +49,7 @@ class ImpressionGeneration(Task):
         return [{"generated": result.generated, "reference": reference,
                  "rouge_l": rouge_l(result.generated, reference) if reference else None}]
 
-    def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
+    def known_columns(self, instance: TaskInstance, report: Report) -> dict:
         return {"reference": report.impression or None}
 
     def score(self, prediction: ImpressionResult | None, reference: ImpressionResult) -> float:

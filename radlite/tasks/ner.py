@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from radlite.report import Report
 from radlite.tasks.base import (
-    PAPER,
     Decoding,
     ParseError,
     Task,
@@ -23,8 +22,8 @@ from radlite.tasks.base import (
 )
 
 RADGRAPH_LABELS = ("ANAT-DP", "OBS-DP", "OBS-U", "OBS-DA")
-V1_MAX_ITEMS, V1_TEXT_CHARS = 6, 24
-V1_SCHEMA = pairs_schema(V1_MAX_ITEMS, V1_TEXT_CHARS, RADGRAPH_LABELS)
+MAX_ITEMS, TEXT_CHARS = 6, 24
+ANSWER_SCHEMA = pairs_schema(MAX_ITEMS, TEXT_CHARS, RADGRAPH_LABELS)
 _LINE = re.compile(rf"(?P<a>[^\n:;()]+?)\s*[:(]\s*(?P<b>{'|'.join(RADGRAPH_LABELS)})\)?|"
                    rf"(?P<c>{'|'.join(RADGRAPH_LABELS)})\s*:\s*(?P<d>[^\n;,]+)")
 
@@ -75,7 +74,7 @@ def locate(entities: list[Entity], text: str) -> list[tuple[int | None, int | No
     return spans
 
 
-def entities_as_text(result: "NerResult | None") -> str:
+def entities_as_text(result: NerResult | None) -> str:
     """Linearised entities, the string the paper scores with ROUGE-L."""
     return "; ".join(f"{e.text} ({e.label})" for e in result.entities) if result else ""
 
@@ -83,14 +82,13 @@ def entities_as_text(result: "NerResult | None") -> str:
 class RadiologyNer(Task):
     name = "radiology_ner"
     table = "entities"
+    metric_name = "rouge_l"
 
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        if profile == PAPER:
-            return Decoding(max_tokens=256)
-        return Decoding(max_tokens=pairs_max_chars(V1_MAX_ITEMS, V1_TEXT_CHARS, RADGRAPH_LABELS),
-                        grammar=json_grammar(V1_SCHEMA))
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
+        return Decoding(max_tokens=pairs_max_chars(MAX_ITEMS, TEXT_CHARS, RADGRAPH_LABELS),
+                        grammar=json_grammar(ANSWER_SCHEMA))
 
-    def parse(self, raw: str, profile: str) -> NerResult:
+    def parse(self, raw: str) -> NerResult:
         return parse_entities(raw)
 
     def rows(self, result: NerResult, instance, report: Report) -> list[dict]:

@@ -42,6 +42,7 @@ def parse_nli(raw: str) -> str:
 class RadiologyNli(Task):
     name = "radiology_nli"
     table = "nli"
+    metric_name = "accuracy"
 
     def applies(self, report: Report) -> bool:
         return bool(report.findings and report.impression and report.has_section_headers)
@@ -50,20 +51,20 @@ class RadiologyNli(Task):
         return [
             TaskInstance(self.name, f"Premise: {report.findings}\nHypothesis: {sentence}",
                          f"Hypothesis: {sentence}",
-                         key=str(i), context={"premise": report.findings, "hypothesis": sentence, "index": i})
+                         context={"premise": report.findings, "hypothesis": sentence, "index": i})
             for i, sentence in enumerate(impression_sentences(report.impression))
         ]
 
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         return Decoding(max_tokens=10, grammar=literal_grammar(NLI_LABELS))
 
-    def parse(self, raw: str, profile: str) -> NliResult:
+    def parse(self, raw: str) -> NliResult:
         return NliResult(label=parse_nli(raw))
 
     def rows(self, result: NliResult, instance: TaskInstance, report: Report) -> list[dict]:
-        return [{**self.invalid_row(instance, report), "label": result.label}]
+        return [{**self.known_columns(instance, report), "label": result.label}]
 
-    def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
+    def known_columns(self, instance: TaskInstance, report: Report) -> dict:
         return {"sentence_index": instance.context["index"], "premise": instance.context["premise"],
                 "hypothesis": instance.context["hypothesis"]}
 

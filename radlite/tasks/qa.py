@@ -7,7 +7,6 @@ from pydantic import BaseModel
 
 from radlite.report import Report
 from radlite.tasks.base import (
-    PAPER,
     Decoding,
     Task,
     TaskInstance,
@@ -42,28 +41,27 @@ class QaResult(BaseModel):
 class RadiologyQa(Task):
     name = "radiology_qa"
     table = "qa_answers"
+    metric_name = "rouge_l"
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
         return [TaskInstance(self.name, f"{q.question}\n\nReport:\n{report.text}",
-                             f"Question: {q.question}", key=q.id,
+                             f"Question: {q.question}",
                              context={"question_id": q.id, "question": q.question, "choices": q.choices})
                 for q in questions]
 
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        if profile == PAPER:
-            return Decoding(max_tokens=256)
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         choices = instance.context.get("choices") if instance else ()
         if choices:
             return Decoding(max_tokens=max(len(c) for c in choices), grammar=literal_grammar(choices))
         return Decoding(max_tokens=24, stop=("\n",))
 
-    def parse(self, raw: str, profile: str) -> QaResult:
+    def parse(self, raw: str) -> QaResult:
         return QaResult(answer=free_text(raw, "answer"))
 
     def rows(self, result: QaResult, instance: TaskInstance, report: Report) -> list[dict]:
-        return [{**self.invalid_row(instance, report), "answer": result.answer}]
+        return [{**self.known_columns(instance, report), "answer": result.answer}]
 
-    def invalid_row(self, instance: TaskInstance, report: Report) -> dict:
+    def known_columns(self, instance: TaskInstance, report: Report) -> dict:
         return {"question_id": instance.context["question_id"], "question": instance.context["question"]}
 
     def score(self, prediction: QaResult | None, reference: QaResult) -> float:

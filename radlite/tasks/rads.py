@@ -7,7 +7,6 @@ import re
 from pydantic import BaseModel
 
 from radlite.tasks.base import (
-    PAPER,
     Decoding,
     ParseError,
     Task,
@@ -33,7 +32,6 @@ SEVERITY: dict[str, dict[str, int]] = {
     "VI-RADS": {str(i): i for i in range(1, 6)},
     "GB-RADS": {str(i): i for i in range(0, 6)},
 }
-SYSTEMS = tuple(SEVERITY)
 
 _SEP = r"[\s:\-–]*(?:CATEGORY|CAT\.?)?[\s:\-–]*"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((system, re.compile(p)) for system, p in (
@@ -93,13 +91,13 @@ def all_labels() -> list[str]:
 class RadsAssignment(Task):
     name = "rads_assignment"
     table = "rads"
+    metric_name = "accuracy"
 
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        # Published limit for the paper profile; both decode under the label grammar.
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         longest = max(len(label) for label in all_labels())
-        return Decoding(max_tokens=30 if profile == PAPER else longest, grammar=literal_grammar(all_labels()))
+        return Decoding(max_tokens=longest, grammar=literal_grammar(all_labels()))
 
-    def parse(self, raw: str, profile: str) -> RadsResult:
+    def parse(self, raw: str) -> RadsResult:
         return normalize_rads(raw)
 
     classification = True

@@ -8,7 +8,6 @@ from pydantic import BaseModel
 
 from radlite.report import Report
 from radlite.tasks.base import (
-    PAPER,
     Decoding,
     ParseError,
     Task,
@@ -57,8 +56,10 @@ class _StagingTask(Task):
     """N or M staging: one stage field of the ``staging`` table, scored by exact match."""
 
     table = "staging"
+    metric_name = "accuracy"
     classification = True
     stage_field = ""
+    stages: tuple[str, ...] = ()
 
     def applies(self, report: Report) -> bool:
         return is_oncologic_cross_sectional(report)
@@ -66,12 +67,15 @@ class _StagingTask(Task):
     def stage(self, raw: str) -> str:
         raise NotImplementedError
 
-    def parse(self, raw: str, profile: str) -> StageResult:
+    def parse(self, raw: str) -> StageResult:
         return StageResult(**{self.stage_field: self.stage(raw)})
 
     def score(self, prediction: StageResult | None, reference: StageResult) -> float:
         return float(prediction is not None
                      and getattr(prediction, self.stage_field) == getattr(reference, self.stage_field))
+
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
+        return Decoding(max_tokens=6, grammar=literal_grammar(self.stages))
 
     def answer(self, result: StageResult) -> str:
         return getattr(result, self.stage_field)
@@ -80,24 +84,16 @@ class _StagingTask(Task):
 class NStaging(_StagingTask):
     name = "n_staging"
     stage_field = "n_stage"
+    stages = N_STAGES
 
     def stage(self, raw: str) -> str:
         return parse_n_stage(raw)
-
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        if profile == PAPER:
-            # The published prompt ends in "Lymph node involvement:"; its answers read "Positive. N staging: N2".
-            grammar = 'root ::= " "? ("Positive" | "Negative") ". N staging: " ("N0" | "N1" | "N2" | "N3")\n'
-            return Decoding(max_tokens=64, grammar=grammar)
-        return Decoding(max_tokens=6, grammar=literal_grammar(N_STAGES))
 
 
 class MStaging(_StagingTask):
     name = "m_staging"
     stage_field = "m_stage"
+    stages = M_STAGES
 
     def stage(self, raw: str) -> str:
         return parse_m_stage(raw)
-
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        return Decoding(max_tokens=10 if profile == PAPER else 6, grammar=literal_grammar(M_STAGES))

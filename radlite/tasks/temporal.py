@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from radlite.report import Report
 from radlite.tasks.base import (
-    PAPER,
     Decoding,
     ParseError,
     Task,
@@ -27,8 +26,8 @@ _SYNONYMS = {
     "enlarging": "worsened", "improved": "improved", "improving": "improved", "decreased": "improved",
     "resolved": "resolved", "resolution": "resolved", "unchanged": "unchanged", "stable": "unchanged",
 }
-V1_MAX_ITEMS, V1_TEXT_CHARS = 3, 24
-V1_SCHEMA = pairs_schema(V1_MAX_ITEMS, V1_TEXT_CHARS, CHANGES)
+MAX_ITEMS, TEXT_CHARS = 3, 24
+ANSWER_SCHEMA = pairs_schema(MAX_ITEMS, TEXT_CHARS, CHANGES)
 _PRIOR = re.compile(r"\b(compared (to|with)|comparison|prior|previous|interval|since)\b", re.I)
 _NO_COMPARISON = re.compile(r"^\s*(none|n/a|no prior[^.]*)\.?\s*$", re.I)
 
@@ -72,22 +71,20 @@ def parse_changes(raw: str) -> TemporalResult:
 class TemporalComparison(Task):
     name = "temporal_comparison"
     table = "temporal_changes"
-    v1_instruction = ("List changes since the prior study as a JSON list of {finding, change} "
+    metric_name = "jaccard"
+    instruction = ("List changes since the prior study as a JSON list of {finding, change} "
                       "(new, worsened, improved, resolved, unchanged).")
 
     def applies(self, report: Report) -> bool:
         return mentions_prior(report)
 
-    def paper_input(self, report: Report) -> str:
+    def input_text(self, report: Report) -> str:
         return report.findings or report.text
 
-    def decoding(self, profile: str, instance: TaskInstance | None = None) -> Decoding:
-        if profile == PAPER:
-            return Decoding(max_tokens=256)
-        return Decoding(max_tokens=pairs_max_chars(V1_MAX_ITEMS, V1_TEXT_CHARS, CHANGES),
-                        grammar=json_grammar(V1_SCHEMA))
+    def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
+        return Decoding(max_tokens=pairs_max_chars(MAX_ITEMS, TEXT_CHARS, CHANGES), grammar=json_grammar(ANSWER_SCHEMA))
 
-    def parse(self, raw: str, profile: str) -> TemporalResult:
+    def parse(self, raw: str) -> TemporalResult:
         return parse_changes(raw)
 
     def rows(self, result: TemporalResult, instance, report) -> list[dict]:

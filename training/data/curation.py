@@ -107,9 +107,10 @@ def dataset_card(result: CurationResult) -> dict:
 
 def card_markdown(card: dict) -> str:
     lines = ["# Dataset card", "", "Built by `radlite train build-data`. Records marked synthetic come from "
-             "`training/data/synthetic.py` and are not clinical data.", ""]
+             "`training/data/synthetic_reports.py` and are not clinical data.", ""]
     for name, split in card["splits"].items():
-        lines += [f"## {name}: {split['total']} records ({split['synthetic']} synthetic)", "", "| task | n |", "|---|---|"]
+        lines += [f"## {name}: {split['total']} records ({split['synthetic']} synthetic)", "",
+                  "| task | n |", "|---|---|"]
         lines += [f"| {task} | {n} |" for task, n in split["by_task"].items()]
         lines += ["", "Sources: " + ", ".join(f"{k} {v}" for k, v in split["by_source"].items()),
                   "Tiers: " + ", ".join(f"{k} {v}" for k, v in split["by_tier"].items()), ""]

@@ -6,9 +6,9 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
-from radlite.prompts.profiles import Prompt, render_prompt
+from radlite.prompts import Prompt, render_prompt
 from radlite.report import build_report
-from radlite.tasks import TASKS, TaskInstance
+from radlite.tasks import TASKS, ParseError, TaskInstance
 
 
 class Tier(str, Enum):
@@ -41,7 +41,7 @@ def record_instance(record: InstructionRecord):
         report = build_report(record.source, record.id, f"FINDINGS: {record.context['premise']}")
         instance = TaskInstance(task.name, f"Premise: {record.context['premise']}\nHypothesis: "
                                 f"{record.context['hypothesis']}", f"Hypothesis: {record.context['hypothesis']}",
-                                key="0", context={"premise": record.context["premise"],
+                                context={"premise": record.context["premise"],
                                                   "hypothesis": record.context["hypothesis"], "index": 0})
         return report, instance
     if record.task == "radiology_qa":
@@ -49,7 +49,7 @@ def record_instance(record: InstructionRecord):
         report_text = record.context.get("report") or "(no report)"
         report = build_report(record.source, record.id, report_text)
         paper = f"{question}\n\nReport:\n{record.context['report']}" if record.context.get("report") else question
-        return report, TaskInstance(task.name, paper, f"Question: {question}", key="q",
+        return report, TaskInstance(task.name, paper, f"Question: {question}",
                                     context={"question_id": "q", "question": question, "choices": ()})
     report = build_report(record.source, record.id, record.input)
     return report, task.instances(report)[0] if task.instances(report) else TaskInstance(task.name, record.input, "")
@@ -62,10 +62,8 @@ def record_prompt(record: InstructionRecord, profile: str) -> Prompt:
 
 def valid_output(record: InstructionRecord) -> bool:
     """The target parses with its task's own parser (the paper's valid-label check)."""
-    from radlite.tasks import ParseError
-
     try:
-        TASKS[record.task].parse(record.output, "radlite-v1")
+        TASKS[record.task].parse(record.output)
     except (ParseError, ValueError, KeyError):
         return False
     return bool(record.output.strip())

@@ -20,7 +20,7 @@ import zipfile
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from training.data.synthetic import generate_reports
+from training.data.synthetic_reports import generate_reports
 
 IU_XRAY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "iu-xray", "indiana_reports.csv")
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from radlite.prompts.profiles import Prompt
+from radlite.inference.engine import get_model
+from radlite.prompts import Prompt
 from radlite.routing import RoutingTable
 from radlite.tasks import TASKS, ParseError
 from training.data.records import InstructionRecord, record_prompt
@@ -40,8 +41,6 @@ def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: 
             shot_pool: list[InstructionRecord] = (), seed: int = 42,
             progress: Callable[[int], None] | None = None) -> list[Prediction]:
     """One prediction per record (tasks missing from the routing table are skipped)."""
-    from radlite.inference.engine import get_model
-
     rng = random.Random(seed)
     pool: dict[str, list[InstructionRecord]] = {}
     for record in shot_pool:
@@ -57,9 +56,9 @@ def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: 
         prompt = few_shot(record_prompt(record, entry.profile), shots)
         start = time.perf_counter()
         generation = get_model(entry).generate(prompt)
-        reference = task.parse(record.output, "radlite-v1")
+        reference = task.parse(record.output)
         try:
-            parsed, valid = task.parse(generation.text, entry.profile), True
+            parsed, valid = task.parse(generation.text), True
         except ParseError:
             parsed, valid = None, False
         out.append(Prediction(id=record.id, task=record.task, model_id=entry.label(), raw=generation.text, valid=valid,

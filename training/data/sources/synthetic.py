@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from radlite.sections import parse_sections
@@ -11,7 +10,7 @@ from radlite.tasks.abnormality import AbnormalityResult
 from radlite.tasks.ner import Entity, NerResult
 from radlite.tasks.temporal import Change, TemporalResult
 from training.data.records import InstructionRecord, Tier
-from training.data.synthetic import generate_reports
+from training.data.synthetic_reports import generate_reports
 
 
 def _record(report, task: str, output: str, suffix: str = "", input_text: str | None = None,
@@ -35,7 +34,8 @@ def synthetic_records(n_reports: int, seed: int = 42) -> Iterator[InstructionRec
             yield _record(report, "abnormality_detection",
                           TASKS["abnormality_detection"].answer(AbnormalityResult(labels=truth["abnormality_detection"])))
         if truth.get("temporal_comparison"):
-            changes = TemporalResult(changes=[Change(finding=f, change=c) for f, c in truth["temporal_comparison"].items()])
+            changes = TemporalResult(changes=[Change(finding=f, change=c)
+                                              for f, c in truth["temporal_comparison"].items()])
             yield _record(report, "temporal_comparison", TASKS["temporal_comparison"].answer(changes))
         if truth.get("radiology_ner"):
             entities = NerResult(entities=[Entity(text=t, label=label) for t, label in truth["radiology_ner"]])
@@ -48,8 +48,3 @@ def synthetic_records(n_reports: int, seed: int = 42) -> Iterator[InstructionRec
             yield _record(report, "radiology_qa", answer, suffix=f":{i}", input_text=question,
                           context={"question": question, "report": report.text})
 
-
-def dump(records, path: str) -> None:
-    with open(path, "w") as fh:
-        for record in records:
-            fh.write(json.dumps(record.model_dump(mode="json")) + "\n")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gguf
 from pydantic import BaseModel
 
 from radlite.routing import ManifestMismatch, RoutingTable, load_routing
+from radlite.tasks import TASKS
+from training.data.build import load_split
+from training.eval.predict import predict
 
 
 class ValidationResult(BaseModel):
@@ -15,8 +19,6 @@ class ValidationResult(BaseModel):
 
 def gguf_problems(path: str, adapter: bool) -> list[str]:
     """A GGUF file must have the magic bytes and the right kind of metadata."""
-    import gguf
-
     with open(path, "rb") as fh:
         if fh.read(4) != b"GGUF":
             return [f"{path}: not a GGUF file"]
@@ -62,10 +64,6 @@ def validate(routing: str, models_dir: str | None = None, smoke_limit: int | Non
             problems += gguf_problems(adapter.path, adapter=True)
     scores: dict[str, float] = {}
     if table.manifest.smoke_set and not problems:
-        from radlite.tasks import TASKS
-        from training.data.build import load_split
-        from training.eval.predict import predict
-
         records = first_per_task(load_split(table.manifest.smoke_set), smoke_limit)
         predictions = predict(records, table)
         for task in TASKS:

@@ -50,7 +50,7 @@ def test_radgraph2_gives_entities_in_order_and_change_labels():
 
 def test_chexbert_maps_1_0_minus1_blank():
     records = convert("chexbert")
-    first = TASKS["abnormality_detection"].parse(records[0].output, "radlite-v1").labels
+    first = TASKS["abnormality_detection"].parse(records[0].output).labels
     assert (first["cardiomegaly"], first["atelectasis"], first["pleural effusion"], first["edema"]) == \
         ("positive", "uncertain", "positive", "not_mentioned")
     assert records[0].tier == Tier.SILVER
@@ -133,14 +133,14 @@ def test_build_data_cli_writes_splits_and_card(tmp_path):
     for kind, name in FIXTURE_OF.items():
         args += ["--source", f"{kind}={os.path.join(FIXTURES, name)}"]
     result = run_cli(*args)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     card = json.load(open(tmp_path / "ds" / "dataset_card.json"))
     assert set(card["splits"]) == {"train", "train_weighted", "validation", "test"}
     assert set(card["splits"]["train"]["by_task"]) == set(TASKS)
     assert "radnli" in card["splits"]["train"]["by_source"] or "radnli" in card["splits"]["test"]["by_source"]
     assert (tmp_path / "ds" / "dataset_card.md").read_text().startswith("# Dataset card")
     bad = run_cli("train", "build-data", "--source", "nosuch=x", "--out", str(tmp_path / "x"))
-    assert bad.returncode != 0 and "KIND=PATH" in bad.stderr
+    assert bad.exit_code != 0 and "KIND=PATH" in bad.stderr
 
 
 def test_build_data_function_is_deterministic(tmp_path):

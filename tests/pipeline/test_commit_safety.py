@@ -7,8 +7,8 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, run_cli
-from etl_helpers import table_rows, write_good_folder
+from conftest import ROOT, run_cli, run_cli_process
+from etl_helpers import ingest, run_killed_at, table_rows, write_good_folder
 
 from radlite.store import OutputLocked, OutputStore
 
@@ -17,22 +17,20 @@ def _state(out):
     return {t: table_rows(out, t) for t in ("reports", "rejects")}
 
 
-@pytest.mark.parametrize("fault", ["after_pipeline", "commit_moving", "before_manifest", "before_catalog"])
-def test_killed_run_then_rerun_has_no_duplicates_and_no_missing_reports(tmp_path, fault):
+@pytest.mark.parametrize("step", ["after_pipeline", "commit_moving", "before_manifest", "before_catalog"])
+def test_killed_run_then_rerun_has_no_duplicates_and_no_missing_reports(tmp_path, step):
     src, out = tmp_path / "in", str(tmp_path / "out")
     write_good_folder(str(src), 4)
-    assert run_cli("run", str(src), "--out", out, "--tasks", "none", "--quiet").returncode == 0
+    ingest([str(src)], out)
     committed = _state(out)
     write_good_folder(str(src), 3, start=4)
-    killed = run_cli("run", str(src), "--out", out, "--tasks", "none", "--quiet", env={"RADLITE_FAULT": fault})
-    assert killed.returncode == 137
-    if fault != "before_catalog":
+    assert run_killed_at(step, str(src), out) == 137
+    if step != "before_catalog":
         # the previous state is what a reader sees, through the catalog too
         assert _state(out) == committed
         q = run_cli("sql", out, "select count(*) as n from reports", "--format", "csv")
         assert q.stdout.splitlines()[1] == "4"
-    rerun = run_cli("run", str(src), "--out", out, "--tasks", "none", "--quiet")
-    assert rerun.returncode == 0, rerun.stderr
+    ingest([str(src)], out)
     reports = OutputStore(out).read_table("reports").to_pylist()
     assert sorted(r["locator"] for r in reports) == [f"r{i:05d}.txt" for i in range(7)]
 
@@ -40,7 +38,7 @@ def test_killed_run_then_rerun_has_no_duplicates_and_no_missing_reports(tmp_path
 def test_sigkill_mid_pipeline_then_rerun_completes(tmp_path):
     src, out = tmp_path / "in", str(tmp_path / "out")
     write_good_folder(str(src), 3000)
-    proc = subprocess.Popen([sys.executable, "-m", "radlite.cli", "run", str(src), "--out", out, "--tasks", "none",
+    proc = subprocess.Popen([sys.executable, "-m", "radlite_cli", "run", str(src), "--out", out, "--tasks", "none",
                              "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while not os.path.isdir(os.path.join(out, ".staging")) and time.time() < deadline:
@@ -49,7 +47,7 @@ def test_sigkill_mid_pipeline_then_rerun_completes(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert OutputStore(out).read_table("reports").num_rows in (0, 3000)
-    assert run_cli("run", str(src), "--out", out, "--tasks", "none", "--quiet").returncode == 0
+    assert run_cli("run", str(src), "--out", out, "--tasks", "none", "--quiet").exit_code == 0
     reports = OutputStore(out).read_table("reports").column("locator").to_pylist()
     assert len(reports) == len(set(reports)) == 3000
 
@@ -62,6 +60,6 @@ def test_second_concurrent_run_is_refused_with_a_clear_message(tmp_path):
         with pytest.raises(OutputLocked):
             with OutputStore(out).locked():
                 pass
-        result = run_cli("run", str(src), "--out", out, "--tasks", "none")
+        result = run_cli_process("run", str(src), "--out", out, "--tasks", "none")
     assert result.returncode == 2
     assert "locked" in result.stderr

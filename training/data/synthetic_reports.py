@@ -154,7 +154,8 @@ def _chest_xr(rng: random.Random, i: int) -> SyntheticReport:
         labels["no finding"] = "positive"
     impression = ("No acute cardiopulmonary process." if not positives
                   else " ".join(f"{k.capitalize()}." for k in positives))
-    entities = [e for k in positives for e in _POSITIVE_ENTITIES[k]] + [e for k in negatives for e in _NEGATIVE_ENTITIES[k]]
+    entities = ([e for k in positives for e in _POSITIVE_ENTITIES[k]]
+                + [e for k in negatives for e in _NEGATIVE_ENTITIES[k]])
     findings_text = " ".join(sentences)
     entities.sort(key=lambda e: findings_text.lower().find(e[0]))
     # NLI pairs against the findings: an impression sentence (entailment), a denied positive

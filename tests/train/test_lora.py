@@ -21,7 +21,7 @@ def trained(tmp_path_factory):
     data.write_text("".join(json.dumps(r.model_dump(mode="json")) + "\n" for r in records))
     result = run_cli("train", "lora", "--data", str(data), "--preset", "cpu-demo", "--max-steps", "8",
                      "--checkpoint-every", "4", "--out", str(root / "adapter"), env={"HF_HUB_OFFLINE": "1"})
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.exit_code == 0, result.stderr[-2000:]
     return root, records
 
 
@@ -39,7 +39,7 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
     root, _ = trained
     result = run_cli("train", "lora", "--data", str(root / "tiny.jsonl"), "--preset", "cpu-demo", "--max-steps", "9",
                      "--out", str(root / "adapter"), env={"HF_HUB_OFFLINE": "1"})
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.exit_code == 0, result.stderr[-2000:]
     assert "resumed from step 8" in result.stderr
     assert len(json.load(open(root / "adapter" / "training_summary.json"))["loss_history"]) == 9
 
@@ -48,12 +48,12 @@ def test_exported_adapter_loads_in_llama_cpp_and_moves_outputs_toward_the_target
     from llama_cpp import Llama
 
     from training.data.records import record_prompt
-    from training.validate import gguf_problems
+    from training.gate import gguf_problems
 
     root, records = trained
     out = root / "adapter.gguf"
     result = run_cli("train", "export", str(root / "adapter"), "--out", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert gguf_problems(str(out), adapter=True) == []
     prompt = record_prompt(records[0], "radlite-v1").text
 
@@ -73,7 +73,7 @@ def test_adapters_switch_on_one_loaded_base(trained):
 
     root, records = trained
     out = root / "switch.gguf"
-    assert run_cli("train", "export", str(root / "adapter"), "--out", str(out)).returncode == 0
+    assert run_cli("train", "export", str(root / "adapter"), "--out", str(out)).exit_code == 0
     prompt = record_prompt(records[0], "radlite-v1")
     base = ModelEntry(path=embedded_model_path(), threads=2, n_ctx=1024, seed=7)
     tuned = base.model_copy(update={"adapters": (Adapter(path=str(out)),)})
@@ -93,7 +93,7 @@ def test_merge_and_quantize_gives_one_gguf_that_answers_like_base_plus_adapter(t
     merged = root / "merged-q8.gguf"
     result = run_cli("train", "export", str(root / "adapter"), "--out", str(root / "m.gguf"),
                      "--merge-to", str(merged), "--quantize", "Q8_0")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     prompt = record_prompt(records[0], "radlite-v1").text
     llm = Llama(model_path=str(merged), n_ctx=1024, verbose=False)
     answer = llm.create_completion(prompt, max_tokens=4, temperature=0.0, stop=["<|im_end|>"])["choices"][0]["text"]

@@ -33,16 +33,17 @@ def test_mcnemar_and_wilcoxon_detect_a_consistent_difference():
     worse = [i % 3 == 0 for i in range(30)]
     assert mcnemar_test(worse, better)["p_value"] < 0.001
     assert mcnemar_test(better, better)["p_value"] == 1.0
-    assert wilcoxon_test([0.1 * (i % 5) for i in range(30)], [0.1 * (i % 5) + 0.3 for i in range(30)])["p_value"] < 0.001
+    low, high = [0.1 * (i % 5) for i in range(30)], [0.1 * (i % 5) + 0.3 for i in range(30)]
+    assert wilcoxon_test(low, high)["p_value"] < 0.001
     assert wilcoxon_test([0.5] * 10, [0.5] * 10)["p_value"] == 1.0
 
 
 def test_rads_analysis_counts_undercall_overcall_and_validity():
     result = rads_analysis(["BI-RADS 3", "BI-RADS 5", "PI-RADS 4", "garbage", "BI-RADS 4A"],
                            ["BI-RADS 4B", "BI-RADS 2", "BI-RADS 4", "LI-RADS 5", "BI-RADS 4"])
-    assert result["errors"] == {"undercall": 1, "overcall": 1, "wrong_system": 1, "safe": 1, "invalid": 1}
-    assert result["validity"] == 0.8
-    assert result["per_system_accuracy"]["BI-RADS"] == 0.0
+    assert result.errors == {"undercall": 1, "overcall": 1, "wrong_system": 1, "safe": 1, "invalid": 1}
+    assert result.validity == 0.8
+    assert result.per_system_accuracy["BI-RADS"] == 0.0
 
 
 def test_nli_confusion_rows_are_references():
@@ -62,7 +63,7 @@ def smoke_split(tmp_path_factory):
 
 def _eval(out, split, routing="embedded"):
     result = run_cli("train", "eval", "--routing", routing, "--split", split, "--out", out)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     return json.load(open(os.path.join(out, "eval.json")))
 
 
@@ -78,47 +79,47 @@ def test_eval_route_validate_and_tamper(tmp_path, smoke_split):
     routing_path = str(models / "routing.yaml")
     routed = run_cli("train", "route", str(tmp_path / "eval" / "eval.json"), "--out", routing_path,
                      "--smoke-set", smoke_split)
-    assert routed.returncode == 0, routed.stderr
+    assert routed.exit_code == 0, routed.stderr
     table = yaml.safe_load(open(routing_path))
     assert set(table["tasks"]) == {"rads_assignment", "m_staging", "radiology_nli"}
     assert all(len(m["sha256"]) == 64 for m in table["models"].values())
     assert set(table["manifest"]["min_scores"]) == set(table["tasks"])
 
     ok = run_cli("models", "validate", routing_path)
-    assert ok.returncode == 0, ok.stderr + ok.stdout
+    assert ok.exit_code == 0, ok.stderr + ok.stdout
 
     # Tampering: the table pins the embedded file's hash; point it at a different file of the same name.
     key = next(iter(table["models"]))
     table["models"][key]["path"] = str(models / "base.gguf")
     with open(routing_path, "w") as fh:
         yaml.safe_dump(table, fh)
-    assert run_cli("models", "validate", routing_path).returncode == 0
+    assert run_cli("models", "validate", routing_path).exit_code == 0
     with open(models / "base.gguf", "r+b") as fh:
         fh.seek(os.path.getsize(models / "base.gguf") - 16)
         fh.write(b"\x00" * 16)
     failed = run_cli("models", "validate", routing_path)
-    assert failed.returncode == 1 and "sha256" in failed.stderr
+    assert failed.exit_code == 1 and "sha256" in failed.stderr
     src = tmp_path / "in"
     src.mkdir()
     (src / "r.txt").write_text("FINDINGS: Normal.")
     refused = run_cli("run", str(src), "--out", str(tmp_path / "out"), "--routing", routing_path, "--quiet")
-    assert refused.returncode == 1 and "sha256" in refused.stderr
+    assert refused.exit_code == 1 and "sha256" in refused.stderr
     allowed = run_cli("run", str(src), "--out", str(tmp_path / "out"), "--routing", routing_path, "--quiet",
                       "--allow-unvalidated", "--tasks", "rads_assignment")
-    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.exit_code == 0, allowed.stderr
 
 
 def test_validate_fails_when_a_task_is_below_its_minimum(tmp_path, smoke_split):
     evaluation = _eval(str(tmp_path / "eval"), smoke_split)
     routing_path = str(tmp_path / "routing.yaml")
     assert run_cli("train", "route", str(tmp_path / "eval" / "eval.json"), "--out", routing_path,
-                   "--smoke-set", smoke_split).returncode == 0
+                   "--smoke-set", smoke_split).exit_code == 0
     table = yaml.safe_load(open(routing_path))
     table["manifest"]["min_scores"]["m_staging"] = 1.01  # no model can reach it
     with open(routing_path, "w") as fh:
         yaml.safe_dump(table, fh)
     failed = run_cli("models", "validate", routing_path)
-    assert failed.returncode == 1 and "m_staging" in failed.stderr
+    assert failed.exit_code == 1 and "m_staging" in failed.stderr
     assert evaluation["tasks"]["m_staging"]["n"] >= 1
 
 
@@ -135,7 +136,7 @@ def test_compare_pairs_samples_by_id():
     base = summarize(preds([0.0] * 20), Routing, "test")
     cand = summarize(preds([1.0] * 20), Routing, "test")
     result = compare(base, cand)["m_staging"]
-    assert result["delta"] == 1.0 and result["test"] == "mcnemar" and result["p_value"] < 0.001
+    assert result.delta == 1.0 and result.test == "mcnemar" and result.p_value < 0.001
 
 
 def test_committed_embedded_demo_validates():
@@ -146,5 +147,5 @@ def test_committed_embedded_demo_validates():
     assert table.manifest.smoke_set and table.manifest.min_scores
     assert any(entry.adapters for entry in table.models.values())
     result = run_cli("models", "validate")
-    assert result.returncode == 0, result.stderr + result.stdout
+    assert result.exit_code == 0, result.stderr + result.stdout
     assert "embedded: OK" in result.stdout

@@ -1,0 +1,120 @@
+"""Run accounting in one place: the counter names, their Beam metrics, the summary and the ``runs`` row.
+
+A counter is declared once, as a field of ``RunCounts`` (ingest) or of the library's
+``InferenceCounts`` (model work); its Beam counter has the field's name, the summary carries it,
+and the ``runs`` row stores every summary field that has a column of the same name.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
+from pydantic import computed_field
+from rich.table import Table
+
+from radlite import __version__
+from radlite.inference.runner import InferenceCounts
+from radlite.tables import TABLES
+
+NAMESPACE = "radlite"
+_REJECTED = "rejected."
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add to the run counter ``name`` from inside a DoFn."""
+    Metrics.counter(NAMESPACE, name).inc(value)
+
+
+def count_reject(reason: str) -> None:
+    count(_REJECTED + reason)
+
+
+def count_inference(counts: InferenceCounts) -> None:
+    for name, value in counts.model_dump().items():
+        if value:
+            count(name, value)
+
+
+class RunCounts(InferenceCounts):
+    """Every counter of a run; each field is fed by the Beam counter of the same name."""
+
+    read: int = 0
+    accepted_new: int = 0
+    skipped_unchanged: int = 0
+    rejected_by_reason: dict[str, int] = {}
+
+    @classmethod
+    def from_result(cls, result) -> RunCounts:
+        """The committed (or attempted) counter values of a finished pipeline."""
+        values: dict[str, int] = {}
+        for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
+            name = c.key.metric.name
+            values[name] = values.get(name, 0) + (c.committed or c.attempted or 0)
+        rejected = {k.removeprefix(_REJECTED): v for k, v in sorted(values.items()) if k.startswith(_REJECTED)}
+        return cls(**{k: v for k, v in values.items() if k in cls.model_fields}, rejected_by_reason=rejected)
+
+
+class RunSummary(RunCounts):
+    """What a run did: its counters plus the totals and rates derived from them."""
+
+    run_id: str
+    out: str
+    rows_by_table: dict[str, int]
+    wall_seconds: float
+    reject_rate_exceeded: bool = False
+
+    @computed_field
+    @property
+    def accepted(self) -> int:
+        return self.accepted_new + self.skipped_unchanged
+
+    @computed_field
+    @property
+    def rejected(self) -> int:
+        return sum(self.rejected_by_reason.values())
+
+    @computed_field
+    @property
+    def reports_per_second(self) -> float:
+        return round(self.read / self.wall_seconds, 2) if self.wall_seconds > 0 else 0.0
+
+    @computed_field
+    @property
+    def model_seconds(self) -> float:
+        return self.model_ms / 1000
+
+    def runs_row(self, *, started: datetime, finished: datetime, inputs: list[str], tasks: list[str],
+                 routing: str | None, options_json: str) -> dict:
+        """The run's audit row: every summary field that the ``runs`` table has a column for."""
+        row = {"run_id": self.run_id, "started_at": started, "finished_at": finished, "status": "committed",
+               "inputs": inputs, "tasks": tasks, "routing": routing, "radlite_version": __version__,
+               "options": options_json}
+        for name, value in self.model_dump().items():
+            if name not in row:
+                row[name] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
+        columns = {c.name for c in TABLES["runs"]}
+        return {k: v for k, v in row.items() if k in columns}
+
+
+def render_summary(summary: RunSummary, console) -> None:
+    """The end-of-run summary: accounting, rejects by reason, rows per table, speed."""
+    console.print(f"[bold]run {summary.run_id}[/bold] -> {summary.out}")
+    console.print(f"read {summary.read} = accepted {summary.accepted} "
+                  f"(new {summary.accepted_new}, unchanged {summary.skipped_unchanged}) + rejected {summary.rejected}")
+    if summary.rejected_by_reason:
+        console.print("rejected by reason: " + ", ".join(f"{k}={v}" for k, v in summary.rejected_by_reason.items()))
+    table = Table("table", "rows added")
+    for name, rows in summary.rows_by_table.items():
+        table.add_row(name, str(rows))
+    console.print(table)
+    if summary.cache_lookups:
+        console.print(f"result cache: {summary.cache_hits}/{summary.cache_lookups} hits "
+                      f"({100 * summary.cache_hits / summary.cache_lookups:.0f}%)")
+    outputs = summary.outputs_valid + summary.outputs_invalid
+    if outputs:
+        console.print(f"model outputs: {summary.outputs_valid}/{outputs} valid; "
+                      f"{summary.model_seconds:.1f}s in the model, {summary.completion_tokens} tokens generated")
+    console.print(f"wall {summary.wall_seconds:.1f}s, {summary.reports_per_second:.1f} records/s")

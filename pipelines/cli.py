@@ -1,0 +1,105 @@
+"""`radlite run`: options -> RunConfig -> run -> summary -> exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+
+import click
+from rich.console import Console
+
+from pipelines.accounting import render_summary
+from pipelines.options import RUN_OPTION_CLASSES, InputOptions, OutputOptions, RunnerOptions, TaskOptions
+from pipelines.run import RunConfig, RunError, run_etl
+from radlite.errors import ExitCode
+from radlite.io.inputs import ColumnMapping, expand_inputs
+from radlite.io.records import IngestLimits
+from radlite.options import click_options, options_from_cli
+from radlite.store import OutputLocked
+
+
+@contextmanager
+def stderr_kept_for_failures(enabled: bool):
+    """With --quiet, hold back everything written to fd 2 (worker processes inherit it) and show it
+    only if the run fails: cron stays silent on success and loud on failure."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def execute_run(config: RunConfig) -> ExitCode:
+    """Run ``config``, print its summary unless quiet, and say how the run ended."""
+    err = Console(stderr=True)
+    output = config.output
+    try:
+        with stderr_kept_for_failures(output.quiet):
+            summary = run_etl(config)
+    except OutputLocked as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return ExitCode.LOCKED
+    except RunError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return ExitCode.FAILED
+    if output.summary_json:
+        with open(output.summary_json, "w") as fh:
+            fh.write(summary.model_dump_json(indent=1))
+    if not output.quiet:
+        render_summary(summary, Console())
+    if summary.reject_rate_exceeded:
+        err.print(f"[red]error:[/red] {summary.rejected}/{summary.read} records rejected, more than "
+                  f"--max-reject-rate {output.max_reject_rate}; rejects are recorded in the rejects table")
+        return ExitCode.REJECT_RATE
+    return ExitCode.OK
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Output directory (tables, catalog, state).")
+@click_options(*RUN_OPTION_CLASSES)
+def run(inputs, out, **values):
+    """Read report archives INPUT... (files, folders, globs) and write tables under OUT.
+
+    Formats: MIMIC-CXR zip or folder (files/pNN/pNNNNNNNN/sNNNNNNNN.txt), folders, .zip and .tar.gz of
+    .txt reports, CSV/TSV, JSONL and Parquet exports. Only reports whose (report_id, text_sha256) were
+    not committed before are processed; a killed run leaves the previous state intact.
+
+    Any argument of the form --name=value that radlite does not know is passed to Apache Beam unchanged,
+    e.g. --runner=FlinkRunner --extra_package=dist/radlite-0.1.0-py3-none-any.whl (see README, Scaling out).
+
+    Exit codes: 0 success, 1 failure, 2 OUT is locked by another run, 3 --max-reject-rate exceeded,
+    64 usage error.
+    """
+    beam_args = [a for a in inputs if a.startswith("-")]
+    paths = [a for a in inputs if not a.startswith("-")]
+    if not paths:
+        raise click.UsageError("no INPUT given")
+    reading = options_from_cli(InputOptions, values)
+    try:
+        specs = expand_inputs(paths, reading.format, options_from_cli(ColumnMapping, values))
+    except (FileNotFoundError, ValueError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        sys.exit(ExitCode.FAILED)
+    config = RunConfig(inputs=specs, out=out, limits=options_from_cli(IngestLimits, values),
+                       tasks=options_from_cli(TaskOptions, values), runner=options_from_cli(RunnerOptions, values),
+                       output=options_from_cli(OutputOptions, values), beam_args=beam_args,
+                       show_progress=not values["quiet"])
+    sys.exit(execute_run(config))

@@ -1,0 +1,58 @@
+"""The options of a run, one class per concern, each field declared once with its default and doc.
+
+The ``radlite run`` flags are generated from these classes (radlite.options), a Python caller builds
+them directly, and the ``runs`` row stores them.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from radlite.io.inputs import ColumnMapping, InputFormat
+from radlite.io.records import IngestLimits
+
+
+class InputOptions(BaseModel):
+    """How every input is read."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: InputFormat | None = Field(None, description="Input format for all inputs (default: detected from "
+                                                         "each name).")
+
+
+class TaskOptions(BaseModel):
+    """Which tasks run, on which models, with which registry questions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tasks: str = Field("auto", description="'auto' (each task where it applies), 'none' (ingest only), or a comma "
+                                           "list of task names.")
+    routing: str = Field("embedded", description="Routing table: a built-in name or a YAML file.")
+    models_dir: str | None = Field(None, description="Where routing entries' GGUF file names are looked up.")
+    questions: str | None = Field(None, description="YAML file of registry questions for radiology_qa.")
+    allow_unvalidated: bool = Field(False, description="Run a routing table whose files do not match its manifest.")
+
+
+class RunnerOptions(BaseModel):
+    """Where the Beam graph runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workers: int = Field(1, ge=1, description="Worker processes (Beam multi-process direct runner).")
+
+
+class OutputOptions(BaseModel):
+    """What is (re)processed, and what the run reports and checks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    full: bool = Field(False, description="Reprocess everything, not only reports new since the last run.")
+    max_reject_rate: float | None = Field(None, ge=0, le=1, description="Exit with code 3 when rejected/read "
+                                                                         "exceeds this fraction.")
+    quiet: bool = Field(False, description="Print nothing on success (for cron); errors still go to stderr.")
+    summary_json: str | None = Field(None, description="Write the run summary as JSON to this file.")
+
+
+#: The option classes ``radlite run`` exposes, in --help order.
+RUN_OPTION_CLASSES = (TaskOptions, InputOptions, ColumnMapping, IngestLimits, OutputOptions, RunnerOptions)

@@ -1,0 +1,17 @@
+"""Exit codes of the ``radlite`` command, one per way a run can end, mapped from the errors that end it."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    #: Bad arguments' values, missing input, unusable routing table, or any failure of the run.
+    FAILED = 1
+    #: OUT is locked by another run (retry later).
+    LOCKED = 2
+    #: The run committed, but rejected/read exceeded --max-reject-rate.
+    REJECT_RATE = 3
+    #: The command line itself is wrong: unknown option, missing argument (sysexits EX_USAGE).
+    USAGE = 64

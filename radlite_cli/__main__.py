@@ -1,0 +1,3 @@
+from radlite_cli.main import main
+
+main()

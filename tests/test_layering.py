@@ -1,0 +1,86 @@
+"""The library stands alone: radlite never imports the applications, and its modules import no cycle."""
+
+import ast
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+APPLICATIONS = ("pipelines", "training", "radlite_cli")
+
+
+def test_importing_the_library_loads_no_application_module():
+    code = ("import sys, radlite, radlite.tasks, radlite.io, radlite.inference, radlite.routing, radlite.prompts, "
+            "radlite.store, radlite.options\n"
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {APPLICATIONS!r}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def _module_name(path: str) -> str:
+    rel = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+    return rel.removesuffix(".__init__")
+
+
+def _imports(path: str, package: str) -> set[str]:
+    """Project modules a file imports, anywhere in the file ('from x import y' counts x.y when it is a module)."""
+    tree = ast.parse(open(path).read())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return {m for m in found if m.split(".")[0] == package}
+
+
+def _all_files(package):
+    for directory, _, files in os.walk(os.path.join(ROOT, package)):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                yield _module_name(path), path
+
+
+def _graph(package: str) -> dict[str, set[str]]:
+    modules = dict(_all_files(package))
+    return {m: {i for i in _imports(p, package) if i in modules and i != m} for m, p in modules.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node):
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_no_library_module_imports_an_application():
+    for module, path in _all_files("radlite"):
+        for application in APPLICATIONS:
+            assert not _imports(path, application), f"{module} imports {application}"
+
+
+def test_library_imports_form_no_cycle():
+    assert _cycle(_graph("radlite")) is None
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
