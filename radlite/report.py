@@ -4,40 +4,39 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from radlite.hashing import stable_id, text_sha256
-from radlite.sections import Sections, parse_sections
+from radlite.sections import SectionTexts, parse_sections
 
-MODALITY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.I))
-    for name, pattern in (
-        ("PET", r"\bPET\b|\bpet[- /]ct\b|positron"),
-        ("MG", r"mammo|\bmammogra|tomosynthesis"),
-        ("CT", r"\bCT\b|\bCTA\b|computed tomograph|\bcat scan"),
-        ("MR", r"\bMRI?\b|\bMRA\b|magnetic resonance|\bmp-?mri\b"),
-        ("US", r"\bUS\b|ultraso|sonogra|doppler|\becho"),
-        ("XR", r"x-?ray|radiograph|\bCXR\b|\bPA and lat|\bAP (?:upright|portable|supine)|\bportable chest|"
-               r"\bchest,? \d views?|\bchest \(pa"),
-        ("NM", r"scintigra|nuclear medicine|\bSPECT\b|bone scan"),
-    )
-)
 
-BODY_REGION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.I))
-    for name, pattern in (
-        ("breast", r"breast|mammo"),
-        ("prostate", r"prostat"),
-        ("thyroid", r"thyroid"),
-        ("heart", r"coronary|cardiac ct|\bCCTA\b|cardiac mri"),
-        ("bladder", r"bladder"),
-        ("head", r"\bhead\b|brain|cranial|\bneck\b|sinus"),
-        ("spine", r"spine|lumbar|cervical spine|thoracic spine"),
-        ("chest", r"chest|thora|lung|\bCXR\b|pulmonary"),
-        ("abdomen", r"abdom|pelvi|liver|hepat|gallbladder|kidney|renal|pancrea|ovar|adnex|uter"),
-        ("extremity", r"knee|shoulder|hip\b|ankle|wrist|hand\b|foot\b|femur|humerus|extremit"),
-    )
-)
+def _compiled(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, re.compile(pattern, re.I)) for name, pattern in patterns)
+
+
+MODALITY_PATTERNS = _compiled((
+    ("PET", r"\bPET\b|\bpet[- /]ct\b|positron"),
+    ("MG", r"mammo|\bmammogra|tomosynthesis"),
+    ("CT", r"\bCT\b|\bCTA\b|computed tomograph|\bcat scan"),
+    ("MR", r"\bMRI?\b|\bMRA\b|magnetic resonance|\bmp-?mri\b"),
+    ("US", r"\bUS\b|ultraso|sonogra|doppler|\becho"),
+    ("XR", r"x-?ray|radiograph|\bCXR\b|\bPA and lat|\bAP (?:upright|portable|supine)|\bportable chest|"
+           r"\bchest,? \d views?|\bchest \(pa"),
+    ("NM", r"scintigra|nuclear medicine|\bSPECT\b|bone scan"),
+))
+
+BODY_REGION_PATTERNS = _compiled((
+    ("breast", r"breast|mammo"),
+    ("prostate", r"prostat"),
+    ("thyroid", r"thyroid"),
+    ("heart", r"coronary|cardiac ct|\bCCTA\b|cardiac mri"),
+    ("bladder", r"bladder"),
+    ("head", r"\bhead\b|brain|cranial|\bneck\b|sinus"),
+    ("spine", r"spine|lumbar|cervical spine|thoracic spine"),
+    ("chest", r"chest|thora|lung|\bCXR\b|pulmonary"),
+    ("abdomen", r"abdom|pelvi|liver|hepat|gallbladder|kidney|renal|pancrea|ovar|adnex|uter"),
+    ("extremity", r"knee|shoulder|hip\b|ankle|wrist|hand\b|foot\b|femur|humerus|extremit"),
+))
 
 _DATE = re.compile(r"\b(?:date|exam date|study date|dos)\s*:?\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})", re.I)
 
@@ -80,10 +79,9 @@ def find_study_date(text: str) -> str | None:
     return value
 
 
-class Report(BaseModel):
-    """An accepted report. ``report_id`` is deterministic from ``source`` and ``locator``."""
-
-    model_config = ConfigDict(frozen=True)
+class Report(SectionTexts):
+    """An accepted report: where it came from, what it is, its text and its sections.
+    ``report_id`` is deterministic from ``source`` and ``locator``."""
 
     report_id: str
     source: str
@@ -95,19 +93,7 @@ class Report(BaseModel):
     body_region: str = "unknown"
     text: str = Field(min_length=1)
     text_sha256: str
-    findings: str = ""
-    impression: str = ""
-    comparison: str = ""
-    indication: str = ""
-    technique: str = ""
-    examination: str = ""
-    other: str = ""
     has_section_headers: bool = False
-
-    @property
-    def sections(self) -> Sections:
-        return Sections(**{k: getattr(self, k) for k in Sections.__dataclass_fields__ if k != "has_headers"},
-                        has_headers=self.has_section_headers)
 
 
 def build_report(source: str, locator: str, text: str, *, patient_id: str | None = None,
@@ -127,5 +113,5 @@ def build_report(source: str, locator: str, text: str, *, patient_id: str | None
         text=text,
         text_sha256=text_sha256(text),
         has_section_headers=sections.has_headers,
-        **{k: v for k, v in sections.as_dict().items()},
+        **sections.section_texts(),
     )

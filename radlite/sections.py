@@ -8,7 +8,8 @@ no headers at all (their whole text is treated as the findings narrative).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
 
 #: Header spellings (lower case) mapped to the canonical section they open.
 HEADER_ALIASES: dict[str, str] = {
@@ -69,9 +70,10 @@ _LINE_ALONE = re.compile(rf"(?im)^[ \t]*(?P<h>{_ALT})[ \t]*$")
 _INLINE_UPPER = re.compile(rf"(?<=[\s.;])(?P<h>{_alternation(h.upper() for h in HEADER_ALIASES)})[ \t]*:")
 
 
-@dataclass(frozen=True)
-class Sections:
-    """Canonical sections of one report; empty string where absent."""
+class SectionTexts(BaseModel):
+    """The canonical sections' texts; empty string where absent. A Report carries them too."""
+
+    model_config = ConfigDict(frozen=True)
 
     findings: str = ""
     impression: str = ""
@@ -80,10 +82,15 @@ class Sections:
     technique: str = ""
     examination: str = ""
     other: str = ""
-    has_headers: bool = False
 
-    def as_dict(self) -> dict[str, str]:
+    def section_texts(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in SECTION_NAMES}
+
+
+class Sections(SectionTexts):
+    """What the parser found: the sections, and whether any header was seen at all."""
+
+    has_headers: bool = False
 
 
 def _header_spans(text: str) -> list[tuple[int, int, str]]:

@@ -156,6 +156,14 @@ def pairs_max_chars(max_items: int, text_max_chars: int, labels: tuple[str, ...]
     return len("[ ] ") + max_items * pair
 
 
+def pairs_from_text(text: str, first: str, second: str) -> list[tuple[str, str]] | None:
+    """Pairs from a JSON answer (see pairs_from_json); None when the text is not such JSON."""
+    try:
+        return pairs_from_json(json.loads(text), first, second)
+    except json.JSONDecodeError:
+        return None
+
+
 def pairs_from_json(obj, first: str, second: str) -> list[tuple[str, str]] | None:
     """(text, label) pairs from ``[["t", "L"], ...]`` or ``[{first: t, second: L}, ...]``; None if neither."""
     if not isinstance(obj, list):

@@ -15,7 +15,7 @@ from radlite.tasks.base import (
     TaskInstance,
     clean_output,
     json_grammar,
-    pairs_from_json,
+    pairs_from_text,
     pairs_max_chars,
     pairs_schema,
     rouge_l,
@@ -41,10 +41,7 @@ class NerResult(BaseModel):
 def parse_entities(raw: str) -> NerResult:
     """JSON ``[["text", "LABEL"], ...]`` (or objects with text/label), or 'text (LABEL)' / 'LABEL: text' lines."""
     text = clean_output(raw)
-    try:
-        pairs = pairs_from_json(json.loads(text), "text", "label")
-    except json.JSONDecodeError:
-        pairs = None
+    pairs = pairs_from_text(text, "text", "label")
     if pairs is not None:
         return NerResult(entities=[Entity(text=t.strip(), label=label) for t, label in pairs
                                    if label in RADGRAPH_LABELS and t.strip()])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
@@ -31,25 +32,25 @@ class StageResult(BaseModel):
     m_stage: str | None = None
 
 
+def _parse_stage(raw: str, letter: str, highest: int, none_pattern: str) -> str:
+    """``{letter}0``..``{letter}{highest}`` written as such, or stage 0 where ``none_pattern`` matches."""
+    text = clean_output(raw)
+    m = re.search(rf"\b{letter}\s?([0-{highest}])\b", text, re.I)
+    if m:
+        return f"{letter}{m.group(1)}"
+    if re.search(none_pattern, text, re.I):
+        return f"{letter}0"
+    raise ParseError(f"no {letter} stage in {text[:80]!r}")
+
+
 def parse_n_stage(raw: str) -> str:
     """N0-N3 from 'N2', 'N staging: N2', or the published prompt's 'Positive/Negative' lead-in."""
-    text = clean_output(raw)
-    m = re.search(r"\bN\s?([0-3])\b", text, re.I)
-    if m:
-        return f"N{m.group(1)}"
-    if re.match(r"\s*negative\b", text, re.I):
-        return "N0"
-    raise ParseError(f"no N stage in {text[:80]!r}")
+    return _parse_stage(raw, "N", 3, r"^\s*negative\b")
 
 
 def parse_m_stage(raw: str) -> str:
-    text = clean_output(raw)
-    m = re.search(r"\bM\s?([01])\b", text, re.I)
-    if m:
-        return f"M{m.group(1)}"
-    if re.search(r"\bno (distant )?metasta", text, re.I):
-        return "M0"
-    raise ParseError(f"no M stage in {text[:80]!r}")
+    """M0-M1 from 'M1', or 'no (distant) metastasis'."""
+    return _parse_stage(raw, "M", 1, r"\bno (distant )?metasta")
 
 
 class _StagingTask(Task):
@@ -60,15 +61,14 @@ class _StagingTask(Task):
     classification = True
     stage_field = ""
     stages: tuple[str, ...] = ()
+    #: The stage from raw output (parse_n_stage or parse_m_stage); raises ParseError.
+    parse_stage: Callable[[str], str]
 
     def applies(self, report: Report) -> bool:
         return is_oncologic_cross_sectional(report)
 
-    def stage(self, raw: str) -> str:
-        raise NotImplementedError
-
     def parse(self, raw: str) -> StageResult:
-        return StageResult(**{self.stage_field: self.stage(raw)})
+        return StageResult(**{self.stage_field: self.parse_stage(raw)})
 
     def score(self, prediction: StageResult | None, reference: StageResult) -> float:
         return float(prediction is not None
@@ -85,15 +85,11 @@ class NStaging(_StagingTask):
     name = "n_staging"
     stage_field = "n_stage"
     stages = N_STAGES
-
-    def stage(self, raw: str) -> str:
-        return parse_n_stage(raw)
+    parse_stage = staticmethod(parse_n_stage)
 
 
 class MStaging(_StagingTask):
     name = "m_staging"
     stage_field = "m_stage"
     stages = M_STAGES
-
-    def stage(self, raw: str) -> str:
-        return parse_m_stage(raw)
+    parse_stage = staticmethod(parse_m_stage)

@@ -15,7 +15,7 @@ from radlite.tasks.base import (
     TaskInstance,
     clean_output,
     json_grammar,
-    pairs_from_json,
+    pairs_from_text,
     pairs_max_chars,
     pairs_schema,
 )
@@ -50,10 +50,7 @@ def mentions_prior(report: Report) -> bool:
 
 def parse_changes(raw: str) -> TemporalResult:
     text = clean_output(raw)
-    try:
-        pairs = pairs_from_json(json.loads(text), "finding", "change")
-    except json.JSONDecodeError:
-        pairs = None
+    pairs = pairs_from_text(text, "finding", "change")
     if pairs is not None:
         return TemporalResult(changes=[Change(finding=f, change=c) for f, c in pairs if c in CHANGES])
     changes = []

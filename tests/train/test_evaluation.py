@@ -61,23 +61,26 @@ def smoke_split(tmp_path_factory):
     return str(path)
 
 
-def _eval(out, split, routing="embedded"):
-    result = run_cli("train", "eval", "--routing", routing, "--split", split, "--out", out)
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory, smoke_split):
+    """`radlite train eval` of the embedded routing on the smoke split: (out dir, eval.json)."""
+    out = tmp_path_factory.mktemp("eval")
+    result = run_cli("train", "eval", "--routing", "embedded", "--split", smoke_split, "--out", out)
     assert result.exit_code == 0, result.stderr
-    return json.load(open(os.path.join(out, "eval.json")))
+    return out, json.load(open(out / "eval.json"))
 
 
-def test_eval_route_validate_and_tamper(tmp_path, smoke_split):
-    evaluation = _eval(str(tmp_path / "eval"), smoke_split)
+def test_eval_route_validate_and_tamper(tmp_path, smoke_split, evaluated):
+    eval_dir, evaluation = evaluated
     assert set(evaluation["tasks"]) == {"rads_assignment", "m_staging", "radiology_nli"}
     assert all(t["validity"] == 1.0 for t in evaluation["tasks"].values())  # grammar-constrained
-    assert (tmp_path / "eval" / "tasks.png").exists() and (tmp_path / "eval" / "eval_report.md").exists()
+    assert (eval_dir / "tasks.png").exists() and (eval_dir / "eval_report.md").exists()
 
     models = tmp_path / "models"
     models.mkdir()
     shutil.copy(embedded_model_path(), models / "base.gguf")
     routing_path = str(models / "routing.yaml")
-    routed = run_cli("train", "route", str(tmp_path / "eval" / "eval.json"), "--out", routing_path,
+    routed = run_cli("train", "route", eval_dir / "eval.json", "--out", routing_path,
                      "--smoke-set", smoke_split)
     assert routed.exit_code == 0, routed.stderr
     table = yaml.safe_load(open(routing_path))
@@ -109,10 +112,10 @@ def test_eval_route_validate_and_tamper(tmp_path, smoke_split):
     assert allowed.exit_code == 0, allowed.stderr
 
 
-def test_validate_fails_when_a_task_is_below_its_minimum(tmp_path, smoke_split):
-    evaluation = _eval(str(tmp_path / "eval"), smoke_split)
+def test_validate_fails_when_a_task_is_below_its_minimum(tmp_path, smoke_split, evaluated):
+    eval_dir, evaluation = evaluated
     routing_path = str(tmp_path / "routing.yaml")
-    assert run_cli("train", "route", str(tmp_path / "eval" / "eval.json"), "--out", routing_path,
+    assert run_cli("train", "route", eval_dir / "eval.json", "--out", routing_path,
                    "--smoke-set", smoke_split).exit_code == 0
     table = yaml.safe_load(open(routing_path))
     table["manifest"]["min_scores"]["m_staging"] = 1.01  # no model can reach it
