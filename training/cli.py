@@ -55,9 +55,9 @@ def build_data_command(sources, synthetic, test_per_task, validation_per_task, o
         raise click.UsageError("name at least one --source or --synthetic N")
     card = build_data(parsed, out_dir, synthetic,
                       CurationConfig(test_per_task=test_per_task, validation_per_task=validation_per_task))
-    for name, split in card["splits"].items():
-        click.echo(f"{name:15s} {split['total']:6d}  " + json.dumps(split["by_task"]))
-    click.echo(f"dropped: {json.dumps(card['dropped'])}; card: {out_dir}/dataset_card.md")
+    for name, split in card.splits.items():
+        click.echo(f"{name:15s} {split.total:6d}  " + json.dumps(split.by_task))
+    click.echo(f"dropped: {json.dumps(card.dropped)}; card: {out_dir}/dataset_card.md")
 
 
 @train.command("eval")
@@ -169,7 +169,7 @@ def lora_command(data_path, base, preset, max_examples, max_steps, checkpoint_ev
     base_path = embedded_model_path() if base == "embedded" else base
     summary = train_lora(records, base_path, load_preset(preset), out_dir, max_steps=max_steps, seed=seed,
                          checkpoint_every=checkpoint_every, log=lambda line: click.echo(line, err=True))
-    click.echo(f"trained {summary['steps']} steps on {summary['examples']} examples; adapter in {out_dir}")
+    click.echo(f"trained {summary.steps} steps on {summary.examples} examples; adapter in {out_dir}")
 
 
 @train.command("export")

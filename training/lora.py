@@ -6,7 +6,6 @@ and optimizer every ``checkpoint_every`` steps and resumes from the newest check
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -97,8 +96,20 @@ def _batches(examples: list[dict], size: int, pad_id: int):
         yield ids, labels, mask
 
 
+class TrainingSummary(BaseModel):
+    """training_summary.json: what was trained, on what, and how it went."""
+
+    preset: LoraPreset
+    base: str
+    steps: int
+    examples: int
+    loss_history: list[float]
+    tokens_per_second: float
+
+
 def train_lora(records: list[InstructionRecord], base: str, preset: LoraPreset, out_dir: str, *,
-               max_steps: int | None = None, seed: int = 42, checkpoint_every: int = 50, log=print) -> dict:
+               max_steps: int | None = None, seed: int = 42, checkpoint_every: int = 50,
+               log=print) -> TrainingSummary:
     """Train and save a PEFT adapter in ``out_dir``; returns the loss history and throughput."""
     torch, peft = require("torch"), require("peft")
     get_scheduler = require("transformers").get_scheduler
@@ -165,8 +176,8 @@ def train_lora(records: list[InstructionRecord], base: str, preset: LoraPreset, 
                         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
                         "history": history}, state_path)
     model.save_pretrained(out_dir)
-    summary = {"preset": preset.model_dump(), "base": base, "steps": step, "examples": len(examples),
-               "loss_history": history, "tokens_per_second": tokens / max(1e-9, time.perf_counter() - started)}
+    summary = TrainingSummary(preset=preset, base=base, steps=step, examples=len(examples), loss_history=history,
+                              tokens_per_second=tokens / max(1e-9, time.perf_counter() - started))
     with open(os.path.join(out_dir, "training_summary.json"), "w") as fh:
-        json.dump(summary, fh, indent=1)
+        fh.write(summary.model_dump_json(indent=1))
     return summary

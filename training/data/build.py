@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from functools import partial
 
-from training.data.curation import CurationConfig, card_markdown, curate, dataset_card
+from training.data.curation import CurationConfig, DatasetCard, card_markdown, curate, dataset_card
 from training.data.records import InstructionRecord, Tier
 from training.data.sources.chexbert import chexbert
 from training.data.sources.merlin import merlin
@@ -45,7 +45,7 @@ def parse_source(value: str) -> tuple[str, str]:
 
 
 def build_data(sources: list[tuple[str, str]], out_dir: str, synthetic: int = 0,
-               config: CurationConfig = CurationConfig()) -> dict:
+               config: CurationConfig = CurationConfig()) -> DatasetCard:
     """Convert, curate and write OUT/{train,train_weighted,validation,test}.jsonl and the card."""
 
     def records() -> Iterator[InstructionRecord]:
@@ -62,7 +62,7 @@ def build_data(sources: list[tuple[str, str]], out_dir: str, synthetic: int = 0,
                 fh.write(json.dumps(record.model_dump(mode="json")) + "\n")
     card = dataset_card(result)
     with open(os.path.join(out_dir, "dataset_card.json"), "w") as fh:
-        json.dump(card, fh, indent=1)
+        fh.write(card.model_dump_json(indent=1))
     with open(os.path.join(out_dir, "dataset_card.md"), "w") as fh:
         fh.write(card_markdown(card))
     return card

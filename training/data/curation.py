@@ -91,28 +91,44 @@ def curate(records: Iterable[InstructionRecord], config: CurationConfig = Curati
     return CurationResult(splits=splits, dropped=dict(dropped))
 
 
-def dataset_card(result: CurationResult) -> dict:
+class SplitCounts(BaseModel):
+    """How many records one split holds, by task, source and label tier."""
+
+    total: int
+    by_task: dict[str, int]
+    by_source: dict[str, int]
+    by_tier: dict[str, int]
+    synthetic: int
+
+
+class DatasetCard(BaseModel):
+    """dataset_card.json: per split counts, and what curation dropped and why."""
+
+    splits: dict[str, SplitCounts]
+    dropped: dict[str, int]
+
+
+def _counts(values) -> dict[str, int]:
+    return dict(sorted(Counter(values).items()))
+
+
+def dataset_card(result: CurationResult) -> DatasetCard:
     """Counts per split, task, source and tier, plus what was dropped and why."""
-    card: dict = {"dropped": result.dropped, "splits": {}}
-    for name, records in result.splits.items():
-        card["splits"][name] = {
-            "total": len(records),
-            "by_task": dict(sorted(Counter(r.task for r in records).items())),
-            "by_source": dict(sorted(Counter(r.source for r in records).items())),
-            "by_tier": dict(sorted(Counter(r.tier.value for r in records).items())),
-            "synthetic": sum(r.synthetic for r in records),
-        }
-    return card
+    return DatasetCard(dropped=result.dropped, splits={
+        name: SplitCounts(total=len(records), by_task=_counts(r.task for r in records),
+                          by_source=_counts(r.source for r in records), by_tier=_counts(r.tier.value for r in records),
+                          synthetic=sum(r.synthetic for r in records))
+        for name, records in result.splits.items()})
 
 
-def card_markdown(card: dict) -> str:
+def card_markdown(card: DatasetCard) -> str:
     lines = ["# Dataset card", "", "Built by `radlite train build-data`. Records marked synthetic come from "
              "`training/data/synthetic_reports.py` and are not clinical data.", ""]
-    for name, split in card["splits"].items():
-        lines += [f"## {name}: {split['total']} records ({split['synthetic']} synthetic)", "",
+    for name, split in card.splits.items():
+        lines += [f"## {name}: {split.total} records ({split.synthetic} synthetic)", "",
                   "| task | n |", "|---|---|"]
-        lines += [f"| {task} | {n} |" for task, n in split["by_task"].items()]
-        lines += ["", "Sources: " + ", ".join(f"{k} {v}" for k, v in split["by_source"].items()),
-                  "Tiers: " + ", ".join(f"{k} {v}" for k, v in split["by_tier"].items()), ""]
-    lines += ["Dropped: " + (", ".join(f"{k} {v}" for k, v in card["dropped"].items()) or "none"), ""]
+        lines += [f"| {task} | {n} |" for task, n in split.by_task.items()]
+        lines += ["", "Sources: " + ", ".join(f"{k} {v}" for k, v in split.by_source.items()),
+                  "Tiers: " + ", ".join(f"{k} {v}" for k, v in split.by_tier.items()), ""]
+    lines += ["Dropped: " + (", ".join(f"{k} {v}" for k, v in card.dropped.items()) or "none"), ""]
     return "\n".join(lines)
