@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from radlite.hashing import stable_id
+
+
+def printable(text: str) -> str:
+    """``text`` with undecodable bytes (surrogate escapes) and lone surrogates written as backslash escapes."""
+    if not has_surrogates(text):
+        return text
+    return text.encode("utf-8", "surrogateescape" if _only_escapes(text) else "backslashreplace").decode(
+        "utf-8", "backslashreplace")
+
+
+def has_surrogates(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _only_escapes(text: str) -> bool:
+    return all(not ("\ud800" <= ch <= "\udfff") or "\udc80" <= ch <= "\udcff" for ch in text)
 
 
 class RejectReason(str, Enum):
@@ -24,6 +40,12 @@ class RejectReason(str, Enum):
     DUPLICATE_ID = "duplicate_id"
     NOT_A_REPORT = "not_a_report"
     UNREADABLE_INPUT = "unreadable_input"
+    CORRUPT_MEMBER = "corrupt_member"
+    ENCRYPTED_MEMBER = "encrypted_member"
+    UNSUPPORTED_COMPRESSION = "unsupported_compression"
+    BAD_FILENAME = "bad_filename"
+    NOT_A_REGULAR_FILE = "not_a_regular_file"
+    BAD_TYPE = "bad_type"
 
 
 class Reject(BaseModel):
@@ -35,6 +57,12 @@ class Reject(BaseModel):
     locator: str
     reason: RejectReason
     message: str
+
+    @field_validator("source", "locator", "message")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        """Names read from disk may carry undecodable bytes (as surrogates); store them escaped."""
+        return printable(value)
 
     @property
     def reject_id(self) -> str:

@@ -6,12 +6,18 @@ read at most ``max_report_bytes + 1`` bytes, whatever its header claims.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
+import math
 import os
 import re
+import stat
 import tarfile
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
@@ -19,7 +25,7 @@ import pyarrow.parquet as pq
 
 from radlite.io.inputs import ColumnMapping, InputFormat, InputSpec
 from radlite.io.records import IngestLimits, SourceRecord
-from radlite.rejects import Reject, RejectReason
+from radlite.rejects import Reject, RejectReason, has_surrogates
 
 Item = SourceRecord | Reject
 
@@ -41,6 +47,9 @@ def is_unsafe_member(name: str) -> bool:
 
 def _member_record(source: str, name: str, declared: int, stored: int, read, limits: IngestLimits) -> Item:
     """Checks shared by every archive-like container, then the (bounded) read."""
+    if has_surrogates(name):
+        return Reject(source=source, locator=name, reason=RejectReason.BAD_FILENAME,
+                      message="file name is not valid UTF-8")
     if is_unsafe_member(name):
         return Reject(source=source, locator=name, reason=RejectReason.UNSAFE_PATH,
                       message="member path is absolute or contains '..'")
@@ -53,7 +62,13 @@ def _member_record(source: str, name: str, declared: int, stored: int, read, lim
                           message=f"inflates to {declared} bytes from {stored} (ratio {declared / stored:.0f})")
         return Reject(source=source, locator=name, reason=RejectReason.TOO_LARGE,
                       message=f"{declared} bytes exceeds max_report_bytes={limits.max_report_bytes}")
-    raw = read(limits.max_report_bytes + 1)
+    try:
+        raw = read(limits.max_report_bytes + 1)
+    except NotImplementedError as exc:  # zipfile: compression method it cannot inflate
+        return Reject(source=source, locator=name, reason=RejectReason.UNSUPPORTED_COMPRESSION, message=str(exc))
+    except (zipfile.BadZipFile, zlib.error, EOFError, tarfile.TarError, OSError) as exc:
+        return Reject(source=source, locator=name, reason=RejectReason.CORRUPT_MEMBER,
+                      message=f"{type(exc).__name__}: {exc}")
     patient, study = mimic_ids(name)
     return SourceRecord(source=source, locator=name, raw=raw, patient_id=patient, study_id=study)
 
@@ -63,9 +78,17 @@ def read_zip(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
         for info in archive.infolist():
             if info.is_dir():
                 continue
+            if info.flag_bits & 0x1:
+                yield Reject(source=spec.source, locator=info.filename, reason=RejectReason.ENCRYPTED_MEMBER,
+                             message="member is encrypted (password protected)")
+                continue
+
             def read(n, info=info):
                 with archive.open(info) as fh:
-                    return fh.read(n)
+                    data = fh.read(n)
+                    if len(data) < n:
+                        fh.read(1)  # at the end: let zipfile check the member's CRC
+                    return data
             yield _member_record(spec.source, info.filename, info.file_size, info.compress_size, read, limits)
 
 
@@ -76,7 +99,7 @@ def read_tar(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
             if member.isdir():
                 continue
             if not member.isfile():
-                yield Reject(source=spec.source, locator=member.name, reason=RejectReason.NOT_A_REPORT,
+                yield Reject(source=spec.source, locator=member.name, reason=RejectReason.NOT_A_REGULAR_FILE,
                              message="archive member is a link or device, not a regular file")
                 continue
             fh = archive.extractfile(member)
@@ -84,22 +107,42 @@ def read_tar(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
             yield _member_record(spec.source, member.name, member.size, compressed, fh.read, limits)
 
 
+def _folder_entry(root: str, full: str, rel: str, source: str, limits: IngestLimits) -> Item:
+    """One folder entry: never follows a link out of ``root``, never opens anything but a regular file."""
+    try:
+        target = os.path.realpath(full)
+        if os.path.commonpath([root, target]) != root:
+            return Reject(source=source, locator=rel, reason=RejectReason.UNSAFE_PATH,
+                          message="link points outside the input folder")
+        info = os.stat(full)
+    except FileNotFoundError:
+        return Reject(source=source, locator=rel, reason=RejectReason.NOT_A_REGULAR_FILE,
+                      message="dangling link")
+    except OSError as exc:
+        return Reject(source=source, locator=rel, reason=RejectReason.UNREADABLE_INPUT, message=str(exc))
+    if not stat.S_ISREG(info.st_mode):
+        return Reject(source=source, locator=rel, reason=RejectReason.NOT_A_REGULAR_FILE,
+                      message="not a regular file (FIFO, socket or device)")
+
+    def read(n):
+        with open(full, "rb") as fh:
+            return fh.read(n)
+    return _member_record(source, rel, info.st_size, info.st_size, read, limits)
+
+
 def read_folder(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     root = os.path.realpath(spec.path)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
+        for name in [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            # os.walk does not enter linked folders; one pointing inside is read at its real place.
+            full = os.path.join(dirpath, name)
+            if os.path.commonpath([root, os.path.realpath(full)]) != root:
+                yield Reject(source=spec.source, locator=os.path.relpath(full, root).replace(os.sep, "/"),
+                             reason=RejectReason.UNSAFE_PATH, message="linked folder points outside the input")
         for filename in sorted(filenames):
             full = os.path.join(dirpath, filename)
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
-            if os.path.commonpath([root, os.path.realpath(full)]) != root:
-                yield Reject(source=spec.source, locator=rel, reason=RejectReason.UNSAFE_PATH,
-                             message="link points outside the input folder")
-                continue
-            size = os.path.getsize(full)
-            def read(n, full=full):
-                with open(full, "rb") as fh:
-                    return fh.read(n)
-            yield _member_record(spec.source, rel, size, size, read, limits)
+            yield _folder_entry(root, full, os.path.relpath(full, root).replace(os.sep, "/"), spec.source, limits)
 
 
 def read_text_file(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
@@ -108,71 +151,148 @@ def read_text_file(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     yield SourceRecord(source=spec.source, locator=os.path.basename(spec.path), raw=raw)
 
 
-def _cell(row: dict, column: str | None) -> str | None:
-    if column is None:
-        return None
-    value = row.get(column)
+class _BadType(ValueError):
+    """A tabular value of a type that cannot be report text or an id."""
+
+
+def _text_value(value, column: str) -> str:
+    """A text cell as a string: strings as they are, null as empty; anything else is a _BadType."""
     if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise _BadType(f"column {column!r} holds a {type(value).__name__}, not text")
+
+
+def _cell(row: dict, column: str | None) -> str | None:
+    """An id or metadata cell as a stripped string (numbers allowed: ids are often integers)."""
+    if column is None or row.get(column) is None:
         return None
-    value = str(value).strip()
-    return value or None
+    value = row[column]
+    if isinstance(value, bool) or not isinstance(value, str | int) and not (
+            isinstance(value, float) and math.isfinite(value)):
+        raise _BadType(f"column {column!r} holds a {type(value).__name__}, not text or a number")
+    return str(value).strip() or None
 
 
 def row_to_record(source: str, row_number: int, row: dict, mapping: ColumnMapping) -> Item:
     """Turn one tabular row into a record; section columns become a headed report text."""
-    rid = _cell(row, mapping.id_column)
-    locator = f"id={rid}" if rid else f"row={row_number}"
-    if mapping.text_column:
-        if mapping.text_column not in row:
+    locator = f"row={row_number}"
+    try:
+        rid = _cell(row, mapping.id_column)
+        locator = f"id={rid}" if rid else locator
+        if mapping.text_column:
+            if mapping.text_column not in row:
+                return Reject(source=source, locator=locator, reason=RejectReason.MISSING_FIELD,
+                              message=f"no column {mapping.text_column!r}")
+            text = _text_value(row[mapping.text_column], mapping.text_column)
+        elif mapping.section_columns:
+            parts = ((section, _text_value(row.get(column), column).strip())
+                     for section, column in mapping.section_columns.items())
+            text = "\n\n".join(f"{section.upper()}:\n{body}" for section, body in parts if body)
+        else:
             return Reject(source=source, locator=locator, reason=RejectReason.MISSING_FIELD,
-                          message=f"no column {mapping.text_column!r}")
-        text = "" if row[mapping.text_column] is None else str(row[mapping.text_column])
-    elif mapping.section_columns:
-        text = "\n\n".join(f"{section.upper()}:\n{_cell(row, column)}"
-                           for section, column in mapping.section_columns.items() if _cell(row, column))
-    else:
-        return Reject(source=source, locator=locator, reason=RejectReason.MISSING_FIELD,
-                      message="no text column found; name one with --text-column or --section-column")
-    return SourceRecord(source=source, locator=locator, raw=text,
-                        patient_id=_cell(row, mapping.patient_column),
-                        study_id=_cell(row, mapping.study_column),
-                        study_date=_cell(row, mapping.date_column))
+                          message="no text column found; name one with --text-column or --section-column")
+        return SourceRecord(source=source, locator=locator, raw=text,
+                            patient_id=_cell(row, mapping.patient_column),
+                            study_id=_cell(row, mapping.study_column),
+                            study_date=_cell(row, mapping.date_column))
+    except _BadType as exc:
+        return Reject(source=source, locator=locator, reason=RejectReason.BAD_TYPE, message=str(exc))
+
+
+def _utf8_stream(path: str) -> io.BufferedReader:
+    """The file as UTF-8 bytes without a byte-order mark; UTF-16 files (by their BOM) are transcoded."""
+    fh = open(path, "rb")
+    head = fh.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        fh.seek(0)
+        spooled = tempfile.TemporaryFile()
+        with io.TextIOWrapper(fh, encoding="utf-16", errors="surrogateescape", newline="") as text:
+            for chunk in iter(lambda: text.read(1 << 20), ""):
+                spooled.write(chunk.encode("utf-8", "surrogateescape"))
+        spooled.seek(0)
+        return spooled
+    fh.seek(len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
+    return fh
+
+
+_OPEN_QUOTE = "open quoted field"
+
+
+def _parse_csv_row(data: bytes, delimiter: str) -> tuple[list[str] | None, str]:
+    """One CSV row from ``data`` (strict quoting), or None and why not."""
+    text = data.decode("utf-8", "surrogateescape")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return None, _OPEN_QUOTE if "unexpected end of data" in str(exc) else str(exc)
+    return (rows[0], "") if len(rows) == 1 else (None, f"{len(rows)} rows where one was expected")
+
+
+def _next_csv_row(fh, delimiter: str, max_bytes: int, width: int | None) -> tuple[list[str] | None, str] | None:
+    """The next row of a UTF-8 CSV byte stream as (cells, "") or (None, why it was refused); None at the end.
+
+    Quoted fields may hold newlines. A row whose quote never closes, or whose lines joined do not
+    make one row of ``width`` fields, is refused alone: reading resumes on its second line, so one
+    stray quote never swallows the rows after it. A row longer than ``max_bytes`` is skipped whole
+    without being held in memory. Blank lines come back as an empty list of cells.
+    """
+    start = fh.tell()
+    first = fh.readline()
+    if not first:
+        return None
+    cells, error = _parse_csv_row(first, delimiter)
+    if error == _OPEN_QUOTE:
+        lines, size, odd = [first], len(first), True
+        while odd:
+            line = fh.readline()
+            if not line:
+                break
+            odd ^= line.count(b'"') % 2 == 1
+            size += len(line)
+            if size <= max_bytes:
+                lines.append(line)
+        if odd:
+            fh.seek(start + len(first))
+            return None, "unbalanced quote"
+        if size > max_bytes:
+            return None, f"row longer than {max_bytes} bytes"
+        cells, error = _parse_csv_row(b"".join(lines), delimiter)
+        if error or (width is not None and cells and len(cells) != width):
+            fh.seek(start + len(first))
+            return None, error or f"{len(cells)} fields, header has {width}"
+    if cells and width is not None and len(cells) != width:
+        return None, f"{len(cells)} fields, header has {width}"
+    return cells, error
 
 
 def read_csv(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     delimiter = "\t" if spec.path.lower().endswith(".tsv") else ","
-    with open(spec.path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except (StopIteration, csv.Error) as exc:
-            yield Reject(source=spec.source, locator="header", reason=RejectReason.UNREADABLE_INPUT,
-                         message=f"CSV has no readable header: {exc}")
-            return
+    # A row holds one report plus its other columns: allow it generous room beyond the report limit.
+    max_bytes = 2 * limits.max_report_bytes + (1 << 16)
+    csv.field_size_limit(max(csv.field_size_limit(), max_bytes))
+    with _utf8_stream(spec.path) as fh:
+        header = None
+        while header is None:
+            result = _next_csv_row(fh, delimiter, max_bytes, None)
+            if result is None or result[1]:
+                yield Reject(source=spec.source, locator="header", reason=RejectReason.UNREADABLE_INPUT,
+                             message="CSV has no readable header" + (f": {result[1]}" if result else ""))
+                return
+            header = result[0] or None
         mapping = spec.columns.resolve(header)
         row_number = 0
-        while True:
+        while (result := _next_csv_row(fh, delimiter, max_bytes, len(header))) is not None:
+            cells, error = result
+            if cells == []:
+                continue
             row_number += 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield Reject(source=spec.source, locator=f"row={row_number}",
-                             reason=RejectReason.MALFORMED_CSV_ROW, message=str(exc))
-                continue
-            if not cells:
-                row_number -= 1
-                continue
-            if len(cells) != len(header):
+            if error:
                 yield Reject(source=spec.source, locator=f"row={row_number}", reason=RejectReason.MALFORMED_CSV_ROW,
-                             message=f"{len(cells)} fields, header has {len(header)}")
-                continue
-            if any("\udc80" <= ch <= "\udcff" for cell in cells for ch in cell):
-                yield Reject(source=spec.source, locator=f"row={row_number}", reason=RejectReason.NOT_UTF8,
-                             message="row contains bytes that are not UTF-8")
-                continue
-            yield row_to_record(spec.source, row_number, dict(zip(header, cells)), mapping)
+                             message=error)
+            else:
+                yield row_to_record(spec.source, row_number, dict(zip(header, cells)), mapping)
 
 
 def read_jsonl(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
@@ -187,8 +307,9 @@ def read_jsonl(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
             except UnicodeDecodeError as exc:
                 yield Reject(source=spec.source, locator=locator, reason=RejectReason.NOT_UTF8, message=str(exc))
                 continue
-            except json.JSONDecodeError as exc:
-                yield Reject(source=spec.source, locator=locator, reason=RejectReason.MALFORMED_JSONL, message=str(exc))
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError, over-long integers, deep nesting
+                yield Reject(source=spec.source, locator=locator, reason=RejectReason.MALFORMED_JSONL,
+                             message=f"{type(exc).__name__}: {exc}"[:300])
                 continue
             if not isinstance(obj, dict):
                 yield Reject(source=spec.source, locator=locator, reason=RejectReason.MALFORMED_JSONL,
@@ -199,12 +320,19 @@ def read_jsonl(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
 
 
 def read_parquet(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
-
     parquet = pq.ParquetFile(spec.path)
     mapping = spec.columns.resolve(parquet.schema_arrow.names)
     row_number = 0
-    for batch in parquet.iter_batches(batch_size=2048):
-        for row in batch.to_pylist():
+    for group in range(parquet.num_row_groups):
+        rows_in_group = parquet.metadata.row_group(group).num_rows
+        try:
+            rows = parquet.read_row_group(group).to_pylist()
+        except (OSError, ValueError) as exc:  # pyarrow's errors for a damaged row group
+            yield Reject(source=spec.source, locator=f"rows={row_number + 1}-{row_number + rows_in_group}",
+                         reason=RejectReason.UNREADABLE_INPUT, message=f"row group {group}: {exc}")
+            row_number += rows_in_group
+            continue
+        for row in rows:
             row_number += 1
             yield row_to_record(spec.source, row_number, row, mapping)
 
@@ -235,6 +363,16 @@ def reject_duplicates(items: Iterable[Item]) -> Iterator[Item]:
 
 def read_input(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     """All records of one input; an input that cannot be opened at all becomes one reject."""
+    if spec.format is not InputFormat.FOLDER:
+        try:
+            mode = os.stat(spec.path).st_mode
+        except OSError as exc:
+            yield Reject(source=spec.source, locator=spec.path, reason=RejectReason.UNREADABLE_INPUT, message=str(exc))
+            return
+        if not stat.S_ISREG(mode):  # a FIFO or device would block or never end
+            yield Reject(source=spec.source, locator=spec.path, reason=RejectReason.NOT_A_REGULAR_FILE,
+                         message="input is not a regular file")
+            return
     try:
         yield from reject_duplicates(READERS[spec.format](spec, limits))
     except (OSError, zipfile.BadZipFile, tarfile.TarError, ValueError) as exc:

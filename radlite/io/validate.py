@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.io.readers import read_input
 from radlite.io.records import IngestLimits, SourceRecord
-from radlite.rejects import Reject, RejectReason
+from radlite.rejects import Reject, RejectReason, has_surrogates
 from radlite.report import Report, build_report
 
 _TEXT_CONTROLS = {9, 10, 12, 13}
@@ -42,6 +42,9 @@ def validate_record(record: SourceRecord, limits: IngestLimits) -> Report | Reje
         text = text.removeprefix("\ufeff")
     else:
         text = raw
+    if any(has_surrogates(v) for v in (text, record.locator, record.patient_id or "", record.study_id or "",
+                                        record.study_date or "")):
+        return reject(RejectReason.NOT_UTF8, "text or id holds bytes that are not UTF-8 (or a lone surrogate)")
     if not text.strip():
         return reject(RejectReason.EMPTY, "report is empty or whitespace only")
     return build_report(record.source, record.locator, text, patient_id=record.patient_id,
