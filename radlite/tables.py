@@ -35,8 +35,9 @@ TASK_COLUMNS = _cols(
     ("prompt_sha256", pa.string(), "SHA-256 of the exact prompt text sent to the model.", False),
     ("run_id", pa.string(), "Run that wrote this row (runs.run_id).", False),
     ("valid", pa.bool_(), "True when the raw output parsed into the typed result of the task.", False),
-    ("raw_output", pa.string(), "The model's output text exactly as generated."),
-    ("error", pa.string(), "Why the output did not parse (null when valid)."),
+    ("raw_output", pa.string(), "The model's output text exactly as generated (null when the model call failed)."),
+    ("error", pa.string(), "Why the row is not valid: the parse error, or context_overflow: / model_error: and "
+                           "llama.cpp's message when the model call failed (null when valid)."),
 )
 
 TABLES: dict[str, tuple[Column, ...]] = {

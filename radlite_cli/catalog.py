@@ -9,20 +9,29 @@ import sys
 
 import click
 import duckdb
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
+from radlite.query import QueryRefused, csv_safe, run_query
 from radlite.store import OutputStore
 from radlite.tables import TABLE_DOCS, TABLES, contract_json, write_contract
 
 
-def _open_catalog(out: str):
+def _store(out: str) -> OutputStore:
+    """OUT with a current catalog; a clear error when OUT holds no radlite output."""
     store = OutputStore(out)
     if not os.path.exists(store.manifest_path):
         raise click.ClickException(f"{out} holds no radlite output (no manifest.json)")
     if not store.catalog_is_current():
         store.build_catalog()
-    return duckdb.connect(store.catalog_path, read_only=True)
+    return store
+
+
+def _write_csv(fh, columns: list[str], rows) -> None:
+    writer = csv.writer(fh)
+    writer.writerow(columns)
+    writer.writerows([csv_safe(v) for v in row] for row in rows)
 
 
 @click.command()
@@ -30,20 +39,20 @@ def _open_catalog(out: str):
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def sql(out, query, fmt):
-    """Run a SQL QUERY against the DuckDB catalog of OUT (one view per table)."""
-    con = _open_catalog(out)
+    """Run one read-only SQL QUERY against the DuckDB catalog of OUT (one view per table).
+
+    Sandboxed: SELECT/WITH/DESCRIBE/SHOW/SUMMARIZE/EXPLAIN only, no file access outside OUT/tables,
+    no extensions. CSV cells that a spreadsheet would run as a formula are prefixed with a quote.
+    To write a table to a file use `radlite export`.
+    """
     try:
-        cursor = con.execute(query)
-    except duckdb.Error as exc:
-        raise click.ClickException(str(exc)) from None
-    columns = [d[0] for d in cursor.description or []]
-    rows = cursor.fetchall()
+        columns, rows = run_query(_store(out), query)
+    except (QueryRefused, duckdb.Error) as exc:
+        raise click.ClickException(str(exc).splitlines()[0]) from None
     if fmt == "json":
         click.echo(json.dumps([dict(zip(columns, r)) for r in rows], default=str, indent=1))
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+        _write_csv(sys.stdout, columns, rows)
     else:
         table = Table(*columns)
         for r in rows:
@@ -53,12 +62,30 @@ def sql(out, query, fmt):
 
 @click.command()
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
+@click.option("--table", "table_name", required=True, type=click.Choice(list(TABLES)), help="Table to export.")
+@click.option("--to", "target", required=True, type=click.Path(dir_okay=False),
+              help="File to write: .parquet (typed, as committed) or .csv (formula cells neutralised).")
+def export(out, table_name, target):
+    """Write the committed rows of one table of OUT to a Parquet or CSV file."""
+    if not target.endswith((".parquet", ".csv")):
+        raise click.BadParameter("name a .parquet or .csv file", param_hint="--to")
+    rows = _store(out).read_table(table_name)
+    if target.endswith(".parquet"):
+        pq.write_table(rows, target)
+    else:
+        with open(target, "w", newline="") as fh:
+            _write_csv(fh, rows.column_names, (tuple(r.values()) for r in rows.to_pylist()))
+    click.echo(f"wrote {rows.num_rows} rows of {table_name} to {target}")
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
 def tables(out):
     """List the tables of OUT with their row counts."""
-    con = _open_catalog(out)
+    store = _store(out)
     table = Table("table", "rows", "contents")
     for name in TABLES:
-        (count,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        (_, [(count,)]) = run_query(store, f'SELECT count(*) FROM "{name}"')
         table.add_row(name, str(count), TABLE_DOCS[name])
     Console().print(table)
 

@@ -15,7 +15,7 @@ import click
 from pipelines.cli import run
 from radlite import __version__
 from radlite.errors import ExitCode
-from radlite_cli.catalog import schemas, sql, tables
+from radlite_cli.catalog import export, schemas, sql, tables
 from training.cli import models, train
 
 
@@ -44,13 +44,14 @@ def cli() -> None:
     \b
     radlite run INPUT... --out OUT     structure a backlog (incremental, atomic, resumable)
     radlite tables OUT                 list tables and row counts
-    radlite sql OUT "SELECT ..."       query the catalog
+    radlite sql OUT "SELECT ..."       query the catalog (read-only, sandboxed)
+    radlite export OUT --table T --to F  write one table to .parquet or .csv
     radlite schemas --check            compare code and the checked-in table contract
     radlite train ... / models ...     build datasets, evaluate, route, validate models
     """
 
 
-for command in (run, sql, tables, schemas, train, models):
+for command in (run, sql, export, tables, schemas, train, models):
     cli.add_command(command)
 
 

@@ -91,12 +91,36 @@ class LoadedModel:
         start = time.perf_counter()
         self.base.activate(self.entry.adapters)
         out = self.llm.create_completion(
-            prompt.text, max_tokens=prompt.max_tokens, temperature=prompt.temperature, stop=list(prompt.stop),
-            grammar=self.base.grammar(prompt.grammar), seed=self.entry.seed,
+            prompt_tokens(self.llm, prompt), max_tokens=prompt.max_tokens, temperature=prompt.temperature,
+            stop=list(prompt.stop), grammar=self.base.grammar(prompt.grammar), seed=self.entry.seed,
         )
         usage = out["usage"]
         return Generation(out["choices"][0]["text"], usage["prompt_tokens"], usage["completion_tokens"],
                           time.perf_counter() - start)
+
+
+def prompt_tokens(llm: Llama, prompt: Prompt) -> list[int]:
+    """The prompt's token ids: control tokens parsed in the template, never in its data spans.
+
+    Data that tokenizes the same either way (every ordinary report) is tokenized with the whole
+    prompt in one call, exactly as llama.cpp would; data that spells a control token (a report
+    containing ``<|im_end|>``) is tokenized piece by piece, its pieces as plain text.
+    """
+    text = prompt.text
+
+    def ids(piece: str, special: bool, bos: bool) -> list[int]:
+        return llm.tokenize(piece.encode("utf-8"), add_bos=bos, special=special)
+
+    hostile = [(s, e) for s, e in prompt.data_spans if ids(text[s:e], True, False) != ids(text[s:e], False, False)]
+    if not hostile:
+        return ids(text, True, True)
+    tokens, pos = [], 0
+    for start, end in hostile + [(len(text), len(text))]:
+        for piece, special in ((text[pos:start], True), (text[start:end], False)):
+            if piece:
+                tokens += ids(piece, special, not tokens)
+        pos = end
+    return tokens
 
 
 def base_key(entry: ModelEntry) -> tuple:

@@ -35,6 +35,14 @@ def result_rows(task_name: str, raw: str, instance: TaskInstance, report: Report
     return [{**common, **row, "valid": True, "raw_output": raw, "error": None} for row in specific]
 
 
+def model_error(exc: Exception) -> str:
+    """The ``error`` of a row whose model call failed: a code, then llama.cpp's words."""
+    message = f"{type(exc).__name__}: {exc}"[:500]
+    if "exceed context window" in message or "context" in message and "too long" in message:
+        return f"context_overflow: {message} (raise n_ctx in the routing entry to process such reports)"
+    return f"model_error: {message}"
+
+
 def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_id: str,
                      cache: ResultCache | None, stats: InferenceCounts) -> list[tuple[str, dict]]:
     """(table, row) pairs for every instance, run back to back so the report prefix is reused."""
@@ -46,8 +54,17 @@ def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_i
         key = cache_key(model.identity, prompt.text, prompt.decoding_params())
         raw = cache.get(key) if cache else None
         stats.cache_lookups += cache is not None
+        common = {"report_id": report.report_id, "task": task.name, "model_id": model_id,
+                  "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id}
         if raw is None:
-            generation = model.generate(prompt)
+            try:
+                generation = model.generate(prompt)
+            except Exception as exc:  # noqa: BLE001 - any model failure becomes this instance's row, not a crash
+                stats.outputs_invalid += 1
+                row = {**common, **task.known_columns(instance, report), "valid": False, "raw_output": None,
+                       "error": model_error(exc)}
+                out.append((task.table, row))
+                continue
             raw = generation.text
             stats.model_ms += int(generation.seconds * 1000)
             stats.prompt_tokens += generation.prompt_tokens
@@ -56,8 +73,6 @@ def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_i
                 cache.put(key, raw)
         else:
             stats.cache_hits += 1
-        common = {"report_id": report.report_id, "task": task.name, "model_id": model_id,
-                  "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id}
         rows = result_rows(task.name, raw, instance, report, common)
         stats.outputs_valid += rows[0]["valid"]
         stats.outputs_invalid += not rows[0]["valid"]

@@ -6,7 +6,7 @@ Adding a profile = a module with a ``PromptProfile`` subclass + one line in ``PR
 
 from __future__ import annotations
 
-from radlite.prompts.base import Prompt, PromptProfile, chatml
+from radlite.prompts.base import Data, Prompt, PromptProfile, assemble, chatml
 from radlite.prompts.paper import PaperProfile
 from radlite.prompts.v1 import V1Profile
 from radlite.report import Report
@@ -34,5 +34,6 @@ def render_prompt(profile: str, task: Task, instance: TaskInstance, report: Repo
     return get_profile(profile).render(task, instance, report)
 
 
-__all__ = ["DEFAULT_PROFILE", "PROFILES", "Prompt", "PromptProfile", "chatml", "get_profile", "register_profile",
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "Data", "Prompt", "PromptProfile", "assemble", "chatml",
+           "get_profile", "register_profile",
            "render_prompt"]

@@ -13,7 +13,9 @@ from radlite.hashing import text_sha256
 from radlite.report import Report
 from radlite.tasks.base import Task, TaskInstance
 
-CHATML = "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+
+class Data(str):
+    """Text that came from a report or a user's file: part of a prompt, never parsed for control tokens."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Prompt:
     stop: tuple[str, ...]
     temperature: float
     grammar: str | None
+    #: (start, end) character ranges of ``text`` that are data (report text, questions): the engine
+    #: tokenizes them as plain text, so a report cannot write the template's control tokens.
+    data_spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -36,9 +41,24 @@ class Prompt:
                 "grammar": self.grammar}
 
 
-def chatml(system: str, user: str) -> str:
-    """A ChatML conversation up to the opened assistant turn."""
-    return CHATML.format(system=system, user=user)
+def assemble(*parts: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Join prompt parts; returns the text and the spans of its ``Data`` parts.
+
+    Spaces that end the markup before a data part are counted with the data, so the text splits
+    where a tokenizer's pre-tokenizer would split anyway.
+    """
+    text, spans = "", []
+    for part in parts:
+        if isinstance(part, Data) and part:
+            spans.append((len(text.rstrip(" ")), len(text) + len(part)))
+        text += part
+    return text, tuple(spans)
+
+
+def chatml(system: str, *user: str) -> list[str]:
+    """The parts of a ChatML conversation up to the opened assistant turn."""
+    return ["<|im_start|>system\n", system, "<|im_end|>\n<|im_start|>user\n", *user,
+            "<|im_end|>\n<|im_start|>assistant\n"]
 
 
 class PromptProfile:

@@ -10,7 +10,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from radlite.prompts.base import Prompt, PromptProfile, chatml
+from radlite.prompts.base import Data, Prompt, PromptProfile, assemble, chatml
 from radlite.report import Report
 from radlite.tasks.base import Task, TaskInstance
 
@@ -35,11 +35,11 @@ class PaperProfile(PromptProfile):
 
     def render(self, task: Task, instance: TaskInstance, report: Report) -> Prompt:
         spec = paper_interface()
-        user = spec["task_prompts"][task.name].replace("{report}", instance.input_text)
+        before, _, after = spec["task_prompts"][task.name].partition("{report}")
+        text, spans = assemble(*chatml(spec["system_prompt"], before, Data(instance.input_text), after))
         max_tokens = spec["task_max_tokens"].get(task.name, spec["default_max_tokens"])
         grammar = _LEAD_IN_GRAMMARS.get(task.name)
         if grammar is None and task.classification:
             grammar = task.answer_format(instance).grammar
-        return Prompt(text=chatml(spec["system_prompt"], user), prompt_id=self.prompt_id(task),
-                      max_tokens=max_tokens, stop=tuple(spec["stop"]), temperature=spec["temperature"],
-                      grammar=grammar)
+        return Prompt(text=text, prompt_id=self.prompt_id(task), max_tokens=max_tokens, stop=tuple(spec["stop"]),
+                      temperature=spec["temperature"], grammar=grammar, data_spans=spans)

@@ -8,7 +8,7 @@ The answer is the task's compact answer format, decoded greedily under the task'
 
 from __future__ import annotations
 
-from radlite.prompts.base import Prompt, PromptProfile, chatml
+from radlite.prompts.base import Data, Prompt, PromptProfile, assemble, chatml
 from radlite.report import Report
 from radlite.tasks.base import Task, TaskInstance
 
@@ -26,7 +26,9 @@ class V1Profile(PromptProfile):
         the model only evaluates the few tokens of each further tag (and the NLI/QA instruction).
         """
         answer = task.answer_format(instance)
-        tag = f"[{task.name}]" + (f"\n{instance.instruction}" if instance.instruction else "")
-        text = chatml(SYSTEM, f"Report:\n{task.visible_text(report)}") + tag + "\n"
+        instruction = ("\n", Data(instance.instruction)) if instance.instruction else ()
+        text, spans = assemble(*chatml(SYSTEM, "Report:\n", Data(task.visible_text(report))), f"[{task.name}]",
+                               *instruction, "\n")
         return Prompt(text=text, prompt_id=self.prompt_id(task), max_tokens=answer.max_tokens,
-                      stop=("<|im_end|>",) + answer.stop, temperature=TEMPERATURE, grammar=answer.grammar)
+                      stop=("<|im_end|>",) + answer.stop, temperature=TEMPERATURE, grammar=answer.grammar,
+                      data_spans=spans)

@@ -11,6 +11,7 @@ from radlite.prompts import (
     PROFILES,
     Prompt,
     PromptProfile,
+    assemble,
     chatml,
     get_profile,
     register_profile,
@@ -34,7 +35,7 @@ class TerseProfile(PromptProfile):
 
     def render(self, task, instance, report):
         answer = task.answer_format(instance)
-        text = chatml("Answer tersely.", f"{task.name}: {instance.input_text}")
+        text, _ = assemble(*chatml("Answer tersely.", f"{task.name}: {instance.input_text}"))
         return Prompt(text=text, prompt_id=self.prompt_id(task), max_tokens=answer.max_tokens, stop=answer.stop,
                       temperature=0.0, grammar=answer.grammar)
 
