@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import tempfile
@@ -12,12 +13,12 @@ from rich.console import Console
 
 from pipelines.accounting import render_summary
 from pipelines.options import RUN_OPTION_CLASSES, InputOptions, OutputOptions, RunnerOptions, TaskOptions
-from pipelines.run import RunConfig, RunError, run_etl
+from pipelines.run import RunConfig, RunError, beam_flags, check_runner, run_etl, unknown_beam_args
 from radlite.errors import ExitCode
 from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.io.records import IngestLimits
 from radlite.options import click_options, options_from_cli
-from radlite.store import OutputLocked
+from radlite.store import OutputLocked, StoreDamaged
 
 
 @contextmanager
@@ -45,29 +46,54 @@ def stderr_kept_for_failures(enabled: bool):
             os.close(saved)
 
 
+def fail(message: str) -> None:
+    """One unwrapped line on stderr, for people and for the logs of cron jobs."""
+    click.echo(f"error: {message}", err=True)
+
+
 def execute_run(config: RunConfig) -> ExitCode:
     """Run ``config``, print its summary unless quiet, and say how the run ended."""
-    err = Console(stderr=True)
     output = config.output
     try:
         with stderr_kept_for_failures(output.quiet):
             summary = run_etl(config)
     except OutputLocked as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        fail(str(exc))
         return ExitCode.LOCKED
-    except RunError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except (RunError, StoreDamaged) as exc:
+        fail(str(exc))
+        return ExitCode.FAILED
+    except OSError as exc:  # OUT cannot be created or written: a path under a file, no permission, ...
+        fail(f"cannot write to {config.out}: {exc.strerror or exc} ({exc.filename or config.out})")
         return ExitCode.FAILED
     if output.summary_json:
-        with open(output.summary_json, "w") as fh:
-            fh.write(summary.model_dump_json(indent=1))
+        try:
+            with open(output.summary_json, "w") as fh:
+                fh.write(summary.model_dump_json(indent=1))
+        except OSError as exc:
+            fail(f"the run committed, but --summary-json {output.summary_json} could not be written: {exc.strerror}")
+            return ExitCode.FAILED
     if not output.quiet:
         render_summary(summary, Console())
     if summary.reject_rate_exceeded:
-        err.print(f"[red]error:[/red] {summary.rejected}/{summary.read} records rejected, more than "
-                  f"--max-reject-rate {output.max_reject_rate}; rejects are recorded in the rejects table")
+        fail(f"{summary.rejected}/{summary.read} records rejected, more than --max-reject-rate "
+             f"{output.max_reject_rate}; rejects are recorded in the rejects table")
         return ExitCode.REJECT_RATE
     return ExitCode.OK
+
+
+def check_beam_args(beam_args: list[str], ctx: click.Context) -> None:
+    """Only options Beam knows pass through; a typo is a usage error naming the closest option."""
+    unknown = unknown_beam_args(beam_args)
+    if unknown:
+        flag = unknown[0].split("=", 1)[0]
+        ours = [opt for param in ctx.command.params for opt in getattr(param, "opts", ())]
+        close = difflib.get_close_matches(flag, ours + beam_flags(), n=1)
+        raise click.UsageError(f"no such option: {flag}" + (f" (did you mean {close[0]}?)" if close else ""))
+    try:
+        check_runner(beam_args)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--runner") from None
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -92,11 +118,12 @@ def run(inputs, out, **values):
     paths = [a for a in inputs if not a.startswith("-")]
     if not paths:
         raise click.UsageError("no INPUT given")
+    check_beam_args(beam_args, click.get_current_context())
     reading = options_from_cli(InputOptions, values)
     try:
-        specs = expand_inputs(paths, reading.format, options_from_cli(ColumnMapping, values))
+        specs = expand_inputs(paths, reading.format, options_from_cli(ColumnMapping, values), reading.source_name)
     except (FileNotFoundError, ValueError) as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        fail(str(exc))
         sys.exit(ExitCode.FAILED)
     config = RunConfig(inputs=specs, out=out, limits=options_from_cli(IngestLimits, values),
                        tasks=options_from_cli(TaskOptions, values), runner=options_from_cli(RunnerOptions, values),

@@ -19,6 +19,9 @@ class InputOptions(BaseModel):
 
     format: InputFormat | None = Field(None, description="Input format for all inputs (default: detected from "
                                                          "each name).")
+    source_name: str | None = Field(None, description="Name the source of a single input: report ids derive "
+                                                      "from it instead of the input's absolute path, so they "
+                                                      "survive moving the input.")
 
 
 class TaskOptions(BaseModel):

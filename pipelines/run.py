@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.options.pipeline_options import PipelineOptions
+import yaml
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
+from apache_beam.runners.runner import create_runner
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
@@ -59,6 +65,30 @@ def done_keys(store: OutputStore, full: bool) -> tuple[frozenset, frozenset]:
     return pairs, frozenset(rejects.column("reject_id").to_pylist())
 
 
+def _beam_parser() -> _BeamArgumentParser:
+    """Beam's own option parser, built the way PipelineOptions.get_all_options builds it."""
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)
+    return parser
+
+
+def unknown_beam_args(args: list[str]) -> list[str]:
+    """The arguments no Beam options class declares (Beam itself would only log and drop them)."""
+    return [a for a in _beam_parser().parse_known_args(args)[1] if a.startswith("-")]
+
+
+def beam_flags() -> list[str]:
+    return [flag for action in _beam_parser()._actions for flag in action.option_strings]
+
+
+def check_runner(args: list[str]) -> None:
+    """Raise ValueError when --runner names no runner Beam can create."""
+    runner = PipelineOptions(args).view_as(StandardOptions).runner
+    if runner:
+        create_runner(runner)
+
+
 def pipeline_options(config: RunConfig) -> PipelineOptions:
     """Beam options: in-process DirectRunner by default; --workers N uses multi-processing;
     anything in beam_args (e.g. --runner=FlinkRunner) passes through unchanged."""
@@ -71,60 +101,108 @@ def pipeline_options(config: RunConfig) -> PipelineOptions:
     return PipelineOptions(args)
 
 
+@contextmanager
+def temp_files_under(directory: str) -> Iterator[None]:
+    """Beam's temporary folders (and worker processes') go under ``directory`` for the block, so they
+    are removed with the run's staging directory instead of piling up in /tmp."""
+    os.makedirs(directory, exist_ok=True)
+    saved_dir, saved_env = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"] = directory, directory
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved_dir
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True when ``exc`` or what caused it (Beam wraps errors raised in workers) is ENOSPC."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left on device" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def check_inputs_outside(inputs: list[InputSpec], out: str) -> None:
+    """Refuse an input that is OUT, lies inside OUT or contains OUT: a run must never read its own output."""
+    out_real = os.path.realpath(out)
+    for spec in inputs:
+        path = os.path.realpath(spec.path)
+        if path == out_real or out_real.startswith(path + os.sep) or path.startswith(out_real + os.sep):
+            raise RunError(f"input {spec.path} overlaps the output directory {out}; keep inputs and OUT apart")
+
+
 def run_etl(config: RunConfig, on_step: Callable[[str], None] | None = None) -> RunSummary:
     """Run once over ``config.inputs`` into ``config.out``; returns the committed run's summary.
 
     ``on_step(name)`` is told each step of the run's end (``after_pipeline`` and the store's commit
-    steps); see OutputStore. Raises RunError when the task options do not resolve.
+    steps); see OutputStore. Raises RunError when the run cannot start or the disk fills up
+    (nothing committed), StoreDamaged when OUT needs `radlite repair`, OutputLocked when busy.
     """
     try:
         stage = TaskStage.resolve(config.tasks)
-    except (FileNotFoundError, ValueError) as exc:
-        raise RunError(str(exc)) from None
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise RunError(str(exc).replace("\n", " ")) from None
+    check_inputs_outside(config.inputs, config.out)
     store = OutputStore(config.out, on_step)
     started = datetime.now(UTC)
-    t0 = time.perf_counter()
     run_id = new_run_id(started)
     with store.locked():
         store.recover()
-        done_reports, done_rejects = done_keys(store, config.output.full)
-        staging = store.staging_dir(run_id)
-        os.makedirs(staging, exist_ok=True)
-        bar = _progress_bar(config)
         try:
-            with beam.Pipeline(options=pipeline_options(config)) as p:
-                build_pipeline(p, specs=config.inputs, limits=config.limits, run_id=run_id, staging_dir=staging,
-                               done_reports=done_reports, done_rejects=done_rejects,
-                               task_stage=stage.transform(run_id, store) if stage else None,
-                               redistribute=config.runner.workers > 1)
-            result = p.result
-        finally:
-            progress.install(None)
-            if bar is not None:
-                bar.close()
-        store.on_step("after_pipeline")
-        counts = RunCounts.from_result(result)
-        staged = {t: store.staged_files(run_id, t) for t in TABLES if t != "runs"}
-        rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
-        summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,
-                             wall_seconds=round(time.perf_counter() - t0, 3))
-        rate = config.output.max_reject_rate
-        summary.reject_rate_exceeded = bool(rate is not None and summary.read
-                                            and summary.rejected / summary.read > rate)
-        if summary.read != summary.accepted + summary.rejected:
-            raise RuntimeError(f"record accounting broken: read={summary.read} accepted={summary.accepted} "
-                               f"rejected={summary.rejected}")
-        runs_dir = os.path.join(staging, "runs")
-        os.makedirs(runs_dir, exist_ok=True)
-        run_file = os.path.join(runs_dir, "run.parquet")
-        row = summary.runs_row(started=started, finished=datetime.now(UTC),
-                               inputs=[s.path for s in config.inputs], tasks=stage.task_names if stage else [],
-                               routing=config.tasks.routing if stage else None,
-                               options_json=config.model_dump_json(exclude={"inputs"}))
-        pq.write_table(pa.Table.from_pylist([row], schema=arrow_schema("runs")), run_file)
-        staged["runs"] = [run_file]
-        summary.rows_by_table["runs"] = 1
-        store.commit(run_id, staged)
+            return _run_and_commit(config, store, stage, run_id, started)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            shutil.rmtree(store.staging_dir(run_id), ignore_errors=True)
+            raise RunError(f"disk full while writing {store.root}: nothing of this run was committed and its "
+                           "staging files were removed; the previous state is intact") from None
+
+
+def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_id: str,
+                    started: datetime) -> RunSummary:
+    """The graph, the accounting and the commit of one locked run."""
+    t0 = time.perf_counter()
+    done_reports, done_rejects = done_keys(store, config.output.full)
+    staging = store.staging_dir(run_id)
+    os.makedirs(staging, exist_ok=True)
+    bar = _progress_bar(config)
+    try:
+        with temp_files_under(os.path.join(staging, "tmp")), beam.Pipeline(options=pipeline_options(config)) as p:
+            build_pipeline(p, specs=config.inputs, limits=config.limits, run_id=run_id, staging_dir=staging,
+                           done_reports=done_reports, done_rejects=done_rejects,
+                           task_stage=stage.transform(run_id, store) if stage else None,
+                           redistribute=config.runner.workers > 1)
+        result = p.result
+    finally:
+        progress.install(None)
+        if bar is not None:
+            bar.close()
+    store.on_step("after_pipeline")
+    counts = RunCounts.from_result(result)
+    staged = {t: store.staged_files(run_id, t) for t in TABLES if t != "runs"}
+    rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
+    summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,
+                         wall_seconds=round(time.perf_counter() - t0, 3))
+    rate = config.output.max_reject_rate
+    summary.reject_rate_exceeded = bool(rate is not None and summary.read and summary.rejected / summary.read > rate)
+    if summary.read != summary.accepted + summary.rejected:
+        raise RuntimeError(f"record accounting broken: read={summary.read} accepted={summary.accepted} "
+                           f"rejected={summary.rejected}")
+    runs_dir = os.path.join(staging, "runs")
+    os.makedirs(runs_dir, exist_ok=True)
+    run_file = os.path.join(runs_dir, "run.parquet")
+    row = summary.runs_row(started=started, finished=datetime.now(UTC), inputs=[s.path for s in config.inputs],
+                           tasks=stage.task_names if stage else [], routing=config.tasks.routing if stage else None,
+                           options_json=config.model_dump_json(exclude={"inputs"}))
+    pq.write_table(pa.Table.from_pylist([row], schema=arrow_schema("runs")), run_file)
+    staged["runs"] = [run_file]
+    summary.rows_by_table["runs"] = 1
+    store.commit(run_id, staged)
     return summary
 
 

@@ -9,6 +9,9 @@ Layout of OUT::
     .staging/<run_id>/                      a run's output before commit
     .lock                                   held by the running process
 
+Readers see the *current* rows (``current_rows_sql``): one row per report, the latest; earlier
+versions stay in the files and in the catalog's ``<table>_history`` views.
+
 A run stages everything, moves its files into ``tables/`` and then replaces ``manifest.json``
 atomically. ``on_step(name)`` is told each step of a commit as it is reached (``commit_moving``,
 ``before_manifest``, ``before_catalog``): a hook for observers, and how the tests kill a run at each.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -34,20 +38,71 @@ from radlite.tables import TABLES, arrow_schema
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.duckdb"
+#: Tables with one current row per key: the latest run's. Task tables follow their report (see
+#: current_rows_sql); ``runs`` keeps every row.
+KEYED_TABLES = {"reports": "report_id", "rejects": "reject_id"}
+_RUN_FILE = re.compile(r"^(?P<run>.+)-(?P<n>\d{5})\.parquet$")
 
 
 class OutputLocked(RuntimeError):
     """Another run holds the lock on this output directory."""
 
 
+class StoreDamaged(RuntimeError):
+    """OUT's own state is damaged or unsafe; the message says what was found and how to repair it."""
+
+
 def _atomic_write_text(path: str, text: str) -> None:
+    """Write, fsync, rename: readers see the old file or the new one. Permissions follow the umask."""
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _sql_list(paths: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def current_rows_sql(table: str) -> str:
+    """SQL for the current rows of ``table`` over the views ``<table>_history``, ``reports_history`` and
+    ``_radlite_run_order(run_id, seq)`` (commit order).
+
+    reports and rejects: the latest row per key, so an edited report or a --full rerun replaces, never
+    duplicates. Task tables: per report and task the latest run's rows, among runs since the report's
+    current text was first committed (rows made from an older text are history).
+    """
+    if table == "runs":
+        return 'SELECT * FROM "runs_history"'
+    if table in KEYED_TABLES:
+        return (f'SELECT h.* FROM "{table}_history" h JOIN _radlite_run_order o USING (run_id) '
+                f"QUALIFY row_number() OVER (PARTITION BY h.{KEYED_TABLES[table]} ORDER BY o.seq DESC) = 1")
+    return f"""
+        WITH v AS (SELECT r.report_id, r.text_sha256, o.seq,
+                          first_value(r.text_sha256) OVER (PARTITION BY r.report_id ORDER BY o.seq DESC) AS cur
+                   FROM reports_history r JOIN _radlite_run_order o USING (run_id)),
+             b AS (SELECT report_id, coalesce(max(seq) FILTER (WHERE text_sha256 <> cur), -1) AS last_other
+                   FROM v GROUP BY report_id),
+             s AS (SELECT v.report_id, min(v.seq) AS since FROM v JOIN b USING (report_id)
+                   WHERE v.text_sha256 = v.cur AND v.seq > b.last_other GROUP BY v.report_id)
+        SELECT t.* FROM "{table}_history" t JOIN _radlite_run_order o USING (run_id) JOIN s USING (report_id)
+        WHERE o.seq >= s.since
+        QUALIFY o.seq = max(o.seq) OVER (PARTITION BY t.report_id, t.task)"""
 
 
 class OutputStore:
@@ -72,12 +127,25 @@ class OutputStore:
     def catalog_path(self) -> str:
         return os.path.join(self.root, CATALOG)
 
+    # -- safety ----------------------------------------------------------------------------
+    def check_no_links(self) -> None:
+        """Refuse an OUT whose own files or folders are links: writing through them would reach
+        (truncate, delete) files outside OUT."""
+        own = [os.path.join(self.root, n) for n in (".lock", MANIFEST, CATALOG, "tables", ".staging", "cache")]
+        own += [self.table_dir(t) for t in TABLES]
+        linked = [p for p in own if os.path.islink(p)]
+        if linked:
+            raise StoreDamaged(f"{self.root}: {', '.join(os.path.relpath(p, self.root) for p in linked)} "
+                               "is a link; radlite writes only inside OUT: replace the link with a real folder/file")
+
     # -- lock --------------------------------------------------------------------------------
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold an exclusive lock; a second concurrent run fails at once with a clear message."""
         os.makedirs(self.root, exist_ok=True)
-        fh = open(os.path.join(self.root, ".lock"), "a+")
+        self.check_no_links()
+        fd = os.open(os.path.join(self.root, ".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        fh = os.fdopen(fd, "r+")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -99,11 +167,31 @@ class OutputStore:
             fh.close()
 
     # -- manifest ----------------------------------------------------------------------------
+    def data_files_on_disk(self) -> dict[str, list[str]]:
+        """Run data files present under tables/ (committed or not), by table."""
+        found: dict[str, list[str]] = {}
+        for table in TABLES:
+            directory = self.table_dir(table)
+            names = sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+            found[table] = [n for n in names if _RUN_FILE.match(n)]
+        return found
+
     def manifest(self) -> dict:
+        """The committed state. Raises StoreDamaged when manifest.json is unreadable, or missing
+        while committed-looking data files exist (a run would otherwise delete them)."""
         if not os.path.exists(self.manifest_path):
+            if any(self.data_files_on_disk().values()):
+                raise StoreDamaged(f"{self.manifest_path} is missing but {self.root}/tables holds data files; "
+                                   f"nothing was deleted. Run `radlite repair {self.root}` to rebuild it")
             return {"runs": [], "files": {t: [] for t in TABLES}}
-        with open(self.manifest_path) as fh:
-            manifest = json.load(fh)
+        try:
+            with open(self.manifest_path) as fh:
+                manifest = json.load(fh)
+            if not isinstance(manifest.get("runs"), list) or not isinstance(manifest.get("files"), dict):
+                raise ValueError("runs and files missing")
+        except (OSError, ValueError, AttributeError) as exc:
+            raise StoreDamaged(f"{self.manifest_path} is unreadable ({exc}); nothing was deleted. "
+                               f"Run `radlite repair {self.root}` to rebuild it from the data files") from None
         for table in TABLES:
             manifest["files"].setdefault(table, [])
         return manifest
@@ -112,24 +200,52 @@ class OutputStore:
         """Absolute paths of the committed data files of ``table``."""
         return [os.path.join(self.table_dir(table), name) for name in self.manifest()["files"][table]]
 
-    def read_table(self, table: str, columns: list[str] | None = None) -> pa.Table:
-        """All committed rows of ``table`` (an empty table of the right schema when none)."""
-        files = self.committed_files(table)
+    def check_files(self) -> None:
+        """Every file the manifest lists must exist; raises StoreDamaged naming the missing ones."""
+        missing = [p for t in TABLES for p in self.committed_files(t) if not os.path.exists(p)]
+        if missing:
+            raise StoreDamaged(f"{len(missing)} committed data file(s) are missing, e.g. {missing[0]}; "
+                               f"run `radlite repair {self.root}` to drop them from the manifest "
+                               "(their rows are lost; rerun with --full to recompute them)")
+
+    def _history_views(self, con: duckdb.DuckDBPyConnection, tables, manifest: dict) -> None:
+        """``<table>_history`` views over the committed files, and ``_radlite_run_order`` (commit order)."""
+        runs = manifest["runs"] or [""]
+        con.execute("CREATE OR REPLACE TABLE _radlite_run_order AS SELECT * FROM (VALUES "
+                    + ", ".join(f"('{r}', {i})" for i, r in enumerate(runs)) + ") AS t(run_id, seq)")
+        for table in tables:
+            files = [os.path.join(self.table_dir(table), "_schema.parquet")]
+            files += [os.path.join(self.table_dir(table), n) for n in manifest["files"][table]]
+            con.execute(f'CREATE OR REPLACE VIEW "{table}_history" AS SELECT * FROM read_parquet({_sql_list(files)})')
+
+    def read_table(self, table: str, columns: list[str] | None = None, history: bool = False) -> pa.Table:
+        """The committed rows of ``table``: the current ones, or with ``history`` every version."""
+        manifest = self.manifest()
         schema = arrow_schema(table)
-        if not files:
+        if not manifest["files"][table]:
             empty = schema.empty_table()
             return empty.select(columns) if columns else empty
-        return pa.concat_tables(pq.read_table(f, columns=columns, schema=schema) for f in files)
+        con = duckdb.connect()
+        try:
+            self._history_views(con, {table, "reports"}, manifest)
+            query = f'SELECT * FROM "{table}_history"' if history else current_rows_sql(table)
+            rows = con.sql(query).to_arrow_table()
+        finally:
+            con.close()
+        rows = rows.select(schema.names).cast(schema)
+        return rows.select(columns) if columns else rows
 
     # -- recovery, staging, commit -----------------------------------------------------------
     def recover(self) -> list[str]:
-        """Remove what a killed run left behind: staging dirs and table files no manifest lists."""
+        """Remove what a killed run left behind: staging dirs and table files no manifest lists.
+        Refuses (StoreDamaged) when the manifest is damaged or lists files that are gone."""
+        manifest = self.manifest()
+        self.check_files()
         removed: list[str] = []
         staging_root = os.path.join(self.root, ".staging")
         if os.path.isdir(staging_root):
             shutil.rmtree(staging_root)
             removed.append(staging_root)
-        manifest = self.manifest()
         for table in TABLES:
             directory = self.table_dir(table)
             os.makedirs(directory, exist_ok=True)
@@ -140,6 +256,29 @@ class OutputStore:
                     os.remove(os.path.join(directory, name))
                     removed.append(os.path.join(directory, name))
         return removed
+
+    def repair(self) -> dict:
+        """Rebuild the manifest from the data files that verify: each must read as Parquet with its
+        table's schema, and belong to a run whose ``runs`` file is present (moved last by a commit,
+        so the run's other files are all there). Keeps the damaged manifest beside it. Returns what
+        was kept and dropped."""
+        candidates = self.data_files_on_disk()
+        complete = {_RUN_FILE.match(n)["run"] for n in candidates["runs"]}
+        files: dict[str, list[str]] = {t: [] for t in TABLES}
+        dropped: list[str] = []
+        for table, names in candidates.items():
+            for name in names:
+                path = os.path.join(self.table_dir(table), name)
+                if _RUN_FILE.match(name)["run"] in complete and _schema_matches(path, table):
+                    files[table].append(name)
+                else:
+                    dropped.append(os.path.relpath(path, self.root))
+        runs = sorted(complete, key=lambda run: self._finished_at(run, files["runs"]))
+        if os.path.exists(self.manifest_path):
+            os.replace(self.manifest_path, self.manifest_path + ".damaged")
+        _atomic_write_text(self.manifest_path, json.dumps({"runs": runs, "files": files}, indent=1))
+        self.build_catalog()
+        return {"runs": runs, "files": sum(len(v) for v in files.values()), "dropped": dropped}
 
     def _ensure_schema_file(self, table: str) -> None:
         path = os.path.join(self.table_dir(table), "_schema.parquet")
@@ -174,24 +313,32 @@ class OutputStore:
         self.build_catalog()
         return manifest
 
+    def _finished_at(self, run_id: str, run_files: list[str]):
+        """When a run committed, from its own runs row (commit order for repaired manifests)."""
+        name = next((n for n in run_files if n.startswith(run_id + "-")), None)
+        if name is None:
+            return (1, run_id)
+        table = pq.read_table(os.path.join(self.table_dir("runs"), name), columns=["finished_at"])
+        return (0, str(table.column("finished_at")[0]), run_id)
+
     # -- catalog -----------------------------------------------------------------------------
     def build_catalog(self) -> None:
-        """Rewrite catalog.duckdb (into a temp file, then rename) with a view per table."""
+        """Rewrite catalog.duckdb (into a temp file, then rename): per table a view of its current
+        rows and a ``<table>_history`` view of every committed row."""
         manifest = self.manifest()
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".catalog-", suffix=".duckdb")
         os.close(fd)
         os.remove(tmp)
         con = duckdb.connect(tmp)
         try:
+            self._history_views(con, TABLES, manifest)
             for table in TABLES:
-                files = [os.path.join(self.table_dir(table), "_schema.parquet")]
-                files += [os.path.join(self.table_dir(table), n) for n in manifest["files"][table]]
-                listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-                con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet([{listing}])')
+                con.execute(f'CREATE VIEW "{table}" AS {current_rows_sql(table)}')
             con.execute("CREATE TABLE _radlite_catalog AS SELECT ? AS root, ? AS runs",
                         [self.root, len(manifest["runs"])])
         finally:
             con.close()
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, self.catalog_path)
 
     def catalog_is_current(self) -> bool:
@@ -205,3 +352,10 @@ class OutputStore:
         except duckdb.Error:
             return False
         return root == self.root and runs == len(self.manifest()["runs"])
+
+
+def _schema_matches(path: str, table: str) -> bool:
+    try:
+        return pq.read_schema(path).remove_metadata().equals(arrow_schema(table).remove_metadata())
+    except (OSError, pa.ArrowException):
+        return False

@@ -14,18 +14,40 @@ from rich.console import Console
 from rich.table import Table
 
 from radlite.query import QueryRefused, csv_safe, run_query
-from radlite.store import OutputStore
+from radlite.store import OutputLocked, OutputStore, StoreDamaged
 from radlite.tables import TABLE_DOCS, TABLES, contract_json, write_contract
 
 
 def _store(out: str) -> OutputStore:
-    """OUT with a current catalog; a clear error when OUT holds no radlite output."""
+    """OUT with a current catalog; a clear error when OUT holds no radlite output or is damaged."""
     store = OutputStore(out)
-    if not os.path.exists(store.manifest_path):
-        raise click.ClickException(f"{out} holds no radlite output (no manifest.json)")
-    if not store.catalog_is_current():
-        store.build_catalog()
+    try:
+        if not os.path.exists(store.manifest_path):
+            store.manifest()  # raises StoreDamaged when data files are there without a manifest
+            raise click.ClickException(f"{out} holds no radlite output (no manifest.json)")
+        store.check_files()
+        if not store.catalog_is_current():
+            store.build_catalog()
+    except StoreDamaged as exc:
+        raise click.ClickException(str(exc)) from None
     return store
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
+def repair(out):
+    """Rebuild OUT's manifest from the data files that verify (Parquet with the table's schema, from a
+    run whose commit completed); the damaged manifest is kept as manifest.json.damaged."""
+    store = OutputStore(out)
+    try:
+        store.check_no_links()
+        with store.locked():
+            result = store.repair()
+    except (StoreDamaged, OutputLocked) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"manifest rebuilt: {len(result['runs'])} runs, {result['files']} data files")
+    for path in result["dropped"]:
+        click.echo(f"not adopted (incomplete run or unreadable): {path}")
 
 
 def _write_csv(fh, columns: list[str], rows) -> None:

@@ -15,7 +15,7 @@ import click
 from pipelines.cli import run
 from radlite import __version__
 from radlite.errors import ExitCode
-from radlite_cli.catalog import export, schemas, sql, tables
+from radlite_cli.catalog import export, repair, schemas, sql, tables
 from training.cli import models, train
 
 
@@ -46,12 +46,13 @@ def cli() -> None:
     radlite tables OUT                 list tables and row counts
     radlite sql OUT "SELECT ..."       query the catalog (read-only, sandboxed)
     radlite export OUT --table T --to F  write one table to .parquet or .csv
+    radlite repair OUT                 rebuild a damaged manifest from the data files
     radlite schemas --check            compare code and the checked-in table contract
     radlite train ... / models ...     build datasets, evaluate, route, validate models
     """
 
 
-for command in (run, sql, export, tables, schemas, train, models):
+for command in (run, sql, export, tables, repair, schemas, train, models):
     cli.add_command(command)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 from enum import Enum
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -122,18 +121,25 @@ def detect_format(path: str) -> InputFormat:
 
 
 def source_name(path: str) -> str:
-    """The source a report is attributed to: the input's base name (stable when archives move)."""
-    return Path(path.rstrip("/\\")).name
+    """The source a report is attributed to: the input's absolute path, so two inputs with the same
+    base name in different folders never share report ids."""
+    return os.path.abspath(path)
 
 
-def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnMapping) -> list[InputSpec]:
-    """Expand globs into input specs, in sorted order; a pattern matching nothing is an error."""
-    specs: list[InputSpec] = []
+def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnMapping,
+                  source: str | None = None) -> list[InputSpec]:
+    """Expand globs into input specs, in sorted order, each input once; a pattern matching nothing is
+    an error. ``source`` names the source of a single input (report ids then survive moving it)."""
+    specs: dict[str, InputSpec] = {}
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        if not matches or not all(os.path.exists(m) for m in matches):
+        if not matches or not all(os.path.lexists(m) for m in matches):
             raise FileNotFoundError(f"input not found: {pattern}")
         for path in matches:
-            specs.append(InputSpec(path=path, format=fmt or detect_format(path), source=source_name(path),
-                                   columns=columns))
-    return specs
+            specs.setdefault(source_name(path), InputSpec(path=path, format=fmt or detect_format(path),
+                                                          source=source_name(path), columns=columns))
+    if source is not None:
+        if len(specs) != 1:
+            raise ValueError(f"--source-name names one input; {len(specs)} were given")
+        return [spec.model_copy(update={"source": source}) for spec in specs.values()]
+    return list(specs.values())

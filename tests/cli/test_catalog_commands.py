@@ -74,3 +74,23 @@ def test_csv_output_neutralises_formula_cells_and_export_writes_files(tmp_path):
         assert result.exit_code == 0 and "2 rows" in result.stdout
     assert pq.read_table(tmp_path / "reports.parquet").num_rows == 2
     assert run_cli("export", out, "--table", "reports", "--to", tmp_path / "x.txt").exit_code == 64
+
+
+def test_typos_unknown_runners_and_unusable_paths_are_one_line_errors(tmp_path, sample_reports_dir):
+    out = str(tmp_path / "o")
+    typo = run_cli("run", sample_reports_dir, "--out", out, "--max-reject-rat=0.01")
+    assert typo.exit_code == 64 and "did you mean --max-reject-rate" in typo.stderr
+    runner = run_cli("run", sample_reports_dir, "--out", out, "--runner=NoSuchRunner")
+    assert runner.exit_code == 64 and "--runner" in runner.stderr
+    questions = tmp_path / "q.yaml"
+    questions.write_text("questions: [ {id: q1, question: [unclosed\n")
+    bad_yaml = run_cli("run", sample_reports_dir, "--out", out, "--questions", questions)
+    assert bad_yaml.exit_code == 1 and bad_yaml.stderr.startswith("error:")
+    (tmp_path / "afile").write_text("x")
+    unwritable = run_cli("run", sample_reports_dir, "--out", tmp_path / "afile" / "out", "--tasks", "none")
+    assert unwritable.exit_code == 1 and unwritable.stderr.startswith("error: cannot write")
+    summary = run_cli("run", sample_reports_dir, "--out", out, "--tasks", "none", "--quiet",
+                      "--summary-json", tmp_path / "no" / "such" / "dir.json")
+    assert summary.exit_code == 1 and "committed" in summary.stderr
+    for result in (typo, runner, bad_yaml, unwritable, summary):
+        assert "Traceback" not in result.output
