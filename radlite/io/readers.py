@@ -218,6 +218,7 @@ def _utf8_stream(path: str) -> io.BufferedReader:
 
 
 _OPEN_QUOTE = "open quoted field"
+_TOO_LONG = "row longer than"
 
 
 def _parse_csv_row(data: bytes, delimiter: str) -> tuple[list[str] | None, str]:
@@ -257,7 +258,7 @@ def _next_csv_row(fh, delimiter: str, max_bytes: int, width: int | None) -> tupl
             fh.seek(start + len(first))
             return None, "unbalanced quote"
         if size > max_bytes:
-            return None, f"row longer than {max_bytes} bytes"
+            return None, f"{_TOO_LONG} {max_bytes} bytes"
         cells, error = _parse_csv_row(b"".join(lines), delimiter)
         if error or (width is not None and cells and len(cells) != width):
             fh.seek(start + len(first))
@@ -289,8 +290,8 @@ def read_csv(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
                 continue
             row_number += 1
             if error:
-                yield Reject(source=spec.source, locator=f"row={row_number}", reason=RejectReason.MALFORMED_CSV_ROW,
-                             message=error)
+                reason = RejectReason.TOO_LARGE if error.startswith(_TOO_LONG) else RejectReason.MALFORMED_CSV_ROW
+                yield Reject(source=spec.source, locator=f"row={row_number}", reason=reason, message=error)
             else:
                 yield row_to_record(spec.source, row_number, dict(zip(header, cells)), mapping)
 

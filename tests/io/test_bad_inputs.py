@@ -171,3 +171,12 @@ def test_every_line_of_a_damaged_export_is_accounted_for(tmp_path, fmt):
     summary = _accounted(ingest([path], str(tmp_path / "out")))
     assert summary.read == 50 and summary.accepted == 50 - summary.rejected
     assert summary.rejected == (2 if fmt == "csv" else 1)
+
+
+def test_a_multi_megabyte_quoted_field_is_one_too_large_reject_and_the_next_rows_are_read(tmp_path):
+    body = "FINDINGS:\n" + "\n".join(f"Line {i}, clear." for i in range(300_000))
+    assert len(body) > 4 * 1024 * 1024
+    path = _csv(tmp_path, "huge.csv", f'id,text\nh1,"{body}"\nh2,"FINDINGS: after."\nh3,FINDINGS: last.\n')
+    summary = _accounted(ingest([path], str(tmp_path / "out"), max_report_bytes=256 * 1024))
+    assert _reasons(str(tmp_path / "out")) == {"too_large": 1}
+    assert _locators(str(tmp_path / "out")) == ["id=h2", "id=h3"] and summary.read == 3
