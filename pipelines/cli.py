@@ -121,7 +121,8 @@ def run(inputs, out, **values):
     check_beam_args(beam_args, click.get_current_context())
     reading = options_from_cli(InputOptions, values)
     try:
-        specs = expand_inputs(paths, reading.format, options_from_cli(ColumnMapping, values), reading.source_name)
+        specs = expand_inputs(paths, reading.format, options_from_cli(ColumnMapping, values), reading.source_name,
+                              reading.modality.value if reading.modality else None)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
         sys.exit(ExitCode.FAILED)

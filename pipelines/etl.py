@@ -92,7 +92,7 @@ def build_pipeline(pipeline: beam.Pipeline, *, specs: list[InputSpec], limits: I
         REJECTS: validated[REJECTS] | "RejectRows" >> beam.Map(reject_row, run_id),
     }
     if task_stage is None:
-        tables[REPORTS] = validated[REPORTS] | "ReportRows" >> beam.Map(report_row, run_id, [])
+        tables[REPORTS] = validated[REPORTS] | "ReportRows" >> beam.Map(report_row, run_id, [], {})
     else:
         tables.update(validated[REPORTS] | "RunTasks" >> task_stage)
     for table, rows in tables.items():

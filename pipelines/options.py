@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from radlite.io.inputs import ColumnMapping, InputFormat
 from radlite.io.records import IngestLimits
+from radlite.report import Modality
 
 
 class InputOptions(BaseModel):
@@ -19,6 +20,9 @@ class InputOptions(BaseModel):
 
     format: InputFormat | None = Field(None, description="Input format for all inputs (default: detected from "
                                                          "each name).")
+    modality: Modality | None = Field(None, description="Modality of reports whose text does not tell (no exam "
+                                                         "line, no --exam-column), e.g. XR for a chest radiograph "
+                                                         "export.")
     source_name: str | None = Field(None, description="Name the source of a single input: report ids derive "
                                                       "from it instead of the input's absolute path, so they "
                                                       "survive moving the input.")

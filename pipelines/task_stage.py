@@ -42,8 +42,9 @@ class _PlanFn(beam.DoFn):
         self.streams = model_streams(routing)
 
     def process(self, report):
-        instances = plan_tasks(report, self.selected, self.questions)
-        yield report_row(report, self.run_id, sorted({i.task for i in instances}, key=TASK_NAMES.index))
+        plan = plan_tasks(report, self.selected, self.questions)
+        instances = plan.instances
+        yield report_row(report, self.run_id, sorted({i.task for i in instances}, key=TASK_NAMES.index), plan.skipped)
         by_stream: dict[str, list] = {}
         for instance in instances:
             by_stream.setdefault(self.streams[self.routing.tasks[instance.task]], []).append(instance)

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from pydantic import Field
 
 from radlite.hashing import stable_id, text_sha256
 from radlite.sections import SectionTexts, parse_sections
+
+
+class Modality(str, Enum):
+    """The modality codes a report can be given."""
+
+    XR = "XR"
+    CT = "CT"
+    MR = "MR"
+    US = "US"
+    MG = "MG"
+    PET = "PET"
+    NM = "NM"
 
 
 def _compiled(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -20,8 +33,8 @@ MODALITY_PATTERNS = _compiled((
     ("CT", r"\bCT\b|\bCTA\b|computed tomograph|\bcat scan"),
     ("MR", r"\bMRI?\b|\bMRA\b|magnetic resonance|\bmp-?mri\b"),
     ("US", r"\bUS\b|ultraso|sonogra|doppler|\becho"),
-    ("XR", r"x-?ray|radiograph|\bCXR\b|\bPA and lat|\bAP (?:upright|portable|supine)|\bportable chest|"
-           r"\bchest,? \d views?|\bchest \(pa"),
+    ("XR", r"x-?ray|radiograph|\bCXR\b|\b(?:PA|AP) (?:and|&|/) ?lat|\bAP (?:upright|portable|supine)|"
+           r"\bportable (?:chest|AP|PA)\b|\bchest,? \d views?|\bchest \((?:portable |pa|ap)|\bchest (?:pa|ap)\b"),
     ("NM", r"scintigra|nuclear medicine|\bSPECT\b|bone scan"),
 ))
 
@@ -57,14 +70,30 @@ def _first_match(patterns: tuple[tuple[str, re.Pattern[str]], ...], *texts: str)
     return "unknown"
 
 
+#: What only a chest radiograph report reads like, for reports that carry no exam line at all.
+_CHEST_RADIOGRAPH_CONTENT = re.compile(
+    r"cardiomediastinal|cardiac silhouette|heart size|costophrenic|lungs are (?:clear|well expanded)|"
+    r"no (?:focal )?(?:airspace|consolidation)|pneumothorax", re.I)
+_CROSS_SECTIONAL = re.compile(r"\b(?:CT|CTA|MRI?|PET|axial|contrast|sequences?|T[12]-weighted|hounsfield)\b", re.I)
+
+
 def infer_modality(exam_line: str, text: str) -> str:
-    """Modality code (XR, CT, MR, US, MG, PET, NM) from the exam line, else the report head."""
-    return _first_match(MODALITY_PATTERNS, exam_line, text[:400])
+    """Modality code (XR, CT, MR, US, MG, PET, NM) from the exam line, else the report head; a report
+    with no word of its modality that reads like a chest radiograph (and like no cross-sectional
+    study) is XR."""
+    modality = _first_match(MODALITY_PATTERNS, exam_line, text[:400])
+    if modality == "unknown" and _CHEST_RADIOGRAPH_CONTENT.search(text) and not _CROSS_SECTIONAL.search(text):
+        return "XR"
+    return modality
 
 
 def infer_body_region(exam_line: str, text: str) -> str:
     """Body region from the exam line, else the report head."""
     return _first_match(BODY_REGION_PATTERNS, exam_line, text[:400])
+
+
+def _or_given(inferred: str, given: str | None) -> str:
+    return given if inferred == "unknown" and given else inferred
 
 
 def find_study_date(text: str) -> str | None:
@@ -97,10 +126,15 @@ class Report(SectionTexts):
 
 
 def build_report(source: str, locator: str, text: str, *, patient_id: str | None = None,
-                 study_id: str | None = None, study_date: str | None = None) -> Report:
-    """Parse sections and infer modality, region and date for one decoded report text."""
+                 study_id: str | None = None, study_date: str | None = None, exam: str | None = None,
+                 modality: str | None = None) -> Report:
+    """Parse sections and infer modality, region and date for one decoded report text.
+
+    ``exam`` is an exam description kept outside the text (an export's exam column); ``modality``
+    is the user's word for reports whose modality cannot be inferred (--modality).
+    """
     sections = parse_sections(text)
-    exam_line = sections.examination or text.strip().splitlines()[0]
+    exam_line = exam or sections.examination or text.strip().splitlines()[0]
     return Report(
         report_id=make_report_id(source, locator),
         source=source,
@@ -108,7 +142,7 @@ def build_report(source: str, locator: str, text: str, *, patient_id: str | None
         patient_id=patient_id,
         study_id=study_id,
         study_date=study_date or find_study_date(text),
-        modality=infer_modality(exam_line, text),
+        modality=_or_given(infer_modality(exam_line, text), modality),
         body_region=infer_body_region(exam_line, text),
         text=text,
         text_sha256=text_sha256(text),

@@ -133,6 +133,19 @@ def parse_sections(text: str) -> Sections:
     return Sections(has_headers=True, **{k: "\n".join(v) for k, v in parts.items()})
 
 
+def section_bodies(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, canonical section) of each section's body in ``text``; the whole text is the
+    findings when there is no header, and narrative before the first header counts as findings."""
+    spans = _header_spans(text)
+    if not spans:
+        return [(0, len(text), "findings")]
+    bodies = [(0, spans[0][0], "findings")] if text[: spans[0][0]].strip() else []
+    for i, (_, end, section) in enumerate(spans):
+        stop = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        bodies.append((end, stop, section))
+    return bodies
+
+
 def section_start(text: str, section: str) -> int | None:
     """Character offset where the first header of ``section`` begins, or None."""
     return next((start for start, _, name in _header_spans(text) if name == section), None)

@@ -61,6 +61,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("other", pa.string(), "Any other headed text (notification, recommendation, ...)."),
         ("has_section_headers", pa.bool_(), "False when no section header was found.", False),
         ("tasks_planned", pa.list_(pa.string()), "Tasks the planner applied to this report in this run."),
+        ("tasks_skipped", pa.list_(pa.string()), "Each task not planned, as 'task: reason' (e.g. "
+                                                 "'abnormality_detection: not a chest radiograph (modality CT, ...)')."),
         ("run_id", pa.string(), "Run that accepted the report.", False),
     ),
     "rejects": _cols(

@@ -59,6 +59,8 @@ class ColumnMapping(BaseModel):
     patient_column: str | None = Field(None, description="Tabular inputs: patient id column.")
     study_column: str | None = Field(None, description="Tabular inputs: study id column.")
     date_column: str | None = Field(None, description="Tabular inputs: study date column.")
+    exam_column: str | None = Field(None, description="Tabular inputs: column naming the exam (e.g. 'CHEST (PA AND "
+                                                      "LAT)'), for reports whose text has no exam line.")
 
     @field_validator("section_columns")
     @classmethod
@@ -107,6 +109,8 @@ class InputSpec(BaseModel):
     format: InputFormat
     source: str
     columns: ColumnMapping = Field(default_factory=ColumnMapping)
+    #: Modality for this input's reports whose own text does not tell (--modality).
+    modality: str | None = None
 
 
 def detect_format(path: str) -> InputFormat:
@@ -127,7 +131,7 @@ def source_name(path: str) -> str:
 
 
 def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnMapping,
-                  source: str | None = None) -> list[InputSpec]:
+                  source: str | None = None, modality: str | None = None) -> list[InputSpec]:
     """Expand globs into input specs, in sorted order, each input once; a pattern matching nothing is
     an error. ``source`` names the source of a single input (report ids then survive moving it)."""
     specs: dict[str, InputSpec] = {}
@@ -137,7 +141,8 @@ def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnM
             raise FileNotFoundError(f"input not found: {pattern}")
         for path in matches:
             specs.setdefault(source_name(path), InputSpec(path=path, format=fmt or detect_format(path),
-                                                          source=source_name(path), columns=columns))
+                                                          source=source_name(path), columns=columns,
+                                                          modality=modality))
     if source is not None:
         if len(specs) != 1:
             raise ValueError(f"--source-name names one input; {len(specs)} were given")

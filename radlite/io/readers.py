@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 import pyarrow.parquet as pq
@@ -196,7 +197,7 @@ def row_to_record(source: str, row_number: int, row: dict, mapping: ColumnMappin
         return SourceRecord(source=source, locator=locator, raw=text,
                             patient_id=_cell(row, mapping.patient_column),
                             study_id=_cell(row, mapping.study_column),
-                            study_date=_cell(row, mapping.date_column))
+                            study_date=_cell(row, mapping.date_column), exam=_cell(row, mapping.exam_column))
     except _BadType as exc:
         return Reject(source=source, locator=locator, reason=RejectReason.BAD_TYPE, message=str(exc))
 
@@ -375,7 +376,8 @@ def read_input(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
                          message="input is not a regular file")
             return
     try:
-        yield from reject_duplicates(READERS[spec.format](spec, limits))
+        for item in reject_duplicates(READERS[spec.format](spec, limits)):
+            yield replace(item, modality=spec.modality) if spec.modality and isinstance(item, SourceRecord) else item
     except (OSError, zipfile.BadZipFile, tarfile.TarError, ValueError) as exc:
         yield Reject(source=spec.source, locator=spec.path, reason=RejectReason.UNREADABLE_INPUT,
                      message=f"{type(exc).__name__}: {exc}")

@@ -17,6 +17,10 @@ class SourceRecord:
     patient_id: str | None = None
     study_id: str | None = None
     study_date: str | None = None
+    #: Exam description from a column of the export (--exam-column), when the text has no exam line.
+    exam: str | None = None
+    #: The user's modality for reports whose modality cannot be inferred (--modality).
+    modality: str | None = None
 
 
 class IngestLimits(BaseModel):

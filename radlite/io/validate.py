@@ -48,7 +48,8 @@ def validate_record(record: SourceRecord, limits: IngestLimits) -> Report | Reje
     if not text.strip():
         return reject(RejectReason.EMPTY, "report is empty or whitespace only")
     return build_report(record.source, record.locator, text, patient_id=record.patient_id,
-                        study_id=record.study_id, study_date=record.study_date)
+                        study_id=record.study_id, study_date=record.study_date, exam=record.exam,
+                        modality=record.modality)
 
 
 def accepted_reports(paths: list[str], limits: IngestLimits | None = None) -> Iterator[Report]:

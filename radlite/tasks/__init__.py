@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from radlite.report import Report
 from radlite.tasks.abnormality import AbnormalityDetection
 from radlite.tasks.base import ParseError, Task, TaskInstance
@@ -33,16 +35,27 @@ def parse_task_selection(value: str) -> tuple[str, ...] | None:
     return names
 
 
-def plan_tasks(report: Report, selected: tuple[str, ...] | None, questions: tuple = ()) -> list[TaskInstance]:
-    """Task instances to run for one report, in run order."""
-    instances: list[TaskInstance] = []
+class Plan(NamedTuple):
+    """What runs on one report: task instances in run order, and why each other task does not."""
+
+    instances: list[TaskInstance]
+    skipped: dict[str, str]
+
+
+def plan_tasks(report: Report, selected: tuple[str, ...] | None, questions: tuple = ()) -> Plan:
+    """The plan for one report: with ``selected`` None each task where it applies, else those tasks."""
+    plan = Plan([], {})
     for name, task in TASKS.items():
-        if selected is None and not task.applies(report):
-            continue
-        if selected is not None and name not in selected:
-            continue
-        instances.extend(task.instances(report, questions))
-    return instances
+        reason = "not selected (--tasks)" if selected is not None and name not in selected else None
+        if selected is None:
+            reason = task.skip_reason(report)
+        instances = [] if reason else task.instances(report, questions)
+        if not reason and not instances:
+            reason = "no instances (radiology_qa needs --questions)"
+        if reason:
+            plan.skipped[name] = reason
+        plan.instances.extend(instances)
+    return plan
 
 
-__all__ = ["TASKS", "TASK_NAMES", "ParseError", "Task", "TaskInstance", "parse_task_selection", "plan_tasks"]
+__all__ = ["TASKS", "TASK_NAMES", "ParseError", "Plan", "Task", "TaskInstance", "parse_task_selection", "plan_tasks"]

@@ -102,8 +102,11 @@ class AbnormalityDetection(Task):
     table = "abnormalities"
     metric_name = "per_label_accuracy"
 
-    def applies(self, report: Report) -> bool:
-        return is_chest_radiograph(report)
+    def skip_reason(self, report: Report) -> str | None:
+        if is_chest_radiograph(report):
+            return None
+        return (f"not a chest radiograph (modality {report.modality}, region {report.body_region}; "
+                "--modality or --exam-column tell it for exports without an exam line)")
 
     def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         return Decoding(max_tokens=ANSWER_MAX_CHARS, grammar=ANSWER_GRAMMAR)

@@ -72,8 +72,9 @@ class Task:
     #: name says what to do and the grammar fixes the answer format.
     instruction: str = ""
 
-    def applies(self, report: Report) -> bool:
-        return True
+    def skip_reason(self, report: Report) -> str | None:
+        """Why this task does not apply to ``report`` (stored in reports.tasks_skipped); None when it does."""
+        return None
 
     def input_text(self, report: Report) -> str:
         """The text this task reads (the whole report unless a task reads less)."""

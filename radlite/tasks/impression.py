@@ -24,8 +24,8 @@ class ImpressionGeneration(Task):
     table = "impressions"
     metric_name = "rouge_l"
 
-    def applies(self, report: Report) -> bool:
-        return bool(report.findings)
+    def skip_reason(self, report: Report) -> str | None:
+        return None if report.findings else "no findings to summarise"
 
     def input_text(self, report: Report) -> str:
         return report.findings

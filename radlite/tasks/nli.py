@@ -44,8 +44,10 @@ class RadiologyNli(Task):
     table = "nli"
     metric_name = "accuracy"
 
-    def applies(self, report: Report) -> bool:
-        return bool(report.findings and report.impression and report.has_section_headers)
+    def skip_reason(self, report: Report) -> str | None:
+        if report.findings and report.impression and report.has_section_headers:
+            return None
+        return "needs headed findings and impression sections"
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
         return [

@@ -64,8 +64,10 @@ class _StagingTask(Task):
     #: The stage from raw output (parse_n_stage or parse_m_stage); raises ParseError.
     parse_stage: Callable[[str], str]
 
-    def applies(self, report: Report) -> bool:
-        return is_oncologic_cross_sectional(report)
+    def skip_reason(self, report: Report) -> str | None:
+        if report.modality not in ("CT", "MR", "PET"):
+            return f"not a CT, MR or PET report (modality {report.modality})"
+        return None if is_oncologic_cross_sectional(report) else "no cancer mentioned"
 
     def parse(self, raw: str) -> StageResult:
         return StageResult(**{self.stage_field: self.parse_stage(raw)})

@@ -72,8 +72,8 @@ class TemporalComparison(Task):
     instruction = ("List changes since the prior study as a JSON list of {finding, change} "
                       "(new, worsened, improved, resolved, unchanged).")
 
-    def applies(self, report: Report) -> bool:
-        return mentions_prior(report)
+    def skip_reason(self, report: Report) -> str | None:
+        return None if mentions_prior(report) else "no comparison study or prior mentioned"
 
     def input_text(self, report: Report) -> str:
         return report.findings or report.text

@@ -48,7 +48,7 @@ def terse_profile():
 
 
 def test_a_third_profile_registered_in_the_test_renders_all_nine_tasks(terse_profile):
-    instances = plan_tasks(REPORT, tuple(TASKS), QUESTIONS)
+    instances = plan_tasks(REPORT, tuple(TASKS), QUESTIONS).instances
     assert {i.task for i in instances} == set(TASKS)
     for instance in instances:
         prompt = render_prompt("terse-test", TASKS[instance.task], instance, REPORT)
@@ -66,7 +66,7 @@ def test_unknown_profile_names_the_known_ones():
 def test_paper_profile_takes_limits_and_stop_from_the_published_interface():
     spec = paper_interface()
     paper = get_profile("radlite-paper")
-    for instance in plan_tasks(REPORT, tuple(TASKS), QUESTIONS):
+    for instance in plan_tasks(REPORT, tuple(TASKS), QUESTIONS).instances:
         prompt = paper.render(TASKS[instance.task], instance, REPORT)
         assert prompt.max_tokens == spec["task_max_tokens"].get(instance.task, spec["default_max_tokens"])
         assert prompt.stop == tuple(spec["stop"]) and prompt.temperature == spec["temperature"]
@@ -76,7 +76,7 @@ def test_paper_profile_takes_limits_and_stop_from_the_published_interface():
 
 def test_v1_profile_shares_one_report_prefix_across_tasks():
     v1 = get_profile("radlite-v1")
-    prompts = [v1.render(TASKS[i.task], i, REPORT) for i in plan_tasks(REPORT, tuple(TASKS), QUESTIONS)
+    prompts = [v1.render(TASKS[i.task], i, REPORT) for i in plan_tasks(REPORT, tuple(TASKS), QUESTIONS).instances
                if i.task != "impression_generation"]
     prefix = os.path.commonprefix([p.text for p in prompts])
     assert prefix.endswith("<|im_start|>assistant\n[") and REPORT.text in prefix

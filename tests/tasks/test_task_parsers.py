@@ -137,12 +137,12 @@ def test_planner_applies_tasks_where_they_apply():
                                   "FINDINGS: Small effusion, increased.\nIMPRESSION: Effusion. No pneumothorax.")
     ct = build_report("s", "2", "EXAM: CT ABDOMEN\nHISTORY: colon cancer staging\nFINDINGS: Liver metastases.")
     mammo = build_report("s", "3", "EXAMINATION: MAMMOGRAM\nFINDINGS: Negative.\nCOMPARISON: None.")
-    names = lambda r: [i.task for i in plan_tasks(r, None)]  # noqa: E731
+    names = lambda r: [i.task for i in plan_tasks(r, None).instances]  # noqa: E731
     assert names(cxr) == ["impression_generation", "rads_assignment", "abnormality_detection", "temporal_comparison",
                           "radiology_ner", "radiology_nli", "radiology_nli"]
     assert names(ct) == ["impression_generation", "rads_assignment", "n_staging", "m_staging", "radiology_ner"]
     assert names(mammo) == ["impression_generation", "rads_assignment", "radiology_ner"]
-    assert [i.task for i in plan_tasks(mammo, ("n_staging",))] == ["n_staging"]
+    assert [i.task for i in plan_tasks(mammo, ("n_staging",)).instances] == ["n_staging"]
 
 
 def test_every_task_has_a_table_metric_and_decoding():
