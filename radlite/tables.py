@@ -62,7 +62,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("has_section_headers", pa.bool_(), "False when no section header was found.", False),
         ("tasks_planned", pa.list_(pa.string()), "Tasks the planner applied to this report in this run."),
         ("tasks_skipped", pa.list_(pa.string()), "Each task not planned, as 'task: reason' (e.g. "
-                                                 "'abnormality_detection: not a chest radiograph (modality CT, ...)')."),
+                                                 "'abnormality_detection: not a chest radiograph (...)')."),
         ("run_id", pa.string(), "Run that accepted the report.", False),
     ),
     "rejects": _cols(
