@@ -40,6 +40,18 @@ TASK_COLUMNS = _cols(
                            "llama.cpp's message when the model call failed (null when valid)."),
 )
 
+EVIDENCE_COLUMNS = _cols(
+    ("evidence_start", pa.int32(), "Character offset in reports.text of the words this value comes from (null when "
+                                   "not found or nothing to point at)."),
+    ("evidence_end", pa.int32(), "End offset (exclusive) of the evidence."),
+    ("evidence", pa.string(), "reports.text[evidence_start:evidence_end]: the words themselves."),
+    ("grounded", pa.bool_(), "True: the evidence was found in the report; false: looked for and not found (a value "
+                             "the report may not support); null: the value claims nothing to point at "
+                             "(not_mentioned, No applicable RADS, a chosen answer)."),
+)
+#: Task tables whose every row points at its evidence in the report.
+EVIDENCE_TABLES = ("rads", "staging", "entities", "temporal_changes", "abnormalities", "qa_answers")
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "reports": _cols(
         ("report_id", pa.string(), "Stable id: hash of source and locator.", False),
@@ -97,18 +109,18 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("radlite_version", pa.string(), "Package version that ran.", False),
         ("options", pa.string(), "JSON of the run's options."),
     ),
-    "rads": TASK_COLUMNS + _cols(
+    "rads": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("system", pa.string(), "RADS system, canonical: BI-RADS, LI-RADS, PI-RADS, TI-RADS, Lung-RADS, O-RADS, "
                                 "NI-RADS, CAD-RADS, VI-RADS, GB-RADS; or none."),
         ("category", pa.string(), "Canonical category within the system, e.g. 4A, 5, TR-viable."),
         ("label", pa.string(), "Canonical label, e.g. 'BI-RADS 4A', or 'No applicable RADS'."),
         ("severity_rank", pa.int32(), "Ordinal severity within the system (higher is more suspicious)."),
     ),
-    "staging": TASK_COLUMNS + _cols(
+    "staging": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("n_stage", pa.string(), "N0, N1, N2 or N3 (n_staging rows)."),
         ("m_stage", pa.string(), "M0 or M1 (m_staging rows)."),
     ),
-    "entities": TASK_COLUMNS + _cols(
+    "entities": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("entity_index", pa.int32(), "Order of the entity in the output."),
         ("text", pa.string(), "Entity text."),
         ("label", pa.string(), "RadGraph label: ANAT-DP, OBS-DP, OBS-U, OBS-DA."),
@@ -116,11 +128,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("end", pa.int32(), "Character end offset (exclusive)."),
         ("change", pa.string(), "Change label where given (RadGraph2)."),
     ),
-    "temporal_changes": TASK_COLUMNS + _cols(
+    "temporal_changes": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("finding", pa.string(), "Finding the change refers to."),
         ("change", pa.string(), "new, worsened, improved, resolved or unchanged."),
     ),
-    "abnormalities": TASK_COLUMNS + _cols(
+    "abnormalities": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("finding", pa.string(), "One of the 14 CheXpert observations."),
         ("status", pa.string(), "positive, negative, uncertain or not_mentioned."),
     ),
@@ -135,7 +147,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("hypothesis", pa.string(), "Impression sentence."),
         ("label", pa.string(), "entailment, contradiction or neutral."),
     ),
-    "qa_answers": TASK_COLUMNS + _cols(
+    "qa_answers": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("question_id", pa.string(), "Question id from the --questions file."),
         ("question", pa.string(), "Question text."),
         ("answer", pa.string(), "Answer text."),

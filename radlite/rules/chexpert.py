@@ -20,10 +20,7 @@ from negspacy.negation import Negex  # noqa: F401 - registers the "negex" pipe f
 from negspacy.termsets import termset
 
 from radlite.report import Report
-from radlite.sections import section_bodies
-
-#: Sections whose statements are findings (the rest: indication, history, technique, comparison).
-FINDING_SECTIONS = ("findings", "impression", "other")
+from radlite.rules.text import finding_spans, sentence_around
 
 #: Mention phrases per label (regular expressions, case-insensitive, matched on word boundaries).
 MENTIONS: dict[str, tuple[str, ...]] = {
@@ -152,19 +149,8 @@ def _negex_pipeline():
     return nlp
 
 
-def finding_spans(report: Report) -> list[tuple[int, int]]:
-    """Character ranges of ``report.text`` whose statements are findings (not indication, history...)."""
-    return [(s, e) for s, e, section in section_bodies(report.text) if section in FINDING_SECTIONS]
-
-
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind(";", 0, start)) + 1
-    stops = [i for i in (text.find(".", end), text.find("\n", end), text.find(";", end)) if i >= 0]
-    return left, min(stops) if stops else len(text)
-
-
 def _status(text: str, start: int, end: int, negated: bool) -> str:
-    left, right = _sentence(text, start, end)
+    left, right = sentence_around(text, start, end)
     if DENIED_NEGATION.search(text[left:right]):
         return "uncertain"
     if negated:
@@ -241,5 +227,5 @@ _NEGATION_BEFORE = re.compile(r"\b(?:no|without|negative|free of|resolved|resolu
 
 
 def _negated_other(text: str, start: int) -> bool:
-    left, _ = _sentence(text, start, start)
+    left, _ = sentence_around(text, start, start)
     return bool(_NEGATION_BEFORE.search(text[left:start]))

@@ -7,7 +7,9 @@ import re
 
 from pydantic import BaseModel
 
+from radlite.evidence import Evidence
 from radlite.report import Report
+from radlite.rules.chexpert import label_report
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -122,6 +124,17 @@ class AbnormalityDetection(Task):
         if prediction is None:
             return 0.0
         return sum(prediction.labels[n] == reference.labels[n] for n in CHEXPERT_LABELS) / len(CHEXPERT_LABELS)
+
+    def ground(self, result: AbnormalityResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
+        """Per label row the report's mention of that label (the rules' deciding mention); none for
+        labels not mentioned."""
+        mentions = label_report(report)
+        evidence: list[Evidence | None] = []
+        for name, status in result.labels.items():
+            found = mentions.get(name)
+            evidence.append(None if status == "not_mentioned" else Evidence(found.start, found.end) if found
+                            else Evidence())
+        return evidence
 
     def answer(self, result: AbnormalityResult) -> str:
         """Mentioned labels only, in canonical order, as ANSWER_GRAMMAR admits."""

@@ -14,6 +14,7 @@ from llama_cpp.llama_grammar import json_schema_to_gbnf
 from pydantic import BaseModel
 from rouge_score import rouge_scorer
 
+from radlite.evidence import Evidence
 from radlite.report import Report
 
 
@@ -99,6 +100,12 @@ class Task:
     def rows(self, result: BaseModel, instance: TaskInstance, report: Report) -> list[dict]:
         """Task-specific columns of the output rows for one parsed result."""
         return [result.model_dump()]
+
+    def ground(self, result: BaseModel, instance: TaskInstance, report: Report) -> list[Evidence | None]:
+        """Per row of ``rows(result, ...)`` where in the report its value comes from, found
+        deterministically: an Evidence (not grounded when looked for and not found), or None when the
+        row claims nothing to point at. Tasks whose table has no evidence columns keep this default."""
+        return [None] * len(self.rows(result, instance, report))
 
     def known_columns(self, instance: TaskInstance, report: Report) -> dict:
         """Columns known before the answer (NLI sentence, QA question, reference impression), on valid

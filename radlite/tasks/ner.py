@@ -7,6 +7,7 @@ import re
 
 from pydantic import BaseModel
 
+from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.tasks.base import (
     Decoding,
@@ -92,6 +93,9 @@ class RadiologyNer(Task):
         spans = locate(result.entities, report.text)
         return [{"entity_index": i, "text": e.text, "label": e.label, "start": s, "end": t, "change": e.change}
                 for i, (e, (s, t)) in enumerate(zip(result.entities, spans))]
+
+    def ground(self, result: NerResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
+        return [Evidence(s, t) if s is not None else Evidence() for s, t in locate(result.entities, report.text)]
 
     def score(self, prediction: NerResult | None, reference: NerResult) -> float:
         return rouge_l(entities_as_text(prediction), entities_as_text(reference))

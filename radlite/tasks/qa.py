@@ -5,7 +5,9 @@ from __future__ import annotations
 import yaml
 from pydantic import BaseModel
 
+from radlite.evidence import Evidence
 from radlite.report import Report
+from radlite.rules.text import find_phrase
 from radlite.tasks.base import (
     Decoding,
     Task,
@@ -63,6 +65,10 @@ class RadiologyQa(Task):
 
     def known_columns(self, instance: TaskInstance, report: Report) -> dict:
         return {"question_id": instance.context["question_id"], "question": instance.context["question"]}
+
+    def ground(self, result: QaResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
+        """A free-text answer quoted from the report; a chosen answer (yes/no, a choice) claims no span."""
+        return [None if instance.context.get("choices") else find_phrase(report, result.answer)]
 
     def score(self, prediction: QaResult | None, reference: QaResult) -> float:
         return rouge_l(prediction.answer if prediction else "", reference.answer)

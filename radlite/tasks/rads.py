@@ -6,6 +6,9 @@ import re
 
 from pydantic import BaseModel
 
+from radlite.evidence import Evidence
+from radlite.report import Report
+from radlite.rules.text import finding_spans, is_historical, matches_in
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -34,7 +37,8 @@ SEVERITY: dict[str, dict[str, int]] = {
 }
 
 _SEP = r"[\s:\-–]*(?:CATEGORY|CAT\.?)?[\s:\-–]*"
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((system, re.compile(p)) for system, p in (
+#: Written forms of each system's categories (case-insensitive).
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((system, re.compile(p, re.I)) for system, p in (
     ("LI-RADS", r"\b(?:LI-?\s?RADS|LR)[\s\-]*TR[\s\-]*(?P<cat>NON-?VIABLE|EQUIVOCAL|VIABLE)\b"),
     ("LI-RADS", rf"\b(?:LI-?\s?RADS{_SEP}(?:LR-?)?|LR-)(?P<cat>TIV|TR|M|[1-5])\b"),
     ("BI-RADS", rf"\bBI-?\s?RADS{_SEP}(?P<cat>[0-6][ABC]?)\b"),
@@ -71,17 +75,59 @@ def normalize_rads(text: str) -> RadsResult:
     """Canonical (system, category, label, rank) from any common spelling; ParseError if none."""
     upper = clean_output(text).upper()
     found: list[tuple[int, str, str]] = []
-    for system, pattern in _PATTERNS:
+    for system, pattern in PATTERNS:
         m = pattern.search(upper)
         if m:
-            found.append((m.start(), system, _canonical_category(system, m.group("cat"))))
-    for _, system, category in sorted(found):
-        if category in SEVERITY[system]:
-            return RadsResult(system=system, category=category, label=f"{system} {category}",
-                              severity_rank=SEVERITY[system][category])
+            found.append((m.start(), system, m.group("cat")))
+    for _, system, written in sorted(found):
+        if result := rads_result(system, written):
+            return result
     if _NONE.search(upper):
-        return RadsResult(system=None, category=None, label=NO_RADS, severity_rank=None)
+        return no_rads()
     raise ParseError(f"no RADS category in {text[:80]!r}")
+
+
+def rads_result(system: str, raw_category: str) -> RadsResult | None:
+    """The canonical result for a system and a category as written; None if the category does not exist."""
+    category = _canonical_category(system, raw_category)
+    if category not in SEVERITY[system]:
+        return None
+    return RadsResult(system=system, category=category, label=f"{system} {category}",
+                      severity_rank=SEVERITY[system][category])
+
+
+def no_rads() -> RadsResult:
+    return RadsResult(system=None, category=None, label=NO_RADS, severity_rank=None)
+
+
+_BARE_CATEGORY = re.compile(r"\b(?:category|cat\.?|assessment|final assessment)\s*[:\-]?\s*(?P<cat>[0-6][abcx]?|s)\b",
+                            re.I)
+_CONTEXTS = (("Lung-RADS", re.compile(r"lung-?\s?rads|lung cancer screening|low[- ]dose ct", re.I)),
+             ("BI-RADS", re.compile(r"bi-?\s?rads|mammo|breast", re.I)))
+
+
+def stated_categories(report: Report) -> list[tuple[int, int, RadsResult]]:
+    """Every current, valid RADS statement in the finding sections: (start, end, result), in text order.
+
+    Statements about the past ("a BI-RADS 4 lesion was biopsied previously") are left out; a bare
+    "Category 4B" counts when the report names its system elsewhere (or is a mammogram / lung
+    screening study); where statements overlap ("ACR TI-RADS TR4" and its "TR4") the longest is kept.
+    """
+    text, spans = report.text, finding_spans(report)
+    found = []
+    for system, pattern in PATTERNS:
+        for m in matches_in(report, pattern, spans):
+            result = rads_result(system, m.group("cat"))
+            if result and not is_historical(text, m.start(), m.end()):
+                found.append((m.start(), m.end(), result))
+    context = next((system for system, pattern in _CONTEXTS if pattern.search(text)), None)
+    if context:
+        for m in matches_in(report, _BARE_CATEGORY, spans):
+            result = rads_result(context, m.group("cat"))
+            if result and not is_historical(text, m.start(), m.end()):
+                found.append((m.start(), m.end(), result))
+    found.sort(key=lambda f: (f[0], -f[1]))
+    return [f for i, f in enumerate(found) if not any(s <= f[0] and f[1] <= e for s, e, _ in found[:i])]
 
 
 def all_labels() -> list[str]:
@@ -107,3 +153,10 @@ class RadsAssignment(Task):
 
     def answer(self, result: RadsResult) -> str:
         return result.label
+
+    def ground(self, result: RadsResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
+        """The statement of the predicted category (the impression's last one); none for No RADS."""
+        if result.system is None:
+            return [None]
+        same = [(s, e) for s, e, stated in stated_categories(report) if stated.label == result.label]
+        return [Evidence(*same[-1]) if same else Evidence()]

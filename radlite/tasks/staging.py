@@ -7,7 +7,10 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from radlite.evidence import Evidence
 from radlite.report import Report
+from radlite.rules.text import finding_spans, matches_in, sentence_around
+from radlite.rules.tnm import stated_m_stage, stated_n_stage
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -63,6 +66,9 @@ class _StagingTask(Task):
     stages: tuple[str, ...] = ()
     #: The stage from raw output (parse_n_stage or parse_m_stage); raises ParseError.
     parse_stage: Callable[[str], str]
+    #: The stage the report states, with its span (rules); the words of the stage's topic.
+    stated: Callable[[Report], tuple[str, Evidence] | None]
+    topic: re.Pattern
 
     def skip_reason(self, report: Report) -> str | None:
         if report.modality not in ("CT", "MR", "PET"):
@@ -82,12 +88,23 @@ class _StagingTask(Task):
     def answer(self, result: StageResult) -> str:
         return getattr(result, self.stage_field)
 
+    def ground(self, result: StageResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
+        """The stated stage when it matches; else the sentence about nodes (N) or metastases (M)."""
+        stated = self.stated(report)
+        if stated and stated[0] == getattr(result, self.stage_field):
+            return [stated[1]]
+        for m in matches_in(report, self.topic, finding_spans(report)):
+            return [Evidence(*sentence_around(report.text, m.start(), m.end()))]
+        return [Evidence()]
+
 
 class NStaging(_StagingTask):
     name = "n_staging"
     stage_field = "n_stage"
     stages = N_STAGES
     parse_stage = staticmethod(parse_n_stage)
+    stated = staticmethod(stated_n_stage)
+    topic = re.compile(r"lymph|nod(?:e|al)|adenopath", re.I)
 
 
 class MStaging(_StagingTask):
@@ -95,3 +112,5 @@ class MStaging(_StagingTask):
     stage_field = "m_stage"
     stages = M_STAGES
     parse_stage = staticmethod(parse_m_stage)
+    stated = staticmethod(stated_m_stage)
+    topic = re.compile(r"metasta", re.I)

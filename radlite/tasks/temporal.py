@@ -7,7 +7,9 @@ import re
 
 from pydantic import BaseModel
 
+from radlite.evidence import Evidence
 from radlite.report import Report
+from radlite.rules.text import find_phrase
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -86,6 +88,10 @@ class TemporalComparison(Task):
 
     def rows(self, result: TemporalResult, instance, report) -> list[dict]:
         return [{"finding": c.finding, "change": c.change} for c in result.changes]
+
+    def ground(self, result: TemporalResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
+        """The finding's own words in the findings or impression; not grounded when the report never says them."""
+        return [find_phrase(report, c.finding) for c in result.changes]
 
     def score(self, prediction: TemporalResult | None, reference: TemporalResult) -> float:
         """Set-Jaccard of predicted vs reference change labels (both empty counts as 1)."""

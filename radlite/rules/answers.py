@@ -1,0 +1,95 @@
+"""Rule extractors as a model kind: values the report states, read off the text with their spans.
+
+A routing entry ``kind: rules`` runs these instead of a language model. They answer what a report
+states (a RADS category, a TNM stage, CheXpert findings with negation and uncertainty, temporal
+change cues) and nothing else: where the report states nothing, they give no answer and a cascade
+(``[rules, model]``) asks the next entry. Every row they write is grounded by construction and
+carries ``model_id = radlite-rules@<version>+<sha256 of the rule tables>``, so a change to a
+phrase table is visible in the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable
+from functools import lru_cache
+from typing import NamedTuple
+
+from pydantic import BaseModel
+
+from radlite.evidence import Evidence
+from radlite.report import Report
+from radlite.rules import chexpert, rads, temporal, text, tnm
+from radlite.tasks import TASKS, TaskInstance
+from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
+from radlite.tasks.staging import StageResult
+
+RULES_VERSION = "1"
+
+
+class RuleAnswer(NamedTuple):
+    """A rule's answer: the typed result, its text in the task's answer format, the evidence per row."""
+
+    result: BaseModel
+    raw: str
+    evidence: list[Evidence | None]
+
+
+def _answer(task_name: str, result: BaseModel, evidence: list[Evidence | None]) -> RuleAnswer:
+    return RuleAnswer(result, TASKS[task_name].answer(result), evidence)
+
+
+def _rads(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    stated = rads.stated_rads(report)
+    return _answer("rads_assignment", stated[0], [stated[1]]) if stated else None
+
+
+def _n_stage(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    stated = tnm.stated_n_stage(report)
+    return _answer("n_staging", StageResult(n_stage=stated[0]), [stated[1]]) if stated else None
+
+
+def _m_stage(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    stated = tnm.stated_m_stage(report)
+    return _answer("m_staging", StageResult(m_stage=stated[0]), [stated[1]]) if stated else None
+
+
+def _abnormalities(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    mentions = chexpert.label_report(report)
+    if all(m is None for m in mentions.values()):
+        return None
+    labels = {name: mentions[name].status if mentions[name] else "not_mentioned" for name in CHEXPERT_LABELS}
+    evidence = [Evidence(m.start, m.end) if (m := mentions[name]) else None for name in CHEXPERT_LABELS]
+    return _answer("abnormality_detection", AbnormalityResult(labels=labels), evidence)
+
+
+def _changes(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    stated = temporal.stated_changes(report)
+    return _answer("temporal_comparison", stated[0], stated[1]) if stated else None
+
+
+#: task -> rule extractor; a task missing here cannot be routed to rules.
+EXTRACTORS: dict[str, Callable[[Report, TaskInstance], RuleAnswer | None]] = {
+    "rads_assignment": _rads, "n_staging": _n_stage, "m_staging": _m_stage,
+    "abnormality_detection": _abnormalities, "temporal_comparison": _changes,
+}
+
+
+@lru_cache(maxsize=1)
+def rule_tables_sha256() -> str:
+    """SHA-256 over the source of every rule module: any change to a phrase table changes it."""
+    digest = hashlib.sha256()
+    for module in (chexpert, rads, temporal, text, tnm, TASKS["rads_assignment"].__class__):
+        digest.update(inspect.getsource(module).encode())
+    return digest.hexdigest()
+
+
+def rules_model_id() -> str:
+    return f"radlite-rules@{RULES_VERSION}+{rule_tables_sha256()[:12]}"
+
+
+def rule_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    """The rules' answer for one task instance; None when the report states nothing they can read."""
+    extractor = EXTRACTORS.get(instance.task)
+    return extractor(report, instance) if extractor else None

@@ -1,0 +1,59 @@
+"""Temporal change cues attached to the finding they modify ("new right effusion", "heart size is stable").
+
+A cue before a finding ("increased opacity in the right base", "interval resolution of the
+pneumothorax") or after it ("the heart size is stable", "effusion has resolved") becomes one change;
+"no new ..." is no change at all. Only finding sections are read, and the finding is a phrase of the
+report itself, so every change points at its words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from radlite.evidence import Evidence
+from radlite.report import Report
+from radlite.rules.text import finding_spans, sentence_around
+from radlite.tasks.temporal import Change, TemporalResult
+
+CUES = {
+    "new": "new", "newly": "new", "increased": "worsened", "increasing": "worsened", "worse": "worsened",
+    "worsened": "worsened", "worsening": "worsened", "enlarging": "worsened", "enlarged": "worsened",
+    "larger": "worsened", "progressed": "worsened", "progression": "worsened", "decreased": "improved",
+    "decreasing": "improved", "improved": "improved", "improving": "improved", "smaller": "improved",
+    "resolved": "resolved", "resolution": "resolved", "resolving": "improved", "unchanged": "unchanged",
+    "stable": "unchanged", "stably": "unchanged", "persistent": "unchanged", "redemonstrated": "unchanged",
+}
+_CUE = "|".join(sorted(CUES, key=len, reverse=True))
+_STOP = r"(?:\s+(?:since|compared|from|when|which|and|but|with|on|in comparison|as|given)\b|[.,;:()]|$)"
+_PHRASE = r"(?P<finding>(?:(?!\b(?:is|are|has|have|was|were)\b)[A-Za-z][\w'/-]*\s*){1,6}?)"
+_BEFORE = re.compile(rf"\b(?:interval\s+|mild(?:ly)?\s+|slight(?:ly)?\s+)?(?P<cue>{_CUE})\b(?:\s+(?:size of|in size of|"
+                     rf"in|of))?(?:\s+the)?\s+{_PHRASE}(?={_STOP})", re.I)
+_AFTER = re.compile(rf"(?:^|(?<=[.;]\s)|\b(?:the|a)\s+){_PHRASE}\s+(?:is|are|has|have|remains?|appears?)\s+(?:been\s+|"
+                    rf"now\s+|again\s+)?(?P<cue>{_CUE})\b", re.I)
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+_NO_NEW = re.compile(r"\bno\s+(?:\w+\s+){0,2}$", re.I)
+
+
+def stated_changes(report: Report) -> tuple[TemporalResult, list[Evidence]] | None:
+    """The changes the report states, each with the span of its finding; None when it states none."""
+    text = report.text
+    changes: list[Change] = []
+    evidence: list[Evidence] = []
+    seen: set[tuple[int, int]] = set()
+    for start, end in finding_spans(report, ("findings", "impression")):
+        for pattern in (_BEFORE, _AFTER):
+            for m in pattern.finditer(text, start, end):
+                raw = m.group("finding")
+                finding = _ARTICLE.sub("", raw.strip())
+                f_start = m.start("finding") + len(raw) - len(raw.lstrip()) + len(raw.strip()) - len(finding)
+                span = (f_start, f_start + len(finding))
+                left, _ = sentence_around(text, m.start(), m.end())
+                if not finding or span in seen or _NO_NEW.search(text[left:m.start("cue")]):
+                    continue
+                seen.add(span)
+                changes.append(Change(finding=finding, change=CUES[m.group("cue").lower()]))
+                evidence.append(Evidence(*span))
+    if not changes:
+        return None
+    order = sorted(range(len(changes)), key=lambda i: evidence[i].start)
+    return TemporalResult(changes=[changes[i] for i in order]), [evidence[i] for i in order]

@@ -1,0 +1,52 @@
+"""Where in a report the rules look: finding sections, sentences, historical statements."""
+
+from __future__ import annotations
+
+import re
+
+from radlite.evidence import Evidence
+from radlite.report import Report
+from radlite.sections import section_bodies
+
+#: Sections whose statements are findings (the rest: indication, history, technique, comparison).
+FINDING_SECTIONS = ("findings", "impression", "other")
+_HISTORICAL = re.compile(r"\b(?:previous(?:ly)?|prior|was biopsied|were biopsied|history of|formerly|had been|"
+                         r"in (?:19|20)\d\d|old)\b", re.I)
+
+
+def finding_spans(report: Report, sections=FINDING_SECTIONS) -> list[tuple[int, int]]:
+    """Character ranges of ``report.text`` whose statements are findings (not indication, history...)."""
+    return [(s, e) for s, e, section in section_bodies(report.text) if section in sections]
+
+
+def impression_span(report: Report) -> tuple[int, int] | None:
+    spans = finding_spans(report, ("impression",))
+    return spans[-1] if spans else None
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (split on . ; and newlines) holding text[start:end]."""
+    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind(";", 0, start)) + 1
+    stops = [i for i in (text.find(".", end), text.find("\n", end), text.find(";", end)) if i >= 0]
+    return left, min(stops) if stops else len(text)
+
+
+def is_historical(text: str, start: int, end: int) -> bool:
+    """The statement is about the past ("BI-RADS 4 lesion was biopsied previously")."""
+    left, right = sentence_around(text, start, end)
+    return bool(_HISTORICAL.search(text[left:right]))
+
+
+def find_phrase(report: Report, phrase: str) -> Evidence:
+    """Where ``phrase`` (any case, any spacing) stands in the report's finding sections."""
+    words = phrase.split()
+    if not words:
+        return Evidence()
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.I)
+    found = matches_in(report, pattern, finding_spans(report, ("findings", "impression", "other", "comparison")))
+    return Evidence(found[0].start(), found[0].end()) if found else Evidence()
+
+
+def matches_in(report: Report, pattern: re.Pattern, spans: list[tuple[int, int]]) -> list[re.Match]:
+    """Matches of ``pattern`` inside ``spans`` of the report text, with offsets into the whole text."""
+    return [m for s, e in spans for m in pattern.finditer(report.text, s, e)]
