@@ -20,7 +20,7 @@ from radlite.inference.runner import InferenceCounts
 from radlite.tables import TABLES
 
 NAMESPACE = "radlite"
-_REJECTED = "rejected."
+_REJECTED, _GROUNDED, _GROUNDABLE = "rejected.", "grounded.", "groundable."
 
 
 def count(name: str, value: int = 1) -> None:
@@ -30,6 +30,14 @@ def count(name: str, value: int = 1) -> None:
 
 def count_reject(reason: str) -> None:
     count(_REJECTED + reason)
+
+
+def count_rows(table: str, rows: list[dict]) -> None:
+    """Count a task table's rows that point at evidence, and those of them grounded in the text."""
+    claims = [row["grounded"] for row in rows if row.get("grounded") is not None]
+    if claims:
+        count(_GROUNDABLE + table, len(claims))
+        count(_GROUNDED + table, sum(claims))
 
 
 def count_inference(counts: InferenceCounts) -> None:
@@ -45,6 +53,9 @@ class RunCounts(InferenceCounts):
     accepted_new: int = 0
     skipped_unchanged: int = 0
     rejected_by_reason: dict[str, int] = {}
+    #: table -> rows whose value was looked for in the report / of them found there.
+    groundable_by_table: dict[str, int] = {}
+    grounded_by_table: dict[str, int] = {}
 
     @classmethod
     def from_result(cls, result) -> RunCounts:
@@ -53,8 +64,12 @@ class RunCounts(InferenceCounts):
         for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
             name = c.key.metric.name
             values[name] = values.get(name, 0) + (c.committed or c.attempted or 0)
-        rejected = {k.removeprefix(_REJECTED): v for k, v in sorted(values.items()) if k.startswith(_REJECTED)}
-        return cls(**{k: v for k, v in values.items() if k in cls.model_fields}, rejected_by_reason=rejected)
+        def by_prefix(prefix: str) -> dict[str, int]:
+            return {k.removeprefix(prefix): v for k, v in sorted(values.items()) if k.startswith(prefix)}
+
+        return cls(**{k: v for k, v in values.items() if k in cls.model_fields},
+                   rejected_by_reason=by_prefix(_REJECTED), groundable_by_table=by_prefix(_GROUNDABLE),
+                   grounded_by_table=by_prefix(_GROUNDED))
 
 
 class RunSummary(RunCounts):
@@ -85,6 +100,12 @@ class RunSummary(RunCounts):
     @property
     def model_seconds(self) -> float:
         return self.model_ms / 1000
+
+    @computed_field
+    @property
+    def grounded_share(self) -> dict[str, float]:
+        """Per task table, the share of values whose evidence was found in the report."""
+        return {t: round(self.grounded_by_table.get(t, 0) / n, 4) for t, n in self.groundable_by_table.items() if n}
 
     def runs_row(self, *, started: datetime, finished: datetime, inputs: list[str], tasks: list[str],
                  routing: str | None, options_json: str) -> dict:
@@ -117,4 +138,11 @@ def render_summary(summary: RunSummary, console) -> None:
     if outputs:
         console.print(f"model outputs: {summary.outputs_valid}/{outputs} valid; "
                       f"{summary.model_seconds:.1f}s in the model, {summary.completion_tokens} tokens generated")
+    if summary.groundable_by_table:
+        console.print("grounded in the report text: " + ", ".join(
+            f"{t} {summary.grounded_by_table.get(t, 0)}/{n} ({100 * summary.grounded_share.get(t, 0):.0f}%)"
+            for t, n in summary.groundable_by_table.items()))
+    if summary.rules_answered or summary.cascaded:
+        console.print(f"rules answered {summary.rules_answered} task instances; {summary.cascaded} passed on to "
+                      "the model")
     console.print(f"wall {summary.wall_seconds:.1f}s, {summary.reports_per_second:.1f} records/s")

@@ -8,12 +8,12 @@ from itertools import groupby
 
 import apache_beam as beam
 
-from pipelines.accounting import count_inference
+from pipelines.accounting import count_inference, count_rows
 from pipelines.options import TaskOptions
 from pipelines.rows import REPORTS, report_row
 from radlite.inference.cache import ResultCache
 from radlite.inference.engine import base_key, get_model
-from radlite.inference.runner import InferenceCounts, run_report_tasks
+from radlite.inference.runner import InferenceCounts, rules_step, run_report_tasks
 from radlite.routing import RoutingTable, load_routing
 from radlite.tables import TABLES
 from radlite.tasks import TASK_NAMES, TASKS, parse_task_selection, plan_tasks
@@ -27,7 +27,7 @@ def model_streams(routing: RoutingTable) -> dict[str, str]:
     stream, so one worker-local base serves them all; each base file gets its own stream."""
     names: dict[tuple, str] = {}
     streams = {}
-    for key in sorted(set(routing.tasks.values())):
+    for key in sorted({found[0] for task in routing.tasks if (found := routing.model_for(task))}):
         base = base_key(routing.models[key])
         names.setdefault(base, f"model{len(names)}")
         streams[key] = names[base]
@@ -35,7 +35,8 @@ def model_streams(routing: RoutingTable) -> dict[str, str]:
 
 
 class _PlanFn(beam.DoFn):
-    """Report -> its reports row (main) and (report, instances) on the stream of each routed base model."""
+    """Report -> its reports row (main), the rows the rules answer (tagged by table), and (report,
+    [(model key, instance)]) on the stream of each base model for what is left to a model."""
 
     def __init__(self, routing: RoutingTable, selected, questions, run_id: str):
         self.routing, self.selected, self.questions, self.run_id = routing, selected, questions, run_id
@@ -45,12 +46,20 @@ class _PlanFn(beam.DoFn):
         plan = plan_tasks(report, self.selected, self.questions)
         instances = plan.instances
         yield report_row(report, self.run_id, sorted({i.task for i in instances}, key=TASK_NAMES.index), plan.skipped)
+        counts = InferenceCounts()
         by_stream: dict[str, list] = {}
         for instance in instances:
-            by_stream.setdefault(self.streams[self.routing.tasks[instance.task]], []).append(instance)
+            rows, model_key = rules_step(self.routing, report, instance, self.run_id, counts)
+            table = TASKS[instance.task].table
+            count_rows(table, rows)
+            for row in rows:
+                yield beam.pvalue.TaggedOutput(table, row)
+            if model_key:
+                by_stream.setdefault(self.streams[model_key], []).append((model_key, instance))
+        count_inference(counts)
         for stream, group in by_stream.items():
             # Same-adapter tasks back to back: the report prefix is re-read only when adapters switch.
-            group.sort(key=lambda i: self.routing.tasks[i.task])
+            group.sort(key=lambda pair: pair[0])
             yield beam.pvalue.TaggedOutput(stream, (report, group))
 
 
@@ -69,10 +78,11 @@ class _RunModelFn(beam.DoFn):
         report, instances = element
         counts = InferenceCounts()
         rows = []
-        for key, group in groupby(instances, key=lambda i: self.routing.tasks[i.task]):
-            rows += run_report_tasks(self.models[key], report, list(group), self.run_id, self.cache, counts)
+        for key, group in groupby(instances, key=lambda pair: pair[0]):
+            rows += run_report_tasks(self.models[key], report, [i for _, i in group], self.run_id, self.cache, counts)
         count_inference(counts)
         for table, row in rows:
+            count_rows(table, [row])
             yield beam.pvalue.TaggedOutput(table, row)
 
     def teardown(self):
@@ -97,8 +107,9 @@ class RunTasks(beam.PTransform):
     def expand(self, reports):
         streams = sorted(set(model_streams(self.routing).values()))
         planned = reports | "PlanTasks" >> beam.ParDo(
-            _PlanFn(self.routing, self.selected, self.questions, self.run_id)).with_outputs(*streams, main=REPORTS)
-        per_table: dict[str, list] = {t: [] for t in TASK_TABLES}
+            _PlanFn(self.routing, self.selected, self.questions, self.run_id)).with_outputs(*streams, *TASK_TABLES,
+                                                                                            main=REPORTS)
+        per_table: dict[str, list] = {t: [planned[t]] for t in TASK_TABLES}  # the rules' rows
         for stream in streams:
             infer = _RunModelFn(stream, self.routing, self.run_id, self.cache_path, self.load_model)
             outputs = planned[stream] | f"Infer[{stream}]" >> beam.ParDo(infer).with_outputs(*TASK_TABLES)

@@ -106,6 +106,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("reports_per_second", pa.float64(), "read / wall_seconds.", False),
         ("cache_hits", pa.int64(), "Task outputs served from the result cache."),
         ("cache_lookups", pa.int64(), "Task outputs looked up in the result cache."),
+        ("rules_answered", pa.int64(), "Task instances the rule extractors answered (no model asked)."),
+        ("grounded_share", pa.string(), "JSON object: task table -> share of its values whose evidence was found "
+                                        "in the report text."),
         ("radlite_version", pa.string(), "Package version that ran.", False),
         ("options", pa.string(), "JSON of the run's options."),
     ),

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 from importlib import resources
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from radlite.hashing import file_sha256
 from radlite.prompts import DEFAULT_PROFILE, PROFILES
+from radlite.rules.answers import EXTRACTORS, rules_model_id
 from radlite.tasks import TASKS
 
 BUILTIN = ("embedded", "embedded-base", "radlite-paper")
@@ -30,12 +32,18 @@ class Adapter(BaseModel):
     sha256: str | None = None
 
 
+#: The model kinds a routing entry can be: a llama.cpp GGUF (with adapters), or the rule extractors.
+LLAMA_CPP, RULES = "llama.cpp", "rules"
+
+
 class ModelEntry(BaseModel):
-    """One routable model: a GGUF file, optional LoRA adapters, and how to prompt and run it."""
+    """One routable model: a GGUF file, optional LoRA adapters, and how to prompt and run it; or,
+    with ``kind: rules``, the rule extractors (no file, no prompt)."""
 
     model_config = ConfigDict(frozen=True)
 
-    path: str
+    kind: Literal["llama.cpp", "rules"] = LLAMA_CPP
+    path: str = ""
     sha256: str | None = None
     adapters: tuple[Adapter, ...] = ()
     profile: str = DEFAULT_PROFILE
@@ -43,8 +51,16 @@ class ModelEntry(BaseModel):
     threads: int | None = None
     seed: int = 0
 
+    @model_validator(mode="after")
+    def _has_a_file(self) -> ModelEntry:
+        if self.kind == LLAMA_CPP and not self.path:
+            raise ValueError("a llama.cpp entry needs a path")
+        return self
+
     def label(self) -> str:
-        """model_id stored in every row: model file name plus adapter file names."""
+        """model_id stored in every row: model file name plus adapter file names, or the rules' version."""
+        if self.kind == RULES:
+            return rules_model_id()
         names = [os.path.basename(self.path)] + [os.path.basename(a.path) for a in self.adapters]
         return "+".join(names)
 
@@ -73,14 +89,26 @@ class RoutingTable(BaseModel):
     name: str
     description: str = ""
     models: dict[str, ModelEntry]
-    tasks: dict[str, str]
+    #: task -> entry key, or a cascade [rules key, model key]: the first entry that answers wins.
+    tasks: dict[str, str | list[str]]
     manifest: Manifest = Field(default_factory=Manifest)
     #: Where the file was loaded from; relative model paths resolve against it.
     origin: str | None = None
 
+    def chain(self, task: str) -> list[str]:
+        """The entries a task routes to, in order: a cascade tries rules first, then the model."""
+        keys = self.tasks[task]
+        return [keys] if isinstance(keys, str) else list(keys)
+
     def entry_for(self, task: str) -> tuple[str, ModelEntry]:
-        key = self.tasks[task]
+        """The task's first entry (the rules of a cascade)."""
+        key = self.chain(task)[0]
         return key, self.models[key]
+
+    def model_for(self, task: str) -> tuple[str, ModelEntry] | None:
+        """The task's language-model entry, if its chain has one."""
+        key = next((k for k in self.chain(task) if self.models[k].kind == LLAMA_CPP), None)
+        return (key, self.models[key]) if key else None
 
 
 def embedded_model_path() -> str:
@@ -113,11 +141,22 @@ class ManifestMismatch(ValueError):
 def verify_files(table: RoutingTable) -> None:
     """Check every declared sha256 against the file on disk; raises ManifestMismatch."""
     for key, entry in table.models.items():
+        if entry.kind == RULES:
+            continue
         for path, expected in [(entry.path, entry.sha256)] + [(a.path, a.sha256) for a in entry.adapters]:
             if expected and file_sha256(path) != expected:
                 raise ManifestMismatch(f"routing {table.name}: {path} (model {key}) has sha256 {file_sha256(path)}, "
                                        f"the table declares {expected}; the file was changed or replaced "
                                        "(run `radlite run --allow-unvalidated` to use it anyway)")
+
+
+def check_chain(name: str, task: str, entries: list[ModelEntry]) -> None:
+    """A task routes to one entry, or to rules then one language model; rules only for tasks they read."""
+    kinds = [e.kind for e in entries]
+    if kinds not in ([LLAMA_CPP], [RULES], [RULES, LLAMA_CPP]):
+        raise ValueError(f"routing {name}: task {task} routes to {kinds}; use one entry or [rules, model]")
+    if RULES in kinds and task not in EXTRACTORS:
+        raise ValueError(f"routing {name}: no rules read {task}; rules answer {', '.join(EXTRACTORS)}")
 
 
 def write_routing(table: RoutingTable, path: str) -> None:
@@ -138,16 +177,21 @@ def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool 
     origin_dir = os.path.dirname(table.origin)
     models = {}
     for key, entry in table.models.items():
+        if entry.kind == RULES:
+            models[key] = entry
+            continue
         if entry.profile not in PROFILES:
             raise ValueError(f"routing {table.name}: model {key} has unknown profile {entry.profile!r}")
         adapters = tuple(a.model_copy(update={"path": resolve_path(a.path, origin_dir, models_dir)})
                          for a in entry.adapters)
         models[key] = entry.model_copy(update={"path": resolve_path(entry.path, origin_dir, models_dir),
                                                "adapters": adapters})
-    missing = [t for t in table.tasks.values() if t not in models]
+    missing = [k for t in table.tasks for k in table.chain(t) if k not in models]
     unknown = [t for t in table.tasks if t not in TASKS]
     if missing or unknown:
         raise ValueError(f"routing {table.name}: unknown models {missing} or tasks {unknown}")
+    for task in table.tasks:
+        check_chain(table.name, task, [models[k] for k in table.chain(task)])
     manifest = table.manifest
     if manifest.smoke_set and not os.path.isabs(manifest.smoke_set):
         manifest = manifest.model_copy(update={"smoke_set": os.path.join(origin_dir, manifest.smoke_set)})

@@ -23,7 +23,9 @@ from radlite.report import Report
 from radlite.rules import chexpert, rads, temporal, text, tnm
 from radlite.tasks import TASKS, TaskInstance
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
+from radlite.tasks.rads import no_rads
 from radlite.tasks.staging import StageResult
+from radlite.tasks.temporal import TemporalResult
 
 RULES_VERSION = "1"
 
@@ -89,7 +91,25 @@ def rules_model_id() -> str:
     return f"radlite-rules@{RULES_VERSION}+{rule_tables_sha256()[:12]}"
 
 
-def rule_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
-    """The rules' answer for one task instance; None when the report states nothing they can read."""
+#: What "the report states nothing" means as an answer, for tasks where that is an answer.
+NOTHING_STATED: dict[str, Callable[[], RuleAnswer]] = {
+    "rads_assignment": lambda: _answer("rads_assignment", no_rads(), [None]),
+    "abnormality_detection": lambda: _answer("abnormality_detection", AbnormalityResult(
+        labels=dict.fromkeys(CHEXPERT_LABELS, "not_mentioned")), [None] * len(CHEXPERT_LABELS)),
+    "temporal_comparison": lambda: _answer("temporal_comparison", TemporalResult(changes=[]), []),
+}
+
+
+def rule_answer(report: Report, instance: TaskInstance, last: bool = False) -> RuleAnswer | None:
+    """The rules' answer for one task instance. None when the report states nothing they can read,
+    unless they are the ``last`` entry of the task's route: then "nothing stated" is the answer where
+    it is one (no RADS, no finding mentioned, no change), and still None for a stage."""
     extractor = EXTRACTORS.get(instance.task)
-    return extractor(report, instance) if extractor else None
+    answer = extractor(report, instance) if extractor else None
+    if answer is None and last and instance.task in NOTHING_STATED:
+        return NOTHING_STATED[instance.task]()
+    return answer
+
+
+def rules_prompt_id(task: str) -> str:
+    return f"rules/{task}@{RULES_VERSION}"

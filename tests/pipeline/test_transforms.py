@@ -74,3 +74,19 @@ def test_run_tasks_writes_parsed_rows_and_keeps_unparseable_output_as_invalid():
                     equal_to([(False, "???")]), label="entities")
         assert_that(tables["reports"] | "Planned" >> beam.Map(lambda r: r["tasks_planned"]),
                     equal_to([["rads_assignment", "m_staging", "radiology_ner"]]), label="reports")
+
+
+def test_a_cascade_lets_the_rules_answer_what_the_report_states_and_the_model_the_rest():
+    stated = build_report("src", "stated", "EXAMINATION: MAMMO\nFINDINGS: Mass.\nIMPRESSION: BI-RADS 5, highly "
+                                           "suggestive of malignancy.")
+    silent = build_report("src", "silent", "EXAMINATION: MAMMO\nFINDINGS: Mass.\nIMPRESSION: Suspicious mass.")
+    routing = RoutingTable(name="cascade", models={"rules": ModelEntry(kind="rules"),
+                                                   "m": ModelEntry(path="/nowhere/fake.gguf")},
+                           tasks={"rads_assignment": ["rules", "m"]})
+    stage = RunTasks(routing, ("rads_assignment",), (), "run-1", None, load_model=FakeModel)
+    with BeamTestPipeline() as p:
+        tables = p | beam.Create([stated, silent]) | stage
+        answered = tables["rads"] | beam.Map(lambda r: (r["report_id"] == stated.report_id, r["label"],
+                                                        r["model_id"].split("@")[0], r["evidence"], r["grounded"]))
+        assert_that(answered, equal_to([(True, "BI-RADS 5", "radlite-rules", "BI-RADS 5", True),
+                                        (False, "BI-RADS 4A", "fake.gguf", None, False)]))
