@@ -67,7 +67,8 @@ def notebook_loop(reports, questions, routing) -> float:
     start = time.perf_counter()
     for report in reports:
         for task in TASKS.values():
-            model = get_model(routing.entry_for(task.name)[1])
+            entry = (routing.model_for(task.name) or next(iter(routing.models.items())))[1]
+            model = get_model(entry)
             model.base.activate(model.entry.adapters)
             instances = task.instances(report, questions) or [TaskInstance(task.name, report.text, "")]
             prompt = render_prompt("radlite-paper", task, instances[0], report)

@@ -44,7 +44,9 @@ class _PlanFn(beam.DoFn):
 
     def process(self, report):
         plan = plan_tasks(report, self.selected, self.questions)
-        instances = plan.instances
+        instances = [i for i in plan.instances if i.task in self.routing.tasks]
+        for task in {i.task for i in plan.instances} - {i.task for i in instances}:
+            plan.skipped[task] = f"not in routing table {self.routing.name}"
         yield report_row(report, self.run_id, sorted({i.task for i in instances}, key=TASK_NAMES.index), plan.skipped)
         counts = InferenceCounts()
         by_stream: dict[str, list] = {}

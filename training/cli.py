@@ -11,6 +11,7 @@ from tqdm import tqdm
 from radlite.errors import ExitCode
 from radlite.routing import (
     EMBEDDED_SCHEME,
+    RULES,
     Adapter,
     ModelEntry,
     RoutingTable,
@@ -119,14 +120,21 @@ def route_command(evaluations, out_path, name, smoke_set):
 @click.option("--adapter", "adapters", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="GGUF LoRA adapter applied on the base (repeatable).")
 @click.option("--threads", type=int, help="llama.cpp threads (default: all cores).")
+@click.option("--rules", "rules_mode", type=click.Choice(["only", "first"]),
+              help="'only': the rule extractors answer; 'first': a cascade, rules then the model.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="routing YAML to write.")
-def model_table_command(tasks, name, base, adapters, threads, out_path):
-    """Write a routing table that sends TASKS to one model (base + adapters), e.g. to evaluate an adapter."""
+def model_table_command(tasks, name, base, adapters, threads, rules_mode, out_path):
+    """Write a routing table that sends TASKS to one model (base + adapters), to the rules, or to the
+    rules then the model (a cascade), e.g. to evaluate it as a routing candidate."""
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise click.BadParameter(f"unknown task(s) {', '.join(unknown)}", param_hint="TASKS")
-    entry = ModelEntry(path=base, adapters=tuple(Adapter(path=os.path.abspath(a)) for a in adapters), threads=threads)
-    write_routing(RoutingTable(name=name, models={name: entry}, tasks=dict.fromkeys(tasks, name)), out_path)
+    model = ModelEntry(path=base, adapters=tuple(Adapter(path=os.path.abspath(a)) for a in adapters), threads=threads)
+    models = {"rules": ModelEntry(kind=RULES)} if rules_mode else {}
+    if rules_mode != "only":
+        models[name] = model
+    route = list(models) if len(models) > 1 else next(iter(models))
+    write_routing(RoutingTable(name=name, models=models, tasks=dict.fromkeys(tasks, route)), out_path)
     click.echo(f"wrote {out_path}")
 
 

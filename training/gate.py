@@ -5,7 +5,7 @@ from __future__ import annotations
 import gguf
 from pydantic import BaseModel
 
-from radlite.routing import ManifestMismatch, RoutingTable, load_routing
+from radlite.routing import RULES, ManifestMismatch, RoutingTable, load_routing
 from radlite.tasks import TASKS
 from training.data.build import load_split
 from training.eval.predict import predict
@@ -58,7 +58,7 @@ def validate(routing: str, models_dir: str | None = None, smoke_limit: int | Non
     except (ManifestMismatch, FileNotFoundError, ValueError) as exc:
         return ValidationResult(ok=False, problems=[str(exc)], scores={})
     problems: list[str] = []
-    for entry in table.models.values():
+    for entry in (e for e in table.models.values() if e.kind != RULES):
         problems += gguf_problems(entry.path, adapter=False)
         for adapter in entry.adapters:
             problems += gguf_problems(adapter.path, adapter=True)

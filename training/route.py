@@ -8,6 +8,7 @@ import shutil
 from radlite.hashing import file_sha256
 from radlite.routing import (
     EMBEDDED_SCHEME,
+    RULES,
     Adapter,
     Manifest,
     ModelEntry,
@@ -19,12 +20,16 @@ from radlite.routing import (
 from training.eval.records import Evaluation
 
 
-def _size(entry: ModelEntry) -> int:
-    return os.path.getsize(entry.path) + sum(os.path.getsize(a.path) for a in entry.adapters)
+def _size(entries: list[ModelEntry]) -> int:
+    """Bytes of model files a route loads (rules: none)."""
+    return sum(os.path.getsize(e.path) + sum(os.path.getsize(a.path) for a in e.adapters)
+               for e in entries if e.kind != RULES)
 
 
 def _pinned(entry: ModelEntry) -> ModelEntry:
     """The entry with the sha256 of its model and every adapter filled in."""
+    if entry.kind == RULES:
+        return entry
     adapters = tuple(Adapter(path=a.path, scale=a.scale, sha256=file_sha256(a.path)) for a in entry.adapters)
     return entry.model_copy(update={"sha256": file_sha256(entry.path), "adapters": adapters})
 
@@ -39,10 +44,18 @@ def choose_routes(evaluations: list[Evaluation]) -> dict[str, int]:
                 continue
             current = evaluations[best[task]]
             score = current.tasks[task].score
-            smaller = _size(evaluation.entry_for(task)) < _size(current.entry_for(task))
+            smaller = _size(evaluation.route(task)) < _size(current.route(task))
             if figures.score > score or (figures.score == score and smaller):
                 best[task] = i
     return best
+
+
+def _relocated(entry: ModelEntry, out_dir: str) -> ModelEntry:
+    """The entry with its files named relative to the routing table being written."""
+    if entry.kind == RULES:
+        return entry
+    return entry.model_copy(update={"path": relative_to(entry.path, out_dir), "adapters": tuple(
+        a.model_copy(update={"path": relative_to(a.path, out_dir)}) for a in entry.adapters)})
 
 
 def relative_to(path: str, directory: str) -> str:
@@ -58,20 +71,20 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
     routes = choose_routes(evaluations)
     out_dir = os.path.dirname(os.path.abspath(out_path))
     models: dict[str, ModelEntry] = {}
-    tasks: dict[str, str] = {}
+    tasks: dict[str, str | list[str]] = {}
     figures: dict[str, TaskFigures] = {}
     min_scores: dict[str, float] = {}
     for task, i in sorted(routes.items()):
         evaluation = evaluations[i]
         fig = evaluation.tasks[task]
-        key = f"{evaluation.routing}.{evaluation.task_models[task]}"
-        if key not in models:
-            entry = _pinned(evaluation.entry_for(task))
-            models[key] = entry.model_copy(update={
-                "path": relative_to(entry.path, out_dir),
-                "adapters": tuple(a.model_copy(update={"path": relative_to(a.path, out_dir)}) for a in entry.adapters)})
-        tasks[task] = key
-        figures[task] = TaskFigures(model=key, metric=fig.metric, score=fig.score, ci95=fig.ci95,
+        keys = []
+        for source_key, entry in zip(evaluation.route_keys(task), evaluation.route(task), strict=True):
+            key = RULES if entry.kind == RULES else f"{evaluation.routing}.{source_key}"
+            if key not in models:
+                models[key] = _relocated(_pinned(entry), out_dir)
+            keys.append(key)
+        tasks[task] = keys[0] if len(keys) == 1 else keys
+        figures[task] = TaskFigures(model="+".join(keys), metric=fig.metric, score=fig.score, ci95=fig.ci95,
                                     validity=fig.validity, n=fig.n)
         # The bootstrap lower bound: a smoke run below it is unlikely to be the same model.
         min_scores[task] = max(0.0, float(int(fig.ci95[0] * 1000)) / 1000 - 0.05)

@@ -36,7 +36,7 @@ SEVERITY: dict[str, dict[str, int]] = {
     "GB-RADS": {str(i): i for i in range(0, 6)},
 }
 
-_SEP = r"[\s:\-–]*(?:CATEGORY|CAT\.?)?[\s:\-–]*"
+_SEP = r"[\s:\-–]*(?:CATEGORY|CAT\.?|SCORE)?[\s:\-–]*"
 #: Written forms of each system's categories (case-insensitive).
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((system, re.compile(p, re.I)) for system, p in (
     ("LI-RADS", r"\b(?:LI-?\s?RADS|LR)[\s\-]*TR[\s\-]*(?P<cat>NON-?VIABLE|EQUIVOCAL|VIABLE)\b"),
@@ -100,8 +100,8 @@ def no_rads() -> RadsResult:
     return RadsResult(system=None, category=None, label=NO_RADS, severity_rank=None)
 
 
-_BARE_CATEGORY = re.compile(r"\b(?:category|cat\.?|assessment|final assessment)\s*[:\-]?\s*(?P<cat>[0-6][abcx]?|s)\b",
-                            re.I)
+_BARE_CATEGORY = re.compile(r"\b(?:(?:final\s+)?assessment\s*[:\-]?\s*(?:category|cat\.?)?|category|cat\.?)\s*[:\-]?"
+                            r"\s*(?P<cat>[0-6][abcx]?|s)\b", re.I)
 _CONTEXTS = (("Lung-RADS", re.compile(r"lung-?\s?rads|lung cancer screening|low[- ]dose ct", re.I)),
              ("BI-RADS", re.compile(r"bi-?\s?rads|mammo|breast", re.I)))
 

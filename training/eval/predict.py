@@ -10,9 +10,10 @@ from pydantic import BaseModel
 
 from radlite.inference.engine import get_model
 from radlite.prompts import Prompt
-from radlite.routing import RoutingTable
+from radlite.routing import RULES, ModelEntry, RoutingTable
+from radlite.rules.answers import rule_answer
 from radlite.tasks import TASKS, ParseError
-from training.data.records import InstructionRecord, record_prompt
+from training.data.records import InstructionRecord, record_instance, record_prompt
 
 SYSTEM_END = "<|im_end|>\n"
 
@@ -37,6 +38,25 @@ def few_shot(prompt: Prompt, shots: list[tuple[Prompt, str]]) -> Prompt:
     return prompt.__class__(**{**prompt.__dict__, "text": head + SYSTEM_END + examples + body})
 
 
+def _model_output(record: InstructionRecord, entry: ModelEntry, shots: list[InstructionRecord]) -> str:
+    """The language model's raw answer for one record (k-shot examples as earlier turns)."""
+    examples = [(record_prompt(s, entry.profile), s.output) for s in shots]
+    return get_model(entry).generate(few_shot(record_prompt(record, entry.profile), examples)).text
+
+
+def _answer(record: InstructionRecord, routing: RoutingTable, shots: list[InstructionRecord]) -> tuple[str, str]:
+    """(model_id, raw answer) along the task's route, as the pipeline answers: rules first in a cascade."""
+    chain = routing.chain(record.task)
+    entry = routing.models[chain[0]]
+    if entry.kind == RULES:
+        report, instance = record_instance(record)
+        answer = rule_answer(report, instance, last=len(chain) == 1)
+        if answer is not None or len(chain) == 1:
+            return entry.label(), answer.raw if answer else ""
+        entry = routing.models[chain[1]]
+    return entry.label(), _model_output(record, entry, shots)
+
+
 def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: int = 0,
             shot_pool: list[InstructionRecord] = (), seed: int = 42,
             progress: Callable[[int], None] | None = None) -> list[Prediction]:
@@ -49,19 +69,17 @@ def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: 
     for record in records:
         if record.task not in routing.tasks:
             continue
-        key, entry = routing.entry_for(record.task)
         task = TASKS[record.task]
-        shots = [(record_prompt(s, entry.profile), s.output)
-                 for s in rng.sample(pool.get(record.task, []), min(k_shot, len(pool.get(record.task, []))))]
-        prompt = few_shot(record_prompt(record, entry.profile), shots)
+        candidates = pool.get(record.task, [])
+        shots = rng.sample(candidates, min(k_shot, len(candidates)))
         start = time.perf_counter()
-        generation = get_model(entry).generate(prompt)
+        model_id, raw = _answer(record, routing, shots)
         reference = task.parse(record.output)
         try:
-            parsed, valid = task.parse(generation.text), True
+            parsed, valid = task.parse(raw), True
         except ParseError:
             parsed, valid = None, False
-        out.append(Prediction(id=record.id, task=record.task, model_id=entry.label(), raw=generation.text, valid=valid,
+        out.append(Prediction(id=record.id, task=record.task, model_id=model_id, raw=raw, valid=valid,
                               score=task.score(parsed, reference), reference=record.output,
                               seconds=time.perf_counter() - start))
         if progress:

@@ -61,7 +61,7 @@ class Evaluation(BaseModel):
     n: int
     tasks: dict[str, TaskEvaluation]
     models: dict[str, ModelEntry]
-    task_models: dict[str, str]
+    task_models: dict[str, str | list[str]]
     #: Against the baseline evaluated in the same command, when there was one.
     comparison: dict[str, TaskComparison] | None = None
 
@@ -70,5 +70,10 @@ class Evaluation(BaseModel):
         with open(path) as fh:
             return cls.model_validate_json(fh.read())
 
-    def entry_for(self, task: str) -> ModelEntry:
-        return self.models[self.task_models[task]]
+    def route_keys(self, task: str) -> list[str]:
+        keys = self.task_models[task]
+        return [keys] if isinstance(keys, str) else list(keys)
+
+    def route(self, task: str) -> list[ModelEntry]:
+        """The entries the evaluated routing sent ``task`` to (a cascade: rules, then the model)."""
+        return [self.models[k] for k in self.route_keys(task)]

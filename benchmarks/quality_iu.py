@@ -1,0 +1,183 @@
+"""Quality on REAL reports: CheXpert labels on Open-i's IU X-ray reports against NegBio's hand labels.
+
+    python benchmarks/quality_iu.py --data ../shared/data [--split test] [--limit N] [--out FILE.md]
+
+Data (not in this repository; CC BY-NC-ND 4.0 as stated by the publisher): DATA/iu-xray/
+indiana_reports.csv, DATA/negbio/openi_gld_std14.csv (ChestX-ray14 labels) and DATA/negbio/
+openi-testset.txt (NegBio's 771-report test list). ``--split test`` scores those 771 reports;
+``--split dev`` the other 3,080, the only ones rules were developed on.
+
+Gold labels map to CheXpert's (training/data/sources/openi.py): Atelectasis, Cardiomegaly,
+Effusion -> Pleural Effusion, Pneumonia, Pneumothorax, Consolidation, Edema, Mass/Nodule -> Lung
+Lesion, normal -> No Finding. A prediction counts as positive when its status is positive, or
+uncertain for cardiomegaly ("borderline cardiomegaly" is positive in this gold; chosen on dev).
+
+Arms, each through `radlite run` itself (a CSV export of the reports in, the abnormalities table out):
+  keywords  a 20-line keyword-with-negation baseline (no pipeline)
+  rules     the rule extractors alone (kind: rules)
+  model     the embedded language model alone (the model entry the embedded routing holds)
+  routed    the built-in `embedded` routing as shipped (rules, model or a cascade per task)
+Printed: per-label precision/recall/F1, micro-F1, reports/s; and, for the routed arm, the share of
+model-written rows in abnormalities, temporal_changes and entities whose evidence is not in the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import tempfile
+import time
+from collections import Counter
+
+import yaml
+
+from pipelines.options import TaskOptions
+from pipelines.run import RunConfig, run_etl
+from radlite.io.inputs import ColumnMapping, expand_inputs
+from radlite.routing import RULES, load_routing
+from radlite.store import OutputStore
+from training.data.sources.openi import MAPPED_LABELS, read_gold, read_reports, read_test_ids, report_text
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+COUNTS_UNCERTAIN = {"cardiomegaly"}
+GROUNDED_TABLES = ("abnormalities", "temporal_changes", "entities")
+_KEYWORDS = {"atelectasis": "atelecta", "cardiomegaly": "cardiomegaly|enlarged heart|heart is enlarged",
+             "pleural effusion": "effusion", "pneumonia": "pneumonia", "pneumothorax": "pneumothorax",
+             "consolidation": "consolidation", "edema": "edema", "lung lesion": "nodule|mass"}
+_NEGATED = re.compile(r"\b(?:no|without|negative for|free of|clear of)\b", re.I)
+
+
+def keyword_labels(text: str) -> set[str]:
+    """The honest trivial baseline: a keyword in a sentence with no negation word is a finding."""
+    found = set()
+    for sentence in re.split(r"[.\n]", text.split("FINDINGS:", 1)[-1]):
+        for label, words in _KEYWORDS.items():
+            if re.search(words, sentence, re.I) and not _NEGATED.search(sentence):
+                found.add(label)
+    return found or {"no finding"}
+
+
+def scores(predicted: dict[str, set[str]], gold: dict[str, set[str]]) -> tuple[dict, float]:
+    """Per label (precision, recall, F1, support) and micro-F1 over the mapped labels."""
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for key, labels in predicted.items():
+        truth = gold.get(key, set())
+        for label in MAPPED_LABELS:
+            tp[label] += label in labels and label in truth
+            fp[label] += label in labels and label not in truth
+            fn[label] += label not in labels and label in truth
+    per_label = {}
+    for label in MAPPED_LABELS:
+        p = tp[label] / max(1, tp[label] + fp[label])
+        r = tp[label] / max(1, tp[label] + fn[label])
+        per_label[label] = (p, r, 2 * p * r / max(1e-9, p + r), tp[label] + fn[label])
+    t, f, n = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    return per_label, 2 * t / max(1, 2 * t + f + n)
+
+
+def write_export(rows: list[dict], path: str) -> None:
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "text"])
+        writer.writerows([f"CXR{row['uid']}", report_text(row)] for row in rows)
+
+
+def abnormality_routing(kind: str, path: str) -> str:
+    """A routing table sending abnormality detection to the rules alone or the embedded model alone."""
+    embedded = load_routing("embedded")
+    if kind == "rules":
+        models = {"rules": {"kind": RULES}}
+    else:
+        key, entry = embedded.model_for("abnormality_detection")
+        models = {key: entry.model_dump(mode="json", exclude={"sha256"}) | {
+            "adapters": [{"path": a.path} for a in entry.adapters]}}
+    with open(path, "w") as fh:
+        yaml.safe_dump({"name": f"iu-{kind}", "models": models,
+                        "tasks": {"abnormality_detection": next(iter(models))}}, fh)
+    return path
+
+
+def run_arm(export: str, out: str, routing: str, tasks: str) -> tuple[dict[str, set[str]], float, OutputStore]:
+    """Labels per report (NegBio key) from one `radlite run`, and reports/s."""
+    config = RunConfig(inputs=expand_inputs([export], None, ColumnMapping()), out=out,
+                       tasks=TaskOptions(tasks=tasks, routing=routing, allow_unvalidated=False))
+    start = time.perf_counter()
+    summary = run_etl(config)
+    rate = summary.accepted / (time.perf_counter() - start)
+    store = OutputStore(out)
+    key_of = {r["report_id"]: r["locator"].removeprefix("id=") for r in store.read_table("reports").to_pylist()}
+    labels: dict[str, set[str]] = {key: set() for key in key_of.values()}
+    for row in store.read_table("abnormalities").to_pylist():
+        positive = row["status"] == "positive" or (row["status"] == "uncertain" and row["finding"] in COUNTS_UNCERTAIN)
+        if row["valid"] and positive:
+            labels[key_of[row["report_id"]]].add(row["finding"])
+    return labels, rate, store
+
+
+def ungrounded_model_rows(store: OutputStore) -> dict[str, tuple[int, int]]:
+    """Per table: (model-written rows that point at evidence, of them not found in the report)."""
+    shares = {}
+    for table in GROUNDED_TABLES:
+        rows = [r for r in store.read_table(table).to_pylist()
+                if r["valid"] and r["grounded"] is not None and not r["model_id"].startswith("radlite-rules")]
+        shares[table] = (len(rows), sum(not r["grounded"] for r in rows))
+    return shares
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
+    parser.add_argument("--split", choices=["test", "dev"], default="test")
+    parser.add_argument("--limit", type=int, help="Score only the first N reports of the split.")
+    parser.add_argument("--arms", default="keywords,rules,model,routed")
+    parser.add_argument("--out", help="Also write the figures as markdown to this file.")
+    args = parser.parse_args()
+    test_ids = read_test_ids(os.path.join(args.data, "negbio", "openi-testset.txt"))
+    gold = read_gold(os.path.join(args.data, "negbio", "openi_gld_std14.csv"))
+    chosen = [(key, row) for key, _, row in read_reports(os.path.join(args.data, "iu-xray", "indiana_reports.csv"))
+              if (key in test_ids) == (args.split == "test")][:args.limit]
+    lines = [f"# CheXpert labels on IU X-ray ({args.split} split: {len(chosen)} real reports) vs NegBio's gold", "",
+             f"Command: `python benchmarks/quality_iu.py --split {args.split}"
+             + (f" --limit {args.limit}" if args.limit else "") + "`", "",
+             "| arm | " + " | ".join(MAPPED_LABELS) + " | micro-F1 | reports/s |",
+             "|---|" + "---|" * (len(MAPPED_LABELS) + 2)]
+    grounding = None
+    with tempfile.TemporaryDirectory() as work:
+        export = os.path.join(work, "iu.csv")
+        write_export([row for _, row in chosen], export)
+        for arm in args.arms.split(","):
+            if arm == "keywords":
+                start = time.perf_counter()
+                predicted = {key: keyword_labels(report_text(row)) for key, row in chosen}
+                rate = len(chosen) / (time.perf_counter() - start)
+            elif arm == "routed":
+                predicted, rate, store = run_arm(export, os.path.join(work, arm), "embedded",
+                                                 "abnormality_detection,temporal_comparison,radiology_ner")
+                grounding = ungrounded_model_rows(store)
+            else:
+                predicted, rate, _ = run_arm(export, os.path.join(work, arm),
+                                             abnormality_routing(arm, os.path.join(work, f"{arm}.yaml")),
+                                             "abnormality_detection")
+            per_label, micro = scores(predicted, gold)
+            cells = " | ".join(f"{f1:.2f} ({p:.2f}/{r:.2f})" for p, r, f1, _ in per_label.values())
+            lines.append(f"| {arm} | {cells} | **{micro:.3f}** | {rate:.1f} |")
+            print(f"{arm:9s} micro-F1 {micro:.3f}  {rate:8.1f} reports/s  "
+                  + "  ".join(f"{label} {f1:.2f}" for label, (_, _, f1, _) in per_label.items()), flush=True)
+    support = scores({key: set() for key, _ in chosen}, gold)[0]
+    lines += ["", "Cells: F1 (precision/recall). Support: " + ", ".join(f"{k} {v[3]}" for k, v in support.items())]
+    if grounding:
+        lines += ["", "Routed arm, rows written by the language model whose evidence is not in the report:", ""]
+        for table, (n, ungrounded) in grounding.items():
+            share = ungrounded / n if n else 0.0
+            lines.append(f"- {table}: {ungrounded}/{n} ungrounded ({share:.1%})")
+            print(f"ungrounded model rows in {table}: {ungrounded}/{n} ({share:.1%})")
+    if args.out:
+        with open(args.out, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Rule extractors on the variants reports really use, on negated, hedged and historical phrasings,
+and the evidence of every value pointing at the right words."""
+
+import pytest
+
+from radlite.report import build_report
+from radlite.rules.answers import rule_answer
+from radlite.rules.chexpert import label_report
+from radlite.rules.rads import stated_rads
+from radlite.rules.temporal import stated_changes
+from radlite.rules.tnm import stated_m_stage, stated_n_stage
+from radlite.tasks import TASKS
+
+#: (report text, expected label, the words the evidence must quote). Several phrasings per system.
+RADS_STATED = [
+    ("MAMMO DIAGNOSTIC\nIMPRESSION: BI-RADS 4a, suspicious.", "BI-RADS 4A", "BI-RADS 4a"),
+    ("MAMMO\nIMPRESSION: BIRADS 4A: biopsy advised.", "BI-RADS 4A", "BIRADS 4A"),
+    ("MAMMO SCREENING BILATERAL\nIMPRESSION: Overall assessment BI-RADS Category 2 - benign.", "BI-RADS 2",
+     "BI-RADS Category 2"),
+    ("MAMMO SCREENING BILATERAL\nFINDINGS: Scattered densities.\nIMPRESSION: ASSESSMENT: Category 4B", "BI-RADS 4B",
+     "ASSESSMENT: Category 4B"),
+    ("US BREAST\nIMPRESSION: BI-RADS 5. Highly suggestive of malignancy.", "BI-RADS 5", "BI-RADS 5"),
+    ("MAMMO\nIMPRESSION: bi-rads 0, incomplete.", "BI-RADS 0", "bi-rads 0"),
+    ("MRI PROSTATE\nIMPRESSION: PI-RADS 4 lesion in the left peripheral zone.", "PI-RADS 4", "PI-RADS 4"),
+    ("MRI PROSTATE\nIMPRESSION: PIRADS 5.", "PI-RADS 5", "PIRADS 5"),
+    ("MRI PROSTATE\nIMPRESSION: PI-RADS category 3 (equivocal).", "PI-RADS 3", "PI-RADS category 3"),
+    ("MRI PROSTATE\nIMPRESSION: Overall PI-RADS: 2.", "PI-RADS 2", "PI-RADS: 2"),
+    ("CT ABDOMEN\nIMPRESSION: LR-5 observation in segment 7.", "LI-RADS 5", "LR-5"),
+    ("MRI LIVER\nIMPRESSION: LI-RADS 5, 2.1 cm.", "LI-RADS 5", "LI-RADS 5"),
+    ("MRI LIVER\nIMPRESSION: LR-TR viable after ablation.", "LI-RADS TR-viable", "LR-TR viable"),
+    ("MRI LIVER\nIMPRESSION: LI-RADS LR-4 observation.", "LI-RADS 4", "LI-RADS LR-4"),
+    ("MRI LIVER\nIMPRESSION: LR-M lesion.", "LI-RADS M", "LR-M"),
+    ("US THYROID\nIMPRESSION: ACR TI-RADS TR4 nodule in the right lobe.", "TI-RADS TR4", "ACR TI-RADS TR4"),
+    ("US THYROID\nIMPRESSION: TI-RADS 3.", "TI-RADS TR3", "TI-RADS 3"),
+    ("US THYROID\nIMPRESSION: Right lobe nodule, TR5.", "TI-RADS TR5", "TR5"),
+    ("US THYROID\nIMPRESSION: ACR TIRADS TR 2.", "TI-RADS TR2", "ACR TIRADS TR 2"),
+    ("CT CHEST LOW DOSE LUNG CANCER SCREENING\nIMPRESSION: Lung-RADS 4B.", "Lung-RADS 4B", "Lung-RADS 4B"),
+    ("CT CHEST LOW DOSE LUNG CANCER SCREENING\nIMPRESSION: Solid nodule, category 4B.", "Lung-RADS 4B",
+     "category 4B"),
+    ("CT CHEST\nIMPRESSION: Lung-RADS 2, benign appearance.", "Lung-RADS 2", "Lung-RADS 2"),
+    ("CT CHEST\nIMPRESSION: LungRADS 3.", "Lung-RADS 3", "LungRADS 3"),
+    ("US PELVIS\nIMPRESSION: O-RADS US 3 adnexal lesion.", "O-RADS 3", "O-RADS US 3"),
+    ("MRI PELVIS\nIMPRESSION: O-RADS MRI 4.", "O-RADS 4", "O-RADS MRI 4"),
+    ("US PELVIS\nIMPRESSION: ORADS 2.", "O-RADS 2", "ORADS 2"),
+    ("CT NECK\nIMPRESSION: NI-RADS 2a at the primary site.", "NI-RADS 2A", "NI-RADS 2a"),
+    ("CT NECK\nIMPRESSION: NI-RADS 3.", "NI-RADS 3", "NI-RADS 3"),
+    ("CT NECK\nIMPRESSION: NIRADS 1.", "NI-RADS 1", "NIRADS 1"),
+    ("CTA CORONARY\nIMPRESSION: CAD-RADS 3.", "CAD-RADS 3", "CAD-RADS 3"),
+    ("CTA CORONARY\nIMPRESSION: CAD-RADS 4A, severe stenosis.", "CAD-RADS 4A", "CAD-RADS 4A"),
+    ("CTA CORONARY\nIMPRESSION: CADRADS 0.", "CAD-RADS 0", "CADRADS 0"),
+    ("MRI BLADDER\nIMPRESSION: VI-RADS 5.", "VI-RADS 5", "VI-RADS 5"),
+    ("MRI BLADDER\nIMPRESSION: VIRADS 2.", "VI-RADS 2", "VIRADS 2"),
+    ("MRI BLADDER\nIMPRESSION: VI-RADS score 4.", "VI-RADS 4", "VI-RADS score 4"),
+    ("US ABDOMEN\nIMPRESSION: GB-RADS 2.", "GB-RADS 2", "GB-RADS 2"),
+    ("US ABDOMEN\nIMPRESSION: GBRADS 4.", "GB-RADS 4", "GBRADS 4"),
+    ("US ABDOMEN\nIMPRESSION: Gallbladder wall thickening, GB-RADS category 3.", "GB-RADS 3", "GB-RADS category 3"),
+    ("MAMMO\nFINDINGS: A BI-RADS 4 lesion was biopsied previously.\nIMPRESSION: BI-RADS 2, benign biopsy site.",
+     "BI-RADS 2", "BI-RADS 2"),
+    ("MRI PROSTATE\nFINDINGS: PI-RADS 3 in the transition zone.\nIMPRESSION: Final assessment PI-RADS 4.", "PI-RADS 4",
+     "PI-RADS 4"),
+]
+
+TNM_STATED = [
+    ("CT CHEST\nIMPRESSION: Lung cancer, T2N1M0.", "N1", "N1", "M0", "M0"),
+    ("CT CHEST\nIMPRESSION: cT3 N2 M1a disease.", "N2", "N2", "M1", "M1a"),
+    ("CT ABDOMEN\nIMPRESSION: Rectal cancer restaged ypN0.", "N0", "ypN0", None, None),
+    ("CT ABDOMEN\nIMPRESSION: N2 disease. Staging: M1b.", "N2", "N2", "M1", "M1b"),
+    ("PET CT\nIMPRESSION: pT1b pN3 cM0.", "N3", "pN3", "M0", "cM0"),
+    ("CTA HEAD\nFINDINGS: The M1 segment of the middle cerebral artery is patent.", None, None, None, None),
+]
+
+
+@pytest.mark.parametrize("text,label,quote", RADS_STATED)
+def test_stated_rads_categories_of_all_ten_systems(text, label, quote):
+    report = build_report("t", "r", text)
+    result, evidence = stated_rads(report)
+    assert result.label == label
+    assert report.text[evidence.start:evidence.end] == quote
+
+
+def test_the_fixture_covers_all_ten_systems_with_several_phrasings():
+    systems = {label.split()[0] for _, label, _ in RADS_STATED}
+    assert len(RADS_STATED) >= 40 and len(systems) == 10
+
+
+def test_a_category_only_stated_as_history_is_no_assessment():
+    report = build_report("t", "r", "MAMMO\nFINDINGS: A BI-RADS 4 lesion was biopsied previously. Stable.")
+    assert stated_rads(report) is None
+    answer = rule_answer(report, TASKS["rads_assignment"].instances(report)[0], last=True)
+    assert answer.result.label == "No applicable RADS" and answer.evidence == [None]
+
+
+@pytest.mark.parametrize("text,n,n_quote,m,m_quote", TNM_STATED)
+def test_stated_tnm(text, n, n_quote, m, m_quote):
+    report = build_report("t", "r", text)
+    for found, stage, quote in ((stated_n_stage(report), n, n_quote), (stated_m_stage(report), m, m_quote)):
+        if stage is None:
+            assert found is None
+        else:
+            assert found[0] == stage and report.text[found[1].start:found[1].end] == quote
+
+
+@pytest.mark.parametrize("text,label,status,quote", [
+    ("FINDINGS: No pneumothorax.", "pneumothorax", "negative", "pneumothorax"),
+    ("FINDINGS: There is no evidence of pneumothorax or pleural effusion.", "pleural effusion", "negative",
+     "pleural effusion"),
+    ("IMPRESSION: Cannot exclude pneumonia.", "pneumonia", "uncertain", "pneumonia"),
+    ("IMPRESSION: Pneumonia is not excluded.", "pneumonia", "uncertain", "Pneumonia"),
+    ("IMPRESSION: Right lower lobe opacity may represent atelectasis.", "atelectasis", "uncertain", "atelectasis"),
+    ("FINDINGS: Previously seen left effusion has resolved.", "pleural effusion", "negative", "effusion"),
+    ("FINDINGS: Interval resolution of the right pneumothorax.", "pneumothorax", "negative", "pneumothorax"),
+    ("FINDINGS: Small right pleural effusion.", "pleural effusion", "positive", "pleural effusion"),
+    ("FINDINGS: The heart size is normal.", "cardiomegaly", "negative", "heart size is normal"),
+    ("FINDINGS: Borderline cardiomegaly.", "cardiomegaly", "positive", "cardiomegaly"),
+    ("FINDINGS: No pleural line to suggest pneumothorax.", "pneumothorax", "negative", "pneumothorax"),
+    ("FINDINGS: Opacity in the right base, atelectasis versus pneumonia.", "pneumonia", "uncertain", "pneumonia"),
+    ("INDICATION: Rule out pneumonia.\nFINDINGS: Lungs are clear.", "pneumonia", None, None),
+    ("FINDINGS: Right PICC with tip in the SVC.", "support devices", "positive", "PICC"),
+])
+def test_chexpert_statuses_with_negation_uncertainty_and_sections(text, label, status, quote):
+    report = build_report("t", "r", text)
+    mention = label_report(report)[label]
+    if status is None:
+        assert mention is None
+    else:
+        assert mention.status == status and report.text[mention.start:mention.end] == quote
+
+
+def test_no_finding_needs_a_normal_study_and_names_its_evidence():
+    normal = build_report("t", "r", "FINDINGS: Heart size normal. Lungs are clear.\nIMPRESSION: No acute "
+                                    "cardiopulmonary abnormality.")
+    mention = label_report(normal)["no finding"]
+    assert mention.status == "positive" and "clear" in normal.text[mention.start:mention.end].lower()
+    abnormal = build_report("t", "r", "FINDINGS: Heart size normal. Small left effusion.")
+    assert label_report(abnormal)["no finding"].status == "negative"
+
+
+def test_temporal_cues_attach_to_their_finding():
+    report = build_report("t", "r", "FINDINGS: New small right pleural effusion. The heart size is stable. "
+                                    "Interval resolution of the pneumothorax. No new consolidation.\n"
+                                    "IMPRESSION: Increased opacity in the right base since the prior study.")
+    result, evidence = stated_changes(report)
+    pairs = [(c.finding, c.change) for c in result.changes]
+    assert pairs == [("small right pleural effusion", "new"), ("heart size", "unchanged"),
+                     ("pneumothorax", "resolved"), ("opacity in the right base", "worsened")]
+    assert [report.text[e.start:e.end] for e in evidence] == [f for f, _ in pairs]
