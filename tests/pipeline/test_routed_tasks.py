@@ -69,8 +69,11 @@ def test_rows_say_which_model_and_prompt_made_them(sample_run):
         for row in rows:
             labels = [routing.models[key].label() for key in routing.chain(row["task"])]
             assert row["model_id"] in labels
-            assert row["model_id"].startswith("SmolLM2-135M-Instruct.Q4_1.gguf")
-            assert row["prompt_id"] == f"radlite-v1/{row['task']}@1"
+            if row["model_id"].startswith("radlite-rules@"):
+                assert row["prompt_id"] == f"rules/{row['task']}@1"
+            else:
+                assert row["model_id"].startswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+                assert row["prompt_id"] == f"radlite-v1/{row['task']}@1"
             assert len(row["prompt_sha256"]) == 64
 
 
