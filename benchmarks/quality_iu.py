@@ -15,7 +15,8 @@ uncertain for cardiomegaly ("borderline cardiomegaly" is positive in this gold; 
 Arms, each through `radlite run` itself (a CSV export of the reports in, the abnormalities table out):
   keywords  a 20-line keyword-with-negation baseline (no pipeline)
   rules     the rule extractors alone (kind: rules)
-  model     the embedded language model alone (the model entry the embedded routing holds)
+  model     the embedded language model alone (the routing's model for the task, else the tuned
+            adapter the embedded routing sends most tasks to)
   routed    the built-in `embedded` routing as shipped (rules, model or a cascade per task)
 Printed: per-label precision/recall/F1, micro-F1, reports/s; and, for the routed arm, the share of
 model-written rows in abnormalities, temporal_changes and entities whose evidence is not in the report.
@@ -91,7 +92,9 @@ def abnormality_routing(kind: str, path: str) -> str:
     if kind == "rules":
         models = {"rules": {"kind": RULES}}
     else:
-        key, entry = embedded.model_for("abnormality_detection")
+        # the routing's own model for the task, else the model it routes most tasks to (the tuned adapter)
+        found = [embedded.model_for(t) for t in ("abnormality_detection", *embedded.tasks)]
+        key, entry = found[0] or Counter(f for f in found if f).most_common(1)[0][0]
         models = {key: entry.model_dump(mode="json", exclude={"sha256"}) | {
             "adapters": [{"path": a.path} for a in entry.adapters]}}
     with open(path, "w") as fh:

@@ -1,53 +1,30 @@
-"""Run accounting in one place: the counter names, their Beam metrics, the summary and the ``runs`` row.
+"""Run accounting in one place: the counts, the summary and the ``runs`` row.
 
-A counter is declared once, as a field of ``RunCounts`` (ingest) or of the library's
-``InferenceCounts`` (model work); its Beam counter has the field's name, the summary carries it,
-and the ``runs`` row stores every summary field that has a column of the same name.
+A count is declared once, as a field of ``RunCounts`` (records) or of the library's
+``InferenceCounts`` (model work); it is summed from the ledger rows the run wrote (not from a
+runner's metrics, which not every runner has), the summary carries it, and the ``runs`` row stores
+every summary field that has a column of the same name.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 
-from apache_beam.metrics import Metrics
-from apache_beam.metrics.metric import MetricsFilter
+import pyarrow as pa
 from pydantic import computed_field
 from rich.table import Table
 
+from pipelines.process import ACCEPTED_NEW, REJECTED, SKIPPED_UNCHANGED
 from radlite import __version__
 from radlite.inference.runner import InferenceCounts
 from radlite.tables import TABLES
 
-NAMESPACE = "radlite"
-_REJECTED, _GROUNDED, _GROUNDABLE = "rejected.", "grounded.", "groundable."
-
-
-def count(name: str, value: int = 1) -> None:
-    """Add to the run counter ``name`` from inside a DoFn."""
-    Metrics.counter(NAMESPACE, name).inc(value)
-
-
-def count_reject(reason: str) -> None:
-    count(_REJECTED + reason)
-
-
-def count_rows(table: str, rows: list[dict]) -> None:
-    """Count a task table's rows that point at evidence, and those of them grounded in the text."""
-    claims = [row["grounded"] for row in rows if row.get("grounded") is not None]
-    if claims:
-        count(_GROUNDABLE + table, len(claims))
-        count(_GROUNDED + table, sum(claims))
-
-
-def count_inference(counts: InferenceCounts) -> None:
-    for name, value in counts.model_dump().items():
-        if value:
-            count(name, value)
-
 
 class RunCounts(InferenceCounts):
-    """Every counter of a run; each field is fed by the Beam counter of the same name."""
+    """Every count of a run, summed from the ledger rows its bundles wrote (one per input record,
+    each counted once however often a runner retried it) and from its staged task rows."""
 
     read: int = 0
     accepted_new: int = 0
@@ -56,20 +33,24 @@ class RunCounts(InferenceCounts):
     #: table -> rows whose value was looked for in the report / of them found there.
     groundable_by_table: dict[str, int] = {}
     grounded_by_table: dict[str, int] = {}
+    #: worker process -> model files it had loaded by its last record (each should load each once).
+    model_loads_by_worker: dict[int, int] = {}
 
     @classmethod
-    def from_result(cls, result) -> RunCounts:
-        """The committed (or attempted) counter values of a finished pipeline."""
-        values: dict[str, int] = {}
-        for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
-            name = c.key.metric.name
-            values[name] = values.get(name, 0) + (c.committed or c.attempted or 0)
-        def by_prefix(prefix: str) -> dict[str, int]:
-            return {k.removeprefix(prefix): v for k, v in sorted(values.items()) if k.startswith(prefix)}
-
-        return cls(**{k: v for k, v in values.items() if k in cls.model_fields},
-                   rejected_by_reason=by_prefix(_REJECTED), groundable_by_table=by_prefix(_GROUNDABLE),
-                   grounded_by_table=by_prefix(_GROUNDED))
+    def from_staged(cls, ledger: pa.Table, grounded: dict[str, list[bool | None]]) -> RunCounts:
+        """Counts from the run's ledger (deduplicated by record) and its task rows' grounded column."""
+        rows = {(r["source"], r["sequence"]): r for r in ledger.to_pylist()}.values()
+        outcomes = Counter(r["outcome"] for r in rows)
+        sums = {name: sum(r[name] for r in rows) for name in InferenceCounts.model_fields}
+        loads: dict[int, int] = {}
+        for r in rows:
+            loads[r["worker"]] = max(loads.get(r["worker"], 0), r["model_loads"])
+        claims = {t: [g for g in values if g is not None] for t, values in grounded.items()}
+        reasons = Counter(r["reason"] for r in rows if r["outcome"] == REJECTED)
+        return cls(**sums, read=len(rows), accepted_new=outcomes[ACCEPTED_NEW],
+                   skipped_unchanged=outcomes[SKIPPED_UNCHANGED], rejected_by_reason=dict(sorted(reasons.items())),
+                   groundable_by_table={t: len(c) for t, c in claims.items() if c},
+                   grounded_by_table={t: sum(c) for t, c in claims.items() if c}, model_loads_by_worker=loads)
 
 
 class RunSummary(RunCounts):

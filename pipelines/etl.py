@@ -1,100 +1,109 @@
-"""The ETL graph: read -> validate -> plan -> infer -> write, as small named PTransforms.
+"""The ETL graph, one linear chain: list inputs -> read records -> process each -> write bundle files.
 
-All logic lives in plain functions of the radlite library; the transforms here only wire them.
+A chain with no branches and no tagged outputs runs every record exactly once on every runner (the
+Dask runner computes only the graph's last transform and re-runs a ParDo once per consumed tagged
+output); its only side effect is files in the run's staging directory. All logic lives in the
+radlite library and pipelines.process; the transforms here only wire it.
 """
 
 from __future__ import annotations
 
-import apache_beam as beam
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
 
-from pipelines import progress
-from pipelines.accounting import count, count_reject
-from pipelines.rows import REJECTS, REPORTS, reject_row, report_row
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from radlite.io.inputs import InputSpec
 from radlite.io.readers import read_input
-from radlite.io.records import IngestLimits, SourceRecord
-from radlite.io.validate import validate_record
-from radlite.rejects import Reject
+from radlite.io.records import IngestLimits
 from radlite.tables import TABLES, arrow_schema
 
-
-class ReadInputs(beam.PTransform):
-    """Every input record of every input, streamed: SourceRecord or Reject."""
-
-    def __init__(self, specs: list[InputSpec], limits: IngestLimits, redistribute: bool):
-        super().__init__()
-        self.specs, self.limits, self.redistribute = specs, limits, redistribute
-
-    def expand(self, pbegin):
-        items = (pbegin
-                 | "ListInputs" >> beam.Create(self.specs)
-                 | "ReadRecords" >> beam.FlatMap(read_input, self.limits))
-        # Spreading records over workers costs a shuffle that buffers them; only worth it in parallel.
-        return items | "Redistribute" >> beam.Reshuffle() if self.redistribute else items
+#: Rows buffered per table before a row group is written: memory stays flat in archive size.
+ROW_GROUP_ROWS = 2000
 
 
-class _ValidateFn(beam.DoFn):
-    def __init__(self, limits: IngestLimits, done_reports: frozenset, done_rejects: frozenset):
-        self.limits, self.done_reports, self.done_rejects = limits, done_reports, done_rejects
+def numbered_records(spec: InputSpec, limits: IngestLimits) -> Iterator[tuple[str, int, object]]:
+    """(source, position in the input, SourceRecord or Reject): the position identifies a record
+    across retries, so the ledger counts each record once."""
+    for sequence, item in enumerate(read_input(spec, limits)):
+        yield spec.source, sequence, item
 
-    def process(self, item):
-        count("read")
-        progress.advance()
-        result = validate_record(item, self.limits) if isinstance(item, SourceRecord) else item
-        if isinstance(result, Reject):
-            count_reject(result.reason.value)
-            if result.reject_id not in self.done_rejects:
-                yield beam.pvalue.TaggedOutput(REJECTS, result)
+
+class _ProcessFn(beam.DoFn):
+    def __init__(self, processor: RecordProcessor):
+        self.processor = processor
+
+    def process(self, element):
+        yield from self.processor.rows(*element)
+
+    def teardown(self):
+        self.processor.close()
+
+
+class _WriteBundleFn(beam.DoFn):
+    """(table, row) -> one Parquet file per table per bundle in the staging directory.
+
+    Files are written under a temporary name and renamed, when the bundle ends, to a name derived
+    from the bundle's ledger keys: a retried bundle writes the same names, so its files replace
+    the first attempt's instead of adding to them.
+    """
+
+    def __init__(self, staging_dir: str):
+        self.staging_dir = staging_dir
+
+    def start_bundle(self):
+        self.buffers: dict[str, list[dict]] = {}
+        self.writers: dict[str, tuple[pq.ParquetWriter, str]] = {}
+        self.keys = hashlib.sha256()
+
+    def process(self, element):
+        table, row = element
+        if table == LEDGER:
+            self.keys.update(f"{row['source']}\x00{row['sequence']}\x00".encode())
+        buffer = self.buffers.setdefault(table, [])
+        buffer.append(row)
+        if len(buffer) >= ROW_GROUP_ROWS:
+            self._flush(table)
+
+    def _schema(self, table: str) -> pa.Schema:
+        return LEDGER_SCHEMA if table == LEDGER else arrow_schema(table)
+
+    def _flush(self, table: str) -> None:
+        rows = self.buffers.pop(table, [])
+        if not rows:
             return
-        if (result.report_id, result.text_sha256) in self.done_reports:
-            count("skipped_unchanged")
-            return
-        count("accepted_new")
-        yield result
+        if table not in self.writers:
+            directory = os.path.join(self.staging_dir, table)
+            os.makedirs(directory, exist_ok=True)
+            temporary = os.path.join(directory, f".writing-{uuid.uuid4().hex}")
+            self.writers[table] = (pq.ParquetWriter(temporary, self._schema(table)), temporary)
+        self.writers[table][0].write_table(pa.Table.from_pylist(rows, schema=self._schema(table)))
+
+    def finish_bundle(self):
+        for table in list(self.buffers):
+            self._flush(table)
+        name = self.keys.hexdigest()[:32]
+        for table, (writer, temporary) in self.writers.items():
+            writer.close()
+            os.replace(temporary, os.path.join(self.staging_dir, table, f"bundle-{name}.parquet"))
 
 
-class ValidateReports(beam.PTransform):
-    """Records -> new Reports (main output) and Rejects (tag ``rejects``); unchanged reports are dropped."""
-
-    def __init__(self, limits: IngestLimits, done_reports: frozenset, done_rejects: frozenset):
-        super().__init__()
-        self.fn = _ValidateFn(limits, done_reports, done_rejects)
-
-    def expand(self, items):
-        return items | "Validate" >> beam.ParDo(self.fn).with_outputs(REJECTS, main=REPORTS)
-
-
-class WriteTable(beam.PTransform):
-    """Rows (dicts) -> Parquet files of one table under the run's staging directory."""
-
-    def __init__(self, table: str, staging_dir: str):
-        super().__init__()
-        self.table, self.staging_dir = table, staging_dir
-
-    def expand(self, rows):
-        return rows | f"Write_{self.table}" >> beam.io.WriteToParquet(
-            file_path_prefix=f"{self.staging_dir}/{self.table}/part",
-            schema=arrow_schema(self.table),
-            file_name_suffix=".parquet",
-            record_batch_size=2000,
-            row_group_buffer_size=4 * 1024 * 1024,  # flush row groups often: memory flat in archive size
-        )
+def build_pipeline(pipeline: beam.Pipeline, *, specs: list[InputSpec], limits: IngestLimits,
+                   processor: RecordProcessor, staging_dir: str, redistribute: bool = False) -> None:
+    """Wire the whole chain onto ``pipeline``; rows land as Parquet files under ``staging_dir``."""
+    records = (pipeline
+               | "ListInputs" >> beam.Create(specs)
+               | "ReadRecords" >> beam.FlatMap(numbered_records, limits))
+    if redistribute:  # spreading records over workers costs a shuffle; only worth it in parallel
+        records = records | "Redistribute" >> beam.Reshuffle()
+    (records
+     | "Process" >> beam.ParDo(_ProcessFn(processor))
+     | "WriteBundles" >> beam.ParDo(_WriteBundleFn(staging_dir)))
 
 
-def build_pipeline(pipeline: beam.Pipeline, *, specs: list[InputSpec], limits: IngestLimits, run_id: str,
-                   staging_dir: str, done_reports: frozenset, done_rejects: frozenset, task_stage=None,
-                   redistribute: bool = False) -> None:
-    """Wire the whole graph onto ``pipeline``. ``task_stage`` is a PTransform from Reports to
-    a dict {table: rows PCollection} plus ``reports`` rows; None runs no tasks."""
-    items = pipeline | "ReadInputs" >> ReadInputs(specs, limits, redistribute)
-    validated = items | "ValidateReports" >> ValidateReports(limits, done_reports, done_rejects)
-    tables: dict[str, beam.PCollection] = {
-        REJECTS: validated[REJECTS] | "RejectRows" >> beam.Map(reject_row, run_id),
-    }
-    if task_stage is None:
-        tables[REPORTS] = validated[REPORTS] | "ReportRows" >> beam.Map(report_row, run_id, [], {})
-    else:
-        tables.update(validated[REPORTS] | "RunTasks" >> task_stage)
-    for table, rows in tables.items():
-        assert table in TABLES, table
-        rows | f"Write[{table}]" >> WriteTable(table, staging_dir)
+assert LEDGER not in TABLES

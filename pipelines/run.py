@@ -26,11 +26,12 @@ from pipelines import progress
 from pipelines.accounting import RunCounts, RunSummary
 from pipelines.etl import build_pipeline
 from pipelines.options import OutputOptions, RunnerOptions, TaskOptions
+from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from pipelines.task_stage import TaskStage
 from radlite.io.inputs import InputSpec
 from radlite.io.records import IngestLimits
 from radlite.store import OutputStore
-from radlite.tables import TABLES, arrow_schema
+from radlite.tables import EVIDENCE_TABLES, TABLES, arrow_schema
 
 
 class RunConfig(BaseModel):
@@ -170,21 +171,26 @@ def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | No
     done_reports, done_rejects = done_keys(store, config.output.full)
     staging = store.staging_dir(run_id)
     os.makedirs(staging, exist_ok=True)
+    processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run_id,
+                                os.path.join(store.root, "cache", "results.sqlite") if stage else None)
     bar = _progress_bar(config)
     try:
         with temp_files_under(os.path.join(staging, "tmp")), beam.Pipeline(options=pipeline_options(config)) as p:
-            build_pipeline(p, specs=config.inputs, limits=config.limits, run_id=run_id, staging_dir=staging,
-                           done_reports=done_reports, done_rejects=done_rejects,
-                           task_stage=stage.transform(run_id, store) if stage else None,
+            build_pipeline(p, specs=config.inputs, limits=config.limits, processor=processor, staging_dir=staging,
                            redistribute=config.runner.workers > 1)
-        result = p.result
     finally:
+        processor.close()
         progress.install(None)
         if bar is not None:
             bar.close()
     store.on_step("after_pipeline")
-    counts = RunCounts.from_result(result)
     staged = {t: store.staged_files(run_id, t) for t in TABLES if t != "runs"}
+    ledger = read_staged(store.staged_files(run_id, LEDGER), LEDGER_SCHEMA)
+    if ledger.num_rows != len(set(zip(ledger.column("source").to_pylist(), ledger.column("sequence").to_pylist()))):
+        staged = {t: dedupe_files(files, os.path.join(staging, "deduped", t)) for t, files in staged.items()}
+    grounded = {t: [g for f in staged[t] for g in pq.read_table(f, columns=["grounded"]).column(0).to_pylist()]
+                for t in EVIDENCE_TABLES}
+    counts = RunCounts.from_staged(ledger, grounded)
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
     summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,
                          wall_seconds=round(time.perf_counter() - t0, 3))
@@ -204,6 +210,23 @@ def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | No
     summary.rows_by_table["runs"] = 1
     store.commit(run_id, staged)
     return summary
+
+
+def read_staged(files: list[str], schema: pa.Schema) -> pa.Table:
+    return pa.concat_tables([pq.read_table(f, schema=schema) for f in files]) if files else schema.empty_table()
+
+
+def dedupe_files(files: list[str], directory: str) -> list[str]:
+    """One file with the distinct rows of ``files``: what a runner wrote twice (a bundle retried with
+    another split) is kept once. Only needed when the ledger shows a record written twice."""
+    if not files:
+        return files
+    table = pa.concat_tables([pq.read_table(f) for f in files])
+    distinct = table.group_by(table.column_names, use_threads=False).aggregate([]) if table.num_rows else table
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "deduped.parquet")
+    pq.write_table(distinct.select(table.column_names).cast(table.schema), path)
+    return [path]
 
 
 def _progress_bar(config: RunConfig):

@@ -1,16 +1,19 @@
-"""Each Beam transform in process (TestPipeline + assert_that), the model replaced by a tiny fake."""
+"""The graph's pieces in process: the record processor (a tiny fake model beside it), each transform
+under TestPipeline, and the whole chain writing its bundle files."""
 
 import apache_beam as beam
+import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from etl_helpers import GOOD
 
-from pipelines.etl import ReadInputs, ValidateReports
-from pipelines.rows import REJECTS, REPORTS
-from pipelines.task_stage import RunTasks
+from pipelines.etl import _ProcessFn, build_pipeline, numbered_records
+from pipelines.process import LEDGER, RecordProcessor
+from pipelines.task_stage import TaskStage
 from radlite.inference.engine import Generation
+from radlite.inference.runner import InferenceCounts
 from radlite.io.inputs import ColumnMapping, expand_inputs
-from radlite.io.records import IngestLimits
+from radlite.io.records import IngestLimits, SourceRecord
 from radlite.report import build_report
 from radlite.routing import ModelEntry, RoutingTable
 
@@ -29,64 +32,70 @@ class FakeModel:
         return Generation(text=text, prompt_tokens=len(prompt.text) // 4, completion_tokens=2, seconds=0.001)
 
 
-def _routing(*tasks):
-    entry = ModelEntry(path="/nowhere/fake.gguf")
-    return RoutingTable(name="fake", models={"m": entry}, tasks=dict.fromkeys(tasks, "m"))
+def _processor(tasks: dict, selected, models=None) -> RecordProcessor:
+    models = models or {"m": ModelEntry(path="/nowhere/fake.gguf")}
+    stage = TaskStage(RoutingTable(name="fake", models=models, tasks=tasks), selected, (), list(tasks))
+    return RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-1", None, load_model=FakeModel)
 
 
-def test_read_and_validate_split_reports_from_rejects(tmp_path):
+def test_read_and_process_give_report_reject_and_one_ledger_row_per_record(tmp_path):
     (tmp_path / "a.txt").write_text(GOOD.format(n=1))
     (tmp_path / "b.txt").write_text("   ")
     specs = expand_inputs([str(tmp_path)], None, ColumnMapping())
-    limits = IngestLimits()
+    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), None, "run-1", None)
     with BeamTestPipeline() as p:
-        items = p | ReadInputs(specs, limits, redistribute=False)
-        validated = items | ValidateReports(limits, frozenset(), frozenset())
-        assert_that(validated[REPORTS] | "Locators" >> beam.Map(lambda r: r.locator), equal_to(["a.txt"]),
-                    label="reports")
-        assert_that(validated[REJECTS] | "Reasons" >> beam.Map(lambda r: (r.locator, r.reason.value)),
-                    equal_to([("b.txt", "empty")]), label="rejects")
+        rows = (p | beam.Create(specs) | beam.FlatMap(numbered_records, IngestLimits())
+                | beam.ParDo(_ProcessFn(processor)))
+        summary = rows | beam.Map(lambda tr: (tr[0], tr[1].get("locator") or tr[1].get("outcome"),
+                                              tr[1].get("reason")))
+        assert_that(summary, equal_to([("reports", "a.txt", None), ("rejects", "b.txt", "empty"),
+                                       (LEDGER, "accepted_new", None), (LEDGER, "rejected", "empty")]))
 
 
-def test_validate_drops_reports_already_committed_unchanged(tmp_path):
-    (tmp_path / "a.txt").write_text(GOOD.format(n=1))
-    specs = expand_inputs([str(tmp_path)], None, ColumnMapping())
-    report = build_report(specs[0].source, "a.txt", GOOD.format(n=1))
+def test_processor_skips_reports_already_committed_unchanged():
+    report = build_report("src", "a.txt", GOOD.format(n=1))
     done = frozenset({(report.report_id, report.text_sha256)})
-    with BeamTestPipeline() as p:
-        items = p | ReadInputs(specs, IngestLimits(), redistribute=False)
-        validated = items | ValidateReports(IngestLimits(), done, frozenset())
-        assert_that(validated[REPORTS], equal_to([]))
+    processor = RecordProcessor(IngestLimits(), done, frozenset(), None, "run-1", None)
+    rows = list(processor.rows("src", 0, SourceRecord("src", "a.txt", GOOD.format(n=1).encode())))
+    assert [(t, r["outcome"]) for t, r in rows] == [(LEDGER, "skipped_unchanged")]
 
 
-def test_run_tasks_writes_parsed_rows_and_keeps_unparseable_output_as_invalid():
+def test_parsed_rows_and_unparseable_output_kept_as_invalid():
     report = build_report("src", "r1", "EXAMINATION: MAMMO\nFINDINGS: Mass.\nIMPRESSION: Suspicious mass.")
-    routing = _routing("rads_assignment", "m_staging", "radiology_ner")
-    stage = RunTasks(routing, ("rads_assignment", "m_staging", "radiology_ner"), (), "run-1", None,
-                     load_model=FakeModel)
-    with BeamTestPipeline() as p:
-        tables = p | beam.Create([report]) | stage
-        assert_that(tables["rads"] | "Rads" >> beam.Map(lambda r: (r["label"], r["severity_rank"], r["valid"])),
-                    equal_to([("BI-RADS 4A", 4, True)]), label="rads")
-        assert_that(tables["staging"] | "Staging" >> beam.Map(lambda r: (r["task"], r["m_stage"], r["model_id"])),
-                    equal_to([("m_staging", "M1", "fake.gguf")]), label="staging")
-        assert_that(tables["entities"] | "Entities" >> beam.Map(lambda r: (r["valid"], r["raw_output"])),
-                    equal_to([(False, "???")]), label="entities")
-        assert_that(tables["reports"] | "Planned" >> beam.Map(lambda r: r["tasks_planned"]),
-                    equal_to([["rads_assignment", "m_staging", "radiology_ner"]]), label="reports")
+    processor = _processor(dict.fromkeys(("rads_assignment", "m_staging", "radiology_ner"), "m"),
+                           ("rads_assignment", "m_staging", "radiology_ner"))
+    rows = dict(processor._report_rows(report, InferenceCounts()))
+    assert (rows["rads"]["label"], rows["rads"]["severity_rank"], rows["rads"]["valid"]) == ("BI-RADS 4A", 4, True)
+    assert rows["rads"]["grounded"] is False  # the report states no category: the model's answer has no evidence
+    assert (rows["staging"]["m_stage"], rows["staging"]["model_id"]) == ("M1", "fake.gguf")
+    assert (rows["entities"]["valid"], rows["entities"]["raw_output"]) == (False, "???")
+    assert rows["reports"]["tasks_planned"] == ["rads_assignment", "m_staging", "radiology_ner"]
 
 
 def test_a_cascade_lets_the_rules_answer_what_the_report_states_and_the_model_the_rest():
     stated = build_report("src", "stated", "EXAMINATION: MAMMO\nFINDINGS: Mass.\nIMPRESSION: BI-RADS 5, highly "
                                            "suggestive of malignancy.")
     silent = build_report("src", "silent", "EXAMINATION: MAMMO\nFINDINGS: Mass.\nIMPRESSION: Suspicious mass.")
-    routing = RoutingTable(name="cascade", models={"rules": ModelEntry(kind="rules"),
-                                                   "m": ModelEntry(path="/nowhere/fake.gguf")},
-                           tasks={"rads_assignment": ["rules", "m"]})
-    stage = RunTasks(routing, ("rads_assignment",), (), "run-1", None, load_model=FakeModel)
+    processor = _processor({"rads_assignment": ["rules", "m"]}, ("rads_assignment",),
+                           {"rules": ModelEntry(kind="rules"), "m": ModelEntry(path="/nowhere/fake.gguf")})
+    counts = InferenceCounts()
+    answered = [r for report in (stated, silent) for t, r in processor._report_rows(report, counts) if t == "rads"]
+    assert [(r["label"], r["model_id"].split("@")[0], r["evidence"], r["grounded"]) for r in answered] == [
+        ("BI-RADS 5", "radlite-rules", "BI-RADS 5", True), ("BI-RADS 4A", "fake.gguf", None, False)]
+    assert (counts.rules_answered, counts.cascaded) == (1, 1)
+
+
+def test_the_chain_writes_one_file_per_table_per_bundle(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        (src / f"r{i}.txt").write_text(GOOD.format(n=i))
+    (src / "empty.txt").write_text("")
+    staging = tmp_path / "staging"
+    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), None, "run-1", None)
     with BeamTestPipeline() as p:
-        tables = p | beam.Create([stated, silent]) | stage
-        answered = tables["rads"] | beam.Map(lambda r: (r["report_id"] == stated.report_id, r["label"],
-                                                        r["model_id"].split("@")[0], r["evidence"], r["grounded"]))
-        assert_that(answered, equal_to([(True, "BI-RADS 5", "radlite-rules", "BI-RADS 5", True),
-                                        (False, "BI-RADS 4A", "fake.gguf", None, False)]))
+        build_pipeline(p, specs=expand_inputs([str(src)], None, ColumnMapping()), limits=IngestLimits(),
+                       processor=processor, staging_dir=str(staging))
+    written = {d.name: sum(pq.read_metadata(f).num_rows for f in d.glob("bundle-*.parquet"))
+               for d in staging.iterdir()}
+    assert written == {"reports": 3, "rejects": 1, LEDGER: 4}

@@ -62,7 +62,8 @@ def test_temporal_entities_and_qa_evidence_are_their_words_in_the_report():
 def test_mimic_portable_chest_radiographs_are_planned_for_abnormality_detection(tmp_path):
     archive = tmp_path / "mimic.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        for i, exam in enumerate(["CHEST (PORTABLE AP)", "CHEST (PA AND LAT)", "PORTABLE CHEST", "CHEST (PORTABLE AP)"]):
+        exams = ["CHEST (PORTABLE AP)", "CHEST (PA AND LAT)", "PORTABLE CHEST", "CHEST (PORTABLE AP)"]
+        for i, exam in enumerate(exams):
             zf.writestr(f"files/p10/p1000000{i}/s5000000{i}.txt", f"                                 FINAL REPORT\n"
                         f"EXAMINATION:  {exam}\n\nINDICATION:  Dyspnea.\n\nFINDINGS:  Small left effusion. "
                         f"No pneumothorax.\n\nIMPRESSION:  Small left pleural effusion.\n")
