@@ -91,7 +91,7 @@ def check_beam_args(beam_args: list[str], ctx: click.Context) -> None:
         close = difflib.get_close_matches(flag, ours + beam_flags(), n=1)
         raise click.UsageError(f"no such option: {flag}" + (f" (did you mean {close[0]}?)" if close else ""))
     try:
-        check_runner(beam_args)
+        check_runner(ctx.params["runner"])
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--runner") from None
 

@@ -27,11 +27,15 @@ from radlite.tables import TABLES, arrow_schema
 ROW_GROUP_ROWS = 2000
 
 
-def numbered_records(spec: InputSpec, limits: IngestLimits) -> Iterator[tuple[str, int, object]]:
-    """(source, position in the input, SourceRecord or Reject): the position identifies a record
-    across retries, so the ledger counts each record once."""
+def numbered_records(shard: tuple[InputSpec, int, int], limits: IngestLimits) -> Iterator[tuple[str, int, object]]:
+    """(source, position in the input, SourceRecord or Reject) for the records of one shard: shard
+    ``i`` of ``n`` keeps the records at positions i, i+n, ... The position identifies a record across
+    retries (the ledger counts it once); every shard reads the whole input, so the expensive work
+    (models) is split over the workers whatever a runner does with a single input element."""
+    spec, index, count = shard
     for sequence, item in enumerate(read_input(spec, limits)):
-        yield spec.source, sequence, item
+        if sequence % count == index:
+            yield spec.source, sequence, item
 
 
 class _ProcessFn(beam.DoFn):
@@ -94,14 +98,12 @@ class _WriteBundleFn(beam.DoFn):
 
 
 def build_pipeline(pipeline: beam.Pipeline, *, specs: list[InputSpec], limits: IngestLimits,
-                   processor: RecordProcessor, staging_dir: str, redistribute: bool = False) -> None:
-    """Wire the whole chain onto ``pipeline``; rows land as Parquet files under ``staging_dir``."""
-    records = (pipeline
-               | "ListInputs" >> beam.Create(specs)
-               | "ReadRecords" >> beam.FlatMap(numbered_records, limits))
-    if redistribute:  # spreading records over workers costs a shuffle; only worth it in parallel
-        records = records | "Redistribute" >> beam.Reshuffle()
-    (records
+                   processor: RecordProcessor, staging_dir: str, shards: int = 1) -> None:
+    """Wire the whole chain onto ``pipeline``; rows land as Parquet files under ``staging_dir``.
+    ``shards`` splits each input's records over that many parallel workers."""
+    (pipeline
+     | "ListShards" >> beam.Create([(spec, i, shards) for spec in specs for i in range(shards)])
+     | "ReadRecords" >> beam.FlatMap(numbered_records, limits)
      | "Process" >> beam.ParDo(_ProcessFn(processor))
      | "WriteBundles" >> beam.ParDo(_WriteBundleFn(staging_dir)))
 

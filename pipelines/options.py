@@ -6,7 +6,7 @@ them directly, and the ``runs`` row stores them.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from radlite.io.inputs import ColumnMapping, InputFormat
 from radlite.io.records import IngestLimits
@@ -46,7 +46,18 @@ class RunnerOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    runner: str = Field("direct", description="direct: this machine (--workers processes); dask: the Dask "
+                                              "cluster at --dask-address; any other name is given to Beam as its "
+                                              "runner (e.g. apache_beam.runners.dask.dask_runner.DaskRunner).")
+    dask_address: str | None = Field(None, description="Dask scheduler address for --runner dask, e.g. "
+                                                       "tcp://10.0.0.5:8786.")
     workers: int = Field(1, ge=1, description="Worker processes (Beam multi-process direct runner).")
+
+    @model_validator(mode="after")
+    def _dask_needs_an_address(self) -> RunnerOptions:
+        if self.runner == "dask" and not self.dask_address:
+            raise ValueError("--runner dask needs --dask-address (e.g. tcp://127.0.0.1:8786)")
+        return self
 
 
 class OutputOptions(BaseModel):

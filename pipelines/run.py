@@ -17,21 +17,30 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions, _BeamArgumentParser
+from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 from apache_beam.runners.runner import create_runner
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from pipelines import progress
 from pipelines.accounting import RunCounts, RunSummary
+from pipelines.cluster import ClusterNotReady, check_dask_cluster
 from pipelines.etl import build_pipeline
 from pipelines.options import OutputOptions, RunnerOptions, TaskOptions
 from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from pipelines.task_stage import TaskStage
+from radlite.inference.cache import ResultCache
 from radlite.io.inputs import InputSpec
 from radlite.io.records import IngestLimits
 from radlite.store import OutputStore
 from radlite.tables import EVIDENCE_TABLES, TABLES, arrow_schema
+
+try:  # the 'dask' extra: registers Beam's DaskRunner options (--dask_client_address, ...) when installed
+    import apache_beam.runners.dask.dask_runner  # noqa: F401
+except ImportError:
+    pass
+
+DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
 
 
 class RunConfig(BaseModel):
@@ -83,23 +92,39 @@ def beam_flags() -> list[str]:
     return [flag for action in _beam_parser()._actions for flag in action.option_strings]
 
 
-def check_runner(args: list[str]) -> None:
+def check_runner(runner: str) -> None:
     """Raise ValueError when --runner names no runner Beam can create."""
-    runner = PipelineOptions(args).view_as(StandardOptions).runner
-    if runner:
+    if runner not in ("direct", "dask"):
         create_runner(runner)
 
 
-def pipeline_options(config: RunConfig) -> PipelineOptions:
-    """Beam options: in-process DirectRunner by default; --workers N uses multi-processing;
-    anything in beam_args (e.g. --runner=FlinkRunner) passes through unchanged."""
+def pipeline_options(config: RunConfig, shards: int = 1) -> PipelineOptions:
+    """Beam options: in-process DirectRunner by default, --workers N processes; --runner dask the
+    DaskRunner on --dask-address; another --runner name, and anything in beam_args, goes to Beam."""
     args = list(config.beam_args)
-    if not any(a.startswith("--runner") for a in args):
+    runner = config.runner
+    if runner.runner == "direct":
         args.append("--runner=DirectRunner")
-        if config.runner.workers > 1:
-            args += [f"--direct_num_workers={config.runner.workers}", "--direct_running_mode=multi_processing",
+        if runner.workers > 1:
+            args += [f"--direct_num_workers={runner.workers}", "--direct_running_mode=multi_processing",
                      "--default_sdk_harness_log_level=ERROR"]  # worker processes log INFO otherwise
+    elif runner.runner == "dask":
+        args += [f"--runner={DASK_RUNNER}", f"--dask_client_address={runner.dask_address}"]
+    else:
+        args.append(f"--runner={runner.runner}")
+    if uses_dask(config) and not any(a.startswith(("--dask_npartitions", "--dask_partition_size")) for a in args):
+        args.append(f"--dask_npartitions={shards}")  # one shard per partition
     return PipelineOptions(args)
+
+
+def uses_dask(config: RunConfig) -> str | None:
+    """The scheduler address when the run goes to a Dask cluster (--runner dask, or the DaskRunner
+    named with Beam's own --dask_client_address)."""
+    if config.runner.runner == "dask":
+        return config.runner.dask_address
+    if config.runner.runner.endswith("DaskRunner"):
+        return next((a.split("=", 1)[1] for a in config.beam_args if a.startswith("--dask_client_address=")), None)
+    return None
 
 
 @contextmanager
@@ -149,13 +174,19 @@ def run_etl(config: RunConfig, on_step: Callable[[str], None] | None = None) -> 
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise RunError(str(exc).replace("\n", " ")) from None
     check_inputs_outside(config.inputs, config.out)
+    shards = config.runner.workers
+    if address := uses_dask(config):
+        try:
+            shards = 2 * len(check_dask_cluster(address))  # two shards per worker: a slow one is shared out
+        except ClusterNotReady as exc:
+            raise RunError(str(exc)) from None
     store = OutputStore(config.out, on_step)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     with store.locked():
         store.recover()
         try:
-            return _run_and_commit(config, store, stage, run_id, started)
+            return _run_and_commit(config, store, stage, run_id, started, shards)
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
@@ -165,19 +196,22 @@ def run_etl(config: RunConfig, on_step: Callable[[str], None] | None = None) -> 
 
 
 def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_id: str,
-                    started: datetime) -> RunSummary:
+                    started: datetime, shards: int) -> RunSummary:
     """The graph, the accounting and the commit of one locked run."""
     t0 = time.perf_counter()
     done_reports, done_rejects = done_keys(store, config.output.full)
     staging = store.staging_dir(run_id)
     os.makedirs(staging, exist_ok=True)
-    processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run_id,
-                                os.path.join(store.root, "cache", "results.sqlite") if stage else None)
+    cache_path = os.path.join(store.root, "cache", "results.sqlite") if stage else None
+    if cache_path:
+        ResultCache(cache_path).close()  # created (WAL mode) here, before workers race to create it
+    processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run_id, cache_path)
     bar = _progress_bar(config)
     try:
-        with temp_files_under(os.path.join(staging, "tmp")), beam.Pipeline(options=pipeline_options(config)) as p:
+        options = pipeline_options(config, shards)
+        with temp_files_under(os.path.join(staging, "tmp")), beam.Pipeline(options=options) as p:
             build_pipeline(p, specs=config.inputs, limits=config.limits, processor=processor, staging_dir=staging,
-                           redistribute=config.runner.workers > 1)
+                           shards=shards)
     finally:
         processor.close()
         progress.install(None)

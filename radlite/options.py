@@ -57,6 +57,8 @@ def _click_option(name: str, field) -> Callable:
         kwargs["type"] = click.Choice([m.value for m in annotation])
         if isinstance(kwargs.get("default"), enum.Enum):
             kwargs["default"] = kwargs["default"].value
+    elif typing.get_origin(annotation) is typing.Literal:
+        kwargs["type"] = click.Choice(list(typing.get_args(annotation)))
     elif typing.get_origin(annotation) is dict:
         kwargs.update(multiple=True, callback=_parse_pairs, default=(), metavar=extra.get("metavar", "KEY=VALUE"))
     elif annotation in (int, float):
@@ -86,4 +88,6 @@ def options_from_cli(model: type[BaseModel], values: dict):
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else ""
+        if not name:  # a check across fields: its message names the options
+            raise click.UsageError(error["msg"].removeprefix("Value error, ")) from None
         raise click.BadParameter(f"{given.get(name)!r}: {error['msg']}", param_hint=flag(name)) from None

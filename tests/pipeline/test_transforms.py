@@ -44,7 +44,7 @@ def test_read_and_process_give_report_reject_and_one_ledger_row_per_record(tmp_p
     specs = expand_inputs([str(tmp_path)], None, ColumnMapping())
     processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), None, "run-1", None)
     with BeamTestPipeline() as p:
-        rows = (p | beam.Create(specs) | beam.FlatMap(numbered_records, IngestLimits())
+        rows = (p | beam.Create([(spec, 0, 1) for spec in specs]) | beam.FlatMap(numbered_records, IngestLimits())
                 | beam.ParDo(_ProcessFn(processor)))
         summary = rows | beam.Map(lambda tr: (tr[0], tr[1].get("locator") or tr[1].get("outcome"),
                                               tr[1].get("reason")))
