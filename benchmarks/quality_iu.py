@@ -135,6 +135,8 @@ def main() -> None:
     parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
     parser.add_argument("--split", choices=["test", "dev"], default="test")
     parser.add_argument("--limit", type=int, help="Score only the first N reports of the split.")
+    parser.add_argument("--model-limit", type=int, help="Arms that run a language model (model, routed) score "
+                                                        "only the first N reports (a CPU runs ~1 report/s).")
     parser.add_argument("--arms", default="keywords,rules,model,routed")
     parser.add_argument("--out", help="Also write the figures as markdown to this file.")
     args = parser.parse_args()
@@ -144,30 +146,34 @@ def main() -> None:
               if (key in test_ids) == (args.split == "test")][:args.limit]
     lines = [f"# CheXpert labels on IU X-ray ({args.split} split: {len(chosen)} real reports) vs NegBio's gold", "",
              f"Command: `python benchmarks/quality_iu.py --split {args.split}"
-             + (f" --limit {args.limit}" if args.limit else "") + "`", "",
-             "| arm | " + " | ".join(MAPPED_LABELS) + " | micro-F1 | reports/s |",
-             "|---|" + "---|" * (len(MAPPED_LABELS) + 2)]
+             + (f" --limit {args.limit}" if args.limit else "")
+             + (f" --model-limit {args.model_limit}" if args.model_limit else "") + "`", "",
+             "| arm | reports | " + " | ".join(MAPPED_LABELS) + " | micro-F1 | reports/s |",
+             "|---|---|" + "---|" * (len(MAPPED_LABELS) + 2)]
     grounding = None
     with tempfile.TemporaryDirectory() as work:
         export = os.path.join(work, "iu.csv")
         write_export([row for _, row in chosen], export)
+        model_export = os.path.join(work, "iu-model.csv")
+        write_export([row for _, row in chosen][:args.model_limit], model_export)
         for arm in args.arms.split(","):
+            scored = chosen[:args.model_limit] if arm in ("model", "routed") else chosen
             if arm == "keywords":
                 start = time.perf_counter()
                 predicted = {key: keyword_labels(report_text(row)) for key, row in chosen}
                 rate = len(chosen) / (time.perf_counter() - start)
             elif arm == "routed":
-                predicted, rate, store = run_arm(export, os.path.join(work, arm), "embedded",
+                predicted, rate, store = run_arm(model_export, os.path.join(work, arm), "embedded",
                                                  "abnormality_detection,temporal_comparison,radiology_ner")
                 grounding = ungrounded_model_rows(store)
             else:
-                predicted, rate, _ = run_arm(export, os.path.join(work, arm),
+                predicted, rate, _ = run_arm(model_export if arm == "model" else export, os.path.join(work, arm),
                                              abnormality_routing(arm, os.path.join(work, f"{arm}.yaml")),
                                              "abnormality_detection")
             per_label, micro = scores(predicted, gold)
             cells = " | ".join(f"{f1:.2f} ({p:.2f}/{r:.2f})" for p, r, f1, _ in per_label.values())
-            lines.append(f"| {arm} | {cells} | **{micro:.3f}** | {rate:.1f} |")
-            print(f"{arm:9s} micro-F1 {micro:.3f}  {rate:8.1f} reports/s  "
+            lines.append(f"| {arm} | {len(scored)} | {cells} | **{micro:.3f}** | {rate:.1f} |")
+            print(f"{arm:9s} n={len(scored)} micro-F1 {micro:.3f}  {rate:8.1f} reports/s  "
                   + "  ".join(f"{label} {f1:.2f}" for label, (_, _, f1, _) in per_label.items()), flush=True)
     support = scores({key: set() for key, _ in chosen}, gold)[0]
     lines += ["", "Cells: F1 (precision/recall). Support: " + ", ".join(f"{k} {v[3]}" for k, v in support.items())]

@@ -43,7 +43,11 @@ class SharedBase:
     """
 
     def __init__(self, path: str, n_ctx: int, threads: int | None, seed: int):
-        self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads or os.cpu_count(), seed=seed, verbose=False)
+        # Prompt evaluation (batch) threads too: left to llama-cpp-python they take every core, and
+        # several worker processes on one machine would then fight over them.
+        threads = threads or os.cpu_count()
+        self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, seed=seed,
+                         verbose=False)
         self._adapters: dict[str, object] = {}
         self._active: tuple = ()
         self._grammars: dict[str, object] = {}
