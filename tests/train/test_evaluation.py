@@ -85,14 +85,14 @@ def test_eval_route_validate_and_tamper(tmp_path, smoke_split, evaluated):
     assert routed.exit_code == 0, routed.stderr
     table = yaml.safe_load(open(routing_path))
     assert set(table["tasks"]) == {"rads_assignment", "m_staging", "radiology_nli"}
-    assert all(len(m["sha256"]) == 64 for m in table["models"].values())
+    assert all(len(m["sha256"]) == 64 for m in table["models"].values() if m["kind"] == "llama.cpp")
     assert set(table["manifest"]["min_scores"]) == set(table["tasks"])
 
     ok = run_cli("models", "validate", routing_path)
     assert ok.exit_code == 0, ok.stderr + ok.stdout
 
     # Tampering: the table pins the embedded file's hash; point it at a different file of the same name.
-    key = next(iter(table["models"]))
+    key = next(k for k, m in table["models"].items() if m["kind"] == "llama.cpp")
     table["models"][key]["path"] = str(models / "base.gguf")
     with open(routing_path, "w") as fh:
         yaml.safe_dump(table, fh)
