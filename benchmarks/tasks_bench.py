@@ -57,7 +57,7 @@ def model_speed(llm) -> tuple[float, float]:
     return prefill, out["usage"]["completion_tokens"] / elapsed
 
 
-def notebook_loop(reports, questions, routing) -> float:
+def notebook_loop(reports, questions, routing, base) -> float:
     """Seconds for the published loop: nine full paper prompts per report, free decoding, each task on
     the model (base + adapters) the routing table gives it."""
     from radlite.inference.engine import get_model
@@ -67,7 +67,8 @@ def notebook_loop(reports, questions, routing) -> float:
     start = time.perf_counter()
     for report in reports:
         for task in TASKS.values():
-            entry = (routing.model_for(task.name) or next(iter(routing.models.items())))[1]
+            # the notebook runs every task on a model: the task's own, else the routing's first model
+            entry = (routing.model_for(task.name) or (None, base))[1]
             model = get_model(entry)
             model.base.activate(model.entry.adapters)
             instances = task.instances(report, questions) or [TaskInstance(task.name, report.text, "")]
@@ -107,11 +108,11 @@ def main() -> None:
     modalities = sorted({f"{r.modality}/{r.body_region}" for r in reports})
     print(f"{len(reports)} distinct reports from sample_data ({', '.join(modalities)})")
     routing = load_routing(args.routing)
-    base = next(iter(routing.models.values()))
+    base = next(e for e in routing.models.values() if e.kind == "llama.cpp")
     prefill, decode = model_speed(get_model(base.model_copy(update={"adapters": ()})).llm)
     print(f"model ({os.path.basename(base.path)}, llama.cpp): prefill {prefill:.0f} tok/s, decode {decode:.1f} tok/s")
     print(f"routing: {routing.name}")
-    loop_s = notebook_loop(reports, questions, routing)
+    loop_s = notebook_loop(reports, questions, routing, base)
     loop_rate = len(reports) / loop_s
     print(f"(a) notebook loop: {loop_s:.1f}s, {loop_rate:.3f} reports/s ({loop_s / len(reports):.2f} s/report)")
     with tempfile.TemporaryDirectory() as workdir:
