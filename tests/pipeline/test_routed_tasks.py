@@ -41,6 +41,9 @@ def test_sample_run_fills_all_nine_task_tables(sample_run):
     tasks_seen = {r["task"] for table in rows.values() for r in table}
     assert tasks_seen == set(TASKS)
     assert summary["read"] == summary["accepted"] + summary["rejected"]
+    # the summary says how much of each table points at its words in the report, and what the rules answered
+    assert set(summary["grounded_share"]) >= {"rads", "abnormalities", "entities", "temporal_changes"}
+    assert summary["grounded_share"]["abnormalities"] == 1.0 and summary["rules_answered"] > 0
 
 
 def test_sample_run_matches_the_committed_golden_summary(sample_run):
