@@ -57,8 +57,6 @@ def _click_option(name: str, field) -> Callable:
         kwargs["type"] = click.Choice([m.value for m in annotation])
         if isinstance(kwargs.get("default"), enum.Enum):
             kwargs["default"] = kwargs["default"].value
-    elif typing.get_origin(annotation) is typing.Literal:
-        kwargs["type"] = click.Choice(list(typing.get_args(annotation)))
     elif typing.get_origin(annotation) is dict:
         kwargs.update(multiple=True, callback=_parse_pairs, default=(), metavar=extra.get("metavar", "KEY=VALUE"))
     elif annotation in (int, float):
