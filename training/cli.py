@@ -22,6 +22,7 @@ from radlite.routing import (
 from radlite.tasks import TASKS
 from training.data.build import build_data, load_split, parse_source
 from training.data.curation import CurationConfig
+from training.data.sources.openi import read_test_ids
 from training.eval.predict import predict
 from training.eval.records import Evaluation
 from training.eval.report import summarize, write_evaluation
@@ -39,13 +40,17 @@ def train() -> None:
 @train.command("build-data")
 @click.option("--source", "sources", multiple=True, metavar="KIND=PATH",
               help="A dataset in its published format (repeatable). KIND: mimic-cxr, ct-rate, radgraph, radgraph-xl, "
-                   "radgraph2, chexbert, radnli, merlin, multi-rads, medqa, radialog, llava-med.")
+                   "radgraph2, chexbert, radnli, merlin, multi-rads, medqa, radialog, llava-med, iu-xray, "
+                   "negbio-gold (labels for iu-xray).")
 @click.option("--synthetic", type=int, default=0, show_default=True,
               help="Also generate this many SYNTHETIC reports (all nine tasks, labelled synthetic).")
 @click.option("--test-per-task", type=int, default=500, show_default=True)
 @click.option("--validation-per-task", type=int, default=100, show_default=True)
+@click.option("--test-ids", type=click.Path(exists=True, dir_okay=False),
+              help="A fixed test list of real reports (NegBio's openi-testset.txt): their records are the test "
+                   "split of their tasks and never reach training or validation.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-def build_data_command(sources, synthetic, test_per_task, validation_per_task, out_dir):
+def build_data_command(sources, synthetic, test_per_task, validation_per_task, test_ids, out_dir):
     """Convert sources to instruction records, curate (dedup, validity, caps, seed-42 splits, task weights)
     and write train/validation/test JSONL plus dataset_card.{md,json}."""
     try:
@@ -55,7 +60,8 @@ def build_data_command(sources, synthetic, test_per_task, validation_per_task, o
     if not parsed and not synthetic:
         raise click.UsageError("name at least one --source or --synthetic N")
     card = build_data(parsed, out_dir, synthetic,
-                      CurationConfig(test_per_task=test_per_task, validation_per_task=validation_per_task))
+                      CurationConfig(test_per_task=test_per_task, validation_per_task=validation_per_task,
+                                     test_reports=frozenset(read_test_ids(test_ids)) if test_ids else frozenset()))
     for name, split in card.splits.items():
         click.echo(f"{name:15s} {split.total:6d}  " + json.dumps(split.by_task))
     click.echo(f"dropped: {json.dumps(card.dropped)}; card: {out_dir}/dataset_card.md")

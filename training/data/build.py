@@ -12,6 +12,7 @@ from training.data.records import InstructionRecord, Tier
 from training.data.sources.chexbert import chexbert
 from training.data.sources.merlin import merlin
 from training.data.sources.multi_rads import multi_rads
+from training.data.sources.openi import iu_xray, read_gold
 from training.data.sources.qa import conversations, medqa
 from training.data.sources.radgraph import radgraph
 from training.data.sources.radnli import radnli
@@ -32,6 +33,9 @@ SOURCES: dict[str, Callable[[str], Iterator[InstructionRecord]]] = {
     "medqa": medqa,
     "radialog": partial(conversations, source="radialog-instruct", tier=Tier.SILVER),
     "llava-med": partial(conversations, source="llava-med", tier=Tier.SILVER),
+    "iu-xray": iu_xray,
+    # NegBio's gold labels annotate the iu-xray source's abnormality records (they bring no text)
+    "negbio-gold": lambda path: iter(()),
 }
 
 
@@ -48,9 +52,11 @@ def build_data(sources: list[tuple[str, str]], out_dir: str, synthetic: int = 0,
                config: CurationConfig = CurationConfig()) -> DatasetCard:
     """Convert, curate and write OUT/{train,train_weighted,validation,test}.jsonl and the card."""
 
+    gold = next((read_gold(path) for kind, path in sources if kind == "negbio-gold"), None)
+
     def records() -> Iterator[InstructionRecord]:
         for kind, path in sources:
-            yield from SOURCES[kind](path)
+            yield from iu_xray(path, gold) if kind == "iu-xray" else SOURCES[kind](path)
         if synthetic:
             yield from synthetic_records(synthetic, seed=config.seed)
 

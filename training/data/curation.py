@@ -31,6 +31,9 @@ class CurationConfig(BaseModel):
     caps: dict[str, int] = CAPS
     weights: dict[str, float] = WEIGHTS
     seed: int = SEED
+    #: Reports on a fixed test list (NegBio's 771 IU ids): their records are the test split of their
+    #: tasks, and records of other real reports are never drawn into a test split.
+    test_reports: frozenset[str] = frozenset()
 
 
 class CurationResult(BaseModel):
@@ -75,12 +78,13 @@ def curate(records: Iterable[InstructionRecord], config: CurationConfig = Curati
         by_task[record.task].append(record)
     splits: dict[str, list[InstructionRecord]] = {"train": [], "validation": [], "test": []}
     for task in sorted(by_task):
-        items = sorted(by_task[task], key=lambda r: r.id)
+        fixed_test = [r for r in by_task[task] if r.report_key in config.test_reports]
+        items = sorted((r for r in by_task[task] if r.report_key not in config.test_reports), key=lambda r: r.id)
         random.Random(config.seed).shuffle(items)
         heldout = int(len(items) * config.max_heldout_share)
-        n_test = min(config.test_per_task, heldout)
+        n_test = 0 if fixed_test else min(config.test_per_task, heldout)
         n_val = min(config.validation_per_task, heldout)
-        test, val, train = items[:n_test], items[n_test:n_test + n_val], items[n_test + n_val:]
+        test, val, train = items[:n_test] + fixed_test, items[n_test:n_test + n_val], items[n_test + n_val:]
         cap = config.caps.get(task)
         if cap and len(train) > cap:
             dropped["over_cap"] += len(train) - cap
@@ -99,6 +103,8 @@ class SplitCounts(BaseModel):
     by_source: dict[str, int]
     by_tier: dict[str, int]
     synthetic: int
+    #: task -> real (gold labels on real reports), silver (labels from rules or models) and synthetic records.
+    by_origin: dict[str, dict[str, int]] = {}
 
 
 class DatasetCard(BaseModel):
@@ -106,6 +112,19 @@ class DatasetCard(BaseModel):
 
     splits: dict[str, SplitCounts]
     dropped: dict[str, int]
+
+
+def _origin(record: InstructionRecord) -> str:
+    if record.synthetic:
+        return "synthetic"
+    return "real" if record.tier.value == "gold" else "silver"
+
+
+def _origins(records) -> dict[str, dict[str, int]]:
+    origins: dict[str, Counter] = defaultdict(Counter)
+    for record in records:
+        origins[record.task][_origin(record)] += 1
+    return {task: dict(sorted(c.items())) for task, c in sorted(origins.items())}
 
 
 def _counts(values) -> dict[str, int]:
@@ -117,17 +136,20 @@ def dataset_card(result: CurationResult) -> DatasetCard:
     return DatasetCard(dropped=result.dropped, splits={
         name: SplitCounts(total=len(records), by_task=_counts(r.task for r in records),
                           by_source=_counts(r.source for r in records), by_tier=_counts(r.tier.value for r in records),
-                          synthetic=sum(r.synthetic for r in records))
+                          synthetic=sum(r.synthetic for r in records), by_origin=_origins(records))
         for name, records in result.splits.items()})
 
 
 def card_markdown(card: DatasetCard) -> str:
     lines = ["# Dataset card", "", "Built by `radlite train build-data`. Records marked synthetic come from "
-             "`training/data/synthetic_reports.py` and are not clinical data.", ""]
+             "`training/data/synthetic_reports.py` and are not clinical data. Real: gold labels on real reports; "
+             "silver: labels from the rule extractors (for IU X-ray abnormality records, the CheXpert labels "
+             "NegBio's gold does not cover are silver).", ""]
     for name, split in card.splits.items():
         lines += [f"## {name}: {split.total} records ({split.synthetic} synthetic)", "",
                   "| task | n |", "|---|---|"]
-        lines += [f"| {task} | {n} |" for task, n in split.by_task.items()]
+        lines += [f"| {task} | {n} ({', '.join(f'{k} {v}' for k, v in split.by_origin.get(task, {}).items())}) |"
+                  for task, n in split.by_task.items()]
         lines += ["", "Sources: " + ", ".join(f"{k} {v}" for k, v in split.by_source.items()),
                   "Tiers: " + ", ".join(f"{k} {v}" for k, v in split.by_tier.items()), ""]
     lines += ["Dropped: " + (", ".join(f"{k} {v}" for k, v in card.dropped.items()) or "none"), ""]

@@ -32,6 +32,9 @@ class InstructionRecord(BaseModel):
     split: str = "train"
     context: dict[str, str] = Field(default_factory=dict)
     synthetic: bool = False
+    #: The real report a record was made from: all of one report's records stay in one split, and a
+    #: report on the fixed test list (--test-ids) only ever in the test split.
+    report_key: str | None = None
 
 
 def record_instance(record: InstructionRecord):

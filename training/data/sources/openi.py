@@ -1,5 +1,8 @@
 """Open-i's IU X-ray reports (indiana_reports.csv) and NegBio's hand-labelled findings for them.
 
+Converters: ``--source iu-xray=indiana_reports.csv`` (with ``--source negbio-gold=
+openi_gld_std14.csv`` for gold abnormality labels) and ``--test-ids openi-testset.txt``.
+
 Published columns: reports ``uid, MeSH, Problems, image, indication, comparison, findings,
 impression``; NegBio gold ``filename`` (``CXR<uid>``) then one 0/1 column per ChestX-ray14 finding
 and ``normal``; NegBio's test list holds one ``CXR<uid>`` per line. The data is CC BY-NC-ND 4.0 (as
@@ -12,6 +15,12 @@ import csv
 from collections.abc import Iterator
 
 from radlite.report import Report, build_report
+from radlite.rules.chexpert import label_report
+from radlite.rules.temporal import stated_changes
+from radlite.tasks import TASKS
+from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
+from radlite.tasks.temporal import mentions_prior
+from training.data.records import InstructionRecord, Tier
 
 SOURCE = "iu-xray"
 #: NegBio gold column -> CheXpert label (Mass and Nodule are both a Lung Lesion; normal is No Finding).
@@ -56,3 +65,39 @@ def read_test_ids(path: str) -> set[str]:
     """NegBio's fixed test list (never trained on, never tuned on)."""
     with open(path) as fh:
         return {line.strip() for line in fh if line.strip()}
+
+
+def _abnormality_answer(report: Report, gold: set[str] | None) -> tuple[str, Tier]:
+    """The abnormality answer for one report: NegBio's gold for the labels it covers (positive when
+    labelled, else the rules' negative or uncertain, else not mentioned), the rules for the rest."""
+    stated = label_report(report)
+    labels = {name: stated[name].status if stated[name] else "not_mentioned" for name in CHEXPERT_LABELS}
+    if gold is not None:
+        for name in MAPPED_LABELS:
+            if name in gold:
+                labels[name] = "positive"
+            elif labels[name] == "positive":
+                labels[name] = "not_mentioned"
+    return TASKS["abnormality_detection"].answer(AbnormalityResult(labels=labels)), (Tier.GOLD if gold is not None
+                                                                                     else Tier.SILVER)
+
+
+def iu_xray(path: str, gold: dict[str, set[str]] | None = None) -> Iterator[InstructionRecord]:
+    """Open-i reports -> impression generation (findings -> impression, gold), abnormality detection
+    (NegBio's gold where given, the rules' silver labels otherwise) and temporal comparison (the rules'
+    stated changes, silver). Every record keeps its report's key, for the fixed test list."""
+    for key, report, row in read_reports(path):
+        findings, impression = (row.get("findings") or "").strip(), (row.get("impression") or "").strip()
+        common = {"source": SOURCE, "report_key": key}
+        if findings and impression:
+            yield InstructionRecord(id=f"{SOURCE}:{key}:impression", task="impression_generation", input=findings,
+                                    output=impression, tier=Tier.GOLD, **common)
+        answer, tier = _abnormality_answer(report, gold.get(key) if gold is not None else None)
+        yield InstructionRecord(id=f"{SOURCE}:{key}:abnormality", task="abnormality_detection", input=report.text,
+                                output=answer, tier=tier, **common)
+        changes = stated_changes(report)
+        if changes and mentions_prior(report):
+            yield InstructionRecord(id=f"{SOURCE}:{key}:temporal", task="temporal_comparison",
+                                    input=TASKS["temporal_comparison"].input_text(report),
+                                    output=TASKS["temporal_comparison"].answer(changes[0]), tier=Tier.SILVER,
+                                    **common)
