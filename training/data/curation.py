@@ -72,7 +72,9 @@ def weighted_stream(records: list[InstructionRecord], weights: dict[str, float],
 
 
 def curate(records: Iterable[InstructionRecord], config: CurationConfig = CurationConfig()) -> CurationResult:
-    kept, dropped = dedup_and_validate(records)
+    # Records of the fixed test list first: a training record with the same text as a test report is
+    # the duplicate that is dropped, so no test report's text reaches training.
+    kept, dropped = dedup_and_validate(sorted(records, key=lambda r: r.report_key not in config.test_reports))
     by_task: dict[str, list[InstructionRecord]] = defaultdict(list)
     for record in kept:
         by_task[record.task].append(record)
