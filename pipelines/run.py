@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import secrets
 import shutil
@@ -256,10 +257,11 @@ def dedupe_files(files: list[str], directory: str) -> list[str]:
     if not files:
         return files
     table = pa.concat_tables([pq.read_table(f) for f in files])
-    distinct = table.group_by(table.column_names, use_threads=False).aggregate([]) if table.num_rows else table
+    # Rows compared as JSON: Arrow cannot group by list columns (reports.tasks_planned).
+    rows = {json.dumps(row, sort_keys=True, default=str): row for row in table.to_pylist()}
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, "deduped.parquet")
-    pq.write_table(distinct.select(table.column_names).cast(table.schema), path)
+    pq.write_table(pa.Table.from_pylist(list(rows.values()), schema=table.schema), path)
     return [path]
 
 

@@ -100,11 +100,6 @@ class RoutingTable(BaseModel):
         keys = self.tasks[task]
         return [keys] if isinstance(keys, str) else list(keys)
 
-    def entry_for(self, task: str) -> tuple[str, ModelEntry]:
-        """The task's first entry (the rules of a cascade)."""
-        key = self.chain(task)[0]
-        return key, self.models[key]
-
     def model_for(self, task: str) -> tuple[str, ModelEntry] | None:
         """The task's language-model entry, if its chain has one."""
         key = next((k for k in self.chain(task) if self.models[k].kind == LLAMA_CPP), None)

@@ -99,3 +99,21 @@ def test_the_chain_writes_one_file_per_table_per_bundle(tmp_path):
     written = {d.name: sum(pq.read_metadata(f).num_rows for f in d.glob("bundle-*.parquet"))
                for d in staging.iterdir()}
     assert written == {"reports": 3, "rejects": 1, LEDGER: 4}
+
+
+def test_files_a_retried_bundle_wrote_twice_are_kept_once(tmp_path):
+    """A runner may retry a bundle with another split: the commit keeps each written row once."""
+    import pyarrow as pa
+
+    from pipelines.run import dedupe_files
+    from radlite.tables import arrow_schema
+
+    report = build_report("src", "a.txt", GOOD.format(n=1))
+    row = {**report.model_dump(), "tasks_planned": ["rads_assignment"], "tasks_skipped": [], "run_id": "run-1"}
+    other = {**row, "report_id": "other", "locator": "b.txt"}
+    files = []
+    for i, rows in enumerate(([row], [row, other])):
+        files.append(str(tmp_path / f"bundle-{i}.parquet"))
+        pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema("reports")), files[-1])
+    (kept,) = dedupe_files(files, str(tmp_path / "deduped"))
+    assert sorted(pq.read_table(kept).column("report_id").to_pylist()) == sorted([report.report_id, "other"])
