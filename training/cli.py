@@ -25,7 +25,7 @@ from training.data.curation import CurationConfig
 from training.data.sources.openi import read_test_ids
 from training.eval.predict import predict
 from training.eval.records import Evaluation
-from training.eval.report import summarize, write_evaluation
+from training.eval.report import summarize, trivial_comparisons, write_evaluation
 from training.export import export_lora_adapter, merge_to_gguf
 from training.gate import first_per_task, validate
 from training.lora import load_preset, train_lora
@@ -77,10 +77,15 @@ def build_data_command(sources, synthetic, test_per_task, validation_per_task, t
 @click.option("--shots", "shots_path", type=click.Path(exists=True, dir_okay=False),
               help="Split to draw k-shot examples from.")
 @click.option("--limit-per-task", type=int, help="Evaluate only the first N records of each task.")
+@click.option("--trivial-from", type=click.Path(exists=True, dir_okay=False),
+              help="Training split (train.jsonl): also score impression generation against the trivial "
+                   "baselines (its most frequent impression; the last sentence of the findings).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, limit_per_task, out_dir):
+def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, limit_per_task, trivial_from,
+                 out_dir):
     """Evaluate ROUTING on a split with the paper's metrics: eval.json, eval_report.md, PNG plots;
-    with --baseline also McNemar / Wilcoxon per task between the two."""
+    with --baseline also McNemar / Wilcoxon per task between the two; with --trivial-from also
+    impression generation against the trivial baselines (Wilcoxon)."""
     records = first_per_task(load_split(split_path), limit_per_task)
     shots = load_split(shots_path) if shots_path else []
     split = os.path.basename(split_path)
@@ -92,6 +97,9 @@ def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, 
         return summarize(predictions, table, split)
 
     evaluation = run(routing)
+    if trivial_from:
+        evaluation = evaluation.model_copy(update={"trivial": trivial_comparisons(records, load_split(trivial_from),
+                                                                                  evaluation, split)})
     reference = run(baseline) if baseline else None
     comparison = write_evaluation(out_dir, evaluation, reference).comparison or {}
     for task, figures in evaluation.tasks.items():
@@ -99,6 +107,8 @@ def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, 
         if task in comparison:
             line += f"  vs {comparison[task].baseline:.3f} (p={comparison[task].p_value:.3g})"
         click.echo(line)
+    for name, c in (evaluation.trivial or {}).items():
+        click.echo(f"impression_generation vs {name}: {c.baseline:.3f} -> {c.candidate:.3f} (p={c.p_value:.3g})")
     click.echo(f"wrote {out_dir}/eval.json, eval_report.md and plots")
 
 

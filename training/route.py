@@ -80,8 +80,11 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
         keys = []
         for source_key, entry in zip(evaluation.route_keys(task), evaluation.route(task), strict=True):
             key = RULES if entry.kind == RULES else f"{evaluation.routing}.{source_key}"
-            if key not in models:
-                models[key] = _relocated(_pinned(entry), out_dir)
+            pinned = _relocated(_pinned(entry), out_dir)
+            # one key per distinct model: candidates that are the same base + adapters share it, so
+            # a report's tasks on it are decoded together and its prefix is evaluated once
+            key = next((k for k, e in models.items() if e == pinned), key)
+            models.setdefault(key, pinned)
             keys.append(key)
         tasks[task] = keys[0] if len(keys) == 1 else keys
         figures[task] = TaskFigures(model="+".join(keys), metric=fig.metric, score=fig.score, ci95=fig.ci95,

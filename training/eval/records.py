@@ -64,6 +64,8 @@ class Evaluation(BaseModel):
     task_models: dict[str, str | list[str]]
     #: Against the baseline evaluated in the same command, when there was one.
     comparison: dict[str, TaskComparison] | None = None
+    #: Impression generation against trivial baselines (name -> comparison), when asked for.
+    trivial: dict[str, TaskComparison] | None = None
 
     @classmethod
     def load(cls, path: str) -> Evaluation:

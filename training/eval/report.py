@@ -58,6 +58,20 @@ def compare(baseline: Evaluation, candidate: Evaluation) -> dict[str, TaskCompar
     return result
 
 
+def trivial_comparisons(records: list, train: list, evaluation: Evaluation, split: str) -> dict[str, TaskComparison]:
+    """Impression generation of ``evaluation`` against each trivial baseline on the same records."""
+    from training.eval.trivial import TASK, trivial_answerers, trivial_predictions
+
+    if TASK not in evaluation.tasks:
+        return {}
+    out = {}
+    for name, answer in trivial_answerers(train).items():
+        baseline = summarize(trivial_predictions(records, answer, name), RoutingTable(name=name, models={}, tasks={}),
+                             split)
+        out[name] = compare(baseline, evaluation)[TASK]
+    return out
+
+
 def markdown(evaluation: Evaluation, comparison: dict[str, TaskComparison] | None = None,
              baseline_name: str = "baseline") -> str:
     lines = [f"# Evaluation: {evaluation.routing} on {evaluation.split}", "",
@@ -70,6 +84,12 @@ def markdown(evaluation: Evaluation, comparison: dict[str, TaskComparison] | Non
         lines += ["", "RADS per system: " + ", ".join(f"{s} {a:.2f} (n={rads.per_system_n[s]})"
                                                       for s, a in rads.per_system_accuracy.items()),
                   "RADS errors: " + (", ".join(f"{k} {v}" for k, v in rads.errors.items()) or "none")]
+    if evaluation.trivial:
+        lines += ["", "## Impression generation against trivial baselines", "",
+                  "| baseline | baseline ROUGE-L | this | delta | test | p |", "|---|---|---|---|---|---|"]
+        for name, c in evaluation.trivial.items():
+            lines.append(f"| {name} | {c.baseline:.3f} | {c.candidate:.3f} | {c.delta:+.3f} | {c.test} | "
+                         f"{c.p_value:.3g} |")
     if comparison:
         lines += ["", f"## Against {baseline_name}", "", "| task | baseline | this | delta | test | p |",
                   "|---|---|---|---|---|---|"]
