@@ -57,6 +57,17 @@ def _answer(record: InstructionRecord, routing: RoutingTable, shots: list[Instru
     return entry.label(), _model_output(record, entry, shots)
 
 
+def scored(record: InstructionRecord, model_id: str, raw: str, seconds: float) -> Prediction:
+    """An answer to ``record`` parsed and scored with its task's metric (unparseable: valid = false)."""
+    task = TASKS[record.task]
+    try:
+        parsed, valid = task.parse(raw), True
+    except ParseError:
+        parsed, valid = None, False
+    return Prediction(id=record.id, task=record.task, model_id=model_id, raw=raw, valid=valid,
+                      score=task.score(parsed, task.parse(record.output)), reference=record.output, seconds=seconds)
+
+
 def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: int = 0,
             shot_pool: list[InstructionRecord] = (), seed: int = 42,
             progress: Callable[[int], None] | None = None) -> list[Prediction]:
@@ -69,19 +80,11 @@ def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: 
     for record in records:
         if record.task not in routing.tasks:
             continue
-        task = TASKS[record.task]
         candidates = pool.get(record.task, [])
         shots = rng.sample(candidates, min(k_shot, len(candidates)))
         start = time.perf_counter()
         model_id, raw = _answer(record, routing, shots)
-        reference = task.parse(record.output)
-        try:
-            parsed, valid = task.parse(raw), True
-        except ParseError:
-            parsed, valid = None, False
-        out.append(Prediction(id=record.id, task=record.task, model_id=model_id, raw=raw, valid=valid,
-                              score=task.score(parsed, reference), reference=record.output,
-                              seconds=time.perf_counter() - start))
+        out.append(scored(record, model_id, raw, time.perf_counter() - start))
         if progress:
             progress(1)
     return out

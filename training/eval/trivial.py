@@ -11,9 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from radlite.tasks import TASKS, ParseError
 from training.data.records import InstructionRecord
-from training.eval.predict import Prediction
+from training.eval.predict import Prediction, scored
 
 TASK = "impression_generation"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -42,17 +41,4 @@ def trivial_answerers(train: list[InstructionRecord]) -> dict[str, Callable[[Ins
 def trivial_predictions(records: list[InstructionRecord], answer: Callable[[InstructionRecord], str],
                         name: str) -> list[Prediction]:
     """One scored prediction per impression_generation record, as ``predict`` scores a model's."""
-    task = TASKS[TASK]
-    out = []
-    for record in records:
-        if record.task != TASK:
-            continue
-        raw = answer(record)
-        try:
-            parsed, valid = task.parse(raw), True
-        except ParseError:
-            parsed, valid = None, False
-        out.append(Prediction(id=record.id, task=TASK, model_id=name, raw=raw, valid=valid,
-                              score=task.score(parsed, task.parse(record.output)), reference=record.output,
-                              seconds=0.0))
-    return out
+    return [scored(record, name, answer(record), 0.0) for record in records if record.task == TASK]
