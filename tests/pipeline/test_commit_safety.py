@@ -5,11 +5,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import ROOT, run_cli, run_cli_process
 from etl_helpers import ingest, run_killed_at, table_rows, write_good_folder
 
+from pipelines.run import new_run_id
 from radlite.store import OutputLocked, OutputStore
 
 
@@ -63,3 +65,10 @@ def test_second_concurrent_run_is_refused_with_a_clear_message(tmp_path):
         result = run_cli_process("run", str(src), "--out", out, "--tasks", "none")
     assert result.returncode == 2
     assert "locked" in result.stderr
+
+
+def test_run_ids_sort_in_start_order_within_one_second():
+    """A nightly job that reruns at once must still find its newest run by sorting run ids."""
+    first = datetime(2026, 11, 23, 22, 0, 0, 999_000, tzinfo=UTC)
+    ids = [new_run_id(first + timedelta(microseconds=step)) for step in (0, 1, 500, 1_000)]
+    assert ids == sorted(ids) and len(set(ids)) == 4
