@@ -6,9 +6,19 @@
     to the published token limits at the published temperature, as the RadLite notebook does.
 (b) radlite run: the same distinct reports through the pipeline (embedded routing, radlite-v1
     prompts, grammars, task planning, shared report prefix), with an empty result cache.
+    Its model step is RunInference: a batch of reports decoded together, each report's prompt
+    prefix evaluated once and forked into its tasks' sequences.
 Both use the same routing table (default: embedded, the SmolLM2-135M GGUF with its demo adapter).
-Also printed: the model's prefill and decode tokens/s
-through llama.cpp on this machine, and the share of pipeline wall time spent outside the model.
+Also printed: the model's prefill, single-sequence and batched decode tokens/s through llama.cpp
+on this machine; the share of (b)'s wall time spent outside llama.cpp; prefill tokens (b)
+evaluated against the minimum; the roofline of (b)'s own work
+
+    (each report's shared prefix once + task tags) / prefill rate + answer tokens / best batched decode rate
+
+and the efficiency roofline / actual; reports per hour per core; and hours per million reports
+for the embedded model and, projected from the same per-report token counts, for the published
+3B/4B models at their published CPU decode rates (7.7 and 4.4 tok/s) with a prefill rate scaled
+from the embedded model's by parameter count (stated, not measured: no 3B/4B GGUF is here).
 The last line reads `speedup: <ratio>x`.
 """
 
@@ -22,6 +32,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+
+#: (name, billions of parameters, published CPU decode tokens/s) of the paper's models.
+PUBLISHED = [("Qwen2.5-3B RadLite", 3.09, 7.7), ("Qwen3-4B RadLite", 4.02, 4.4)]
+EMBEDDED_PARAMS_B = 0.135
 
 
 def distinct_reports(n: int):
@@ -55,6 +70,49 @@ def model_speed(llm) -> tuple[float, float]:
     out = llm.create_completion(short, max_tokens=128, temperature=0.0, logit_bias={llm.token_eos(): -100.0})
     elapsed = time.perf_counter() - start - len(short) / prefill
     return prefill, out["usage"]["completion_tokens"] / elapsed
+
+
+def batched_decode_speed(llm, threads: int, sequences: int = 32, tokens: int = 48) -> float:
+    """Decode tokens/s with ``sequences`` answers decoded together (BatchDecoder, no grammar)."""
+    from radlite.inference.batch import BatchDecoder, Request
+
+    decoder = BatchDecoder(llm, n_ctx=1024, threads=threads, n_seq=sequences)
+    prompts = [tuple(llm.tokenize(f"Write a long radiology report number {i}:".encode())) for i in range(sequences)]
+
+    def timed(max_tokens: int) -> tuple[float, int]:
+        start = time.perf_counter()
+        results = decoder.run([[Request(p, max_tokens)] for p in prompts])
+        return time.perf_counter() - start, sum(c.completion_tokens for r, _ in results for c in r)
+
+    prefill_s, first = timed(1)
+    full_s, generated = timed(tokens + 1)
+    decoder.close()
+    return (generated - first) / (full_s - prefill_s)
+
+
+def minimum_work(reports, questions_path: str, routing: str) -> tuple[int, int]:
+    """(reports with model work, prefill tokens at the minimum): per report, every distinct prefix of
+    the prompts the pipeline sends to a model, once (system + report + task tags)."""
+    from pipelines.options import TaskOptions
+    from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
+    from pipelines.task_stage import TaskStage
+    from radlite.inference.batch import prefix_tree, tree_tokens
+    from radlite.inference.engine import get_model, prompt_tokens
+    from radlite.inference.runner import plan_calls
+    from radlite.io.records import IngestLimits
+
+    stage = TaskStage.resolve(TaskOptions(routing=routing, questions=questions_path))
+    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "bench", None)
+    total = with_work = 0
+    for report in reports:
+        work = RecordWork("bench", 0, ACCEPTED_NEW, report=report)
+        processor.plan(work)
+        with_work += bool(work.pending)
+        for key, instances in work.pending.items():  # each model's prompts share a prefix on that model only
+            model = get_model(stage.routing.models[key])
+            prompts = [tuple(prompt_tokens(model.llm, c.prompt)) for c in plan_calls(model, report, instances, "b")]
+            total += tree_tokens(prefix_tree(prompts))
+    return with_work, total
 
 
 def notebook_loop(reports, questions, routing, base) -> float:
@@ -110,7 +168,10 @@ def main() -> None:
     routing = load_routing(args.routing)
     base = next(e for e in routing.models.values() if e.kind == "llama.cpp")
     prefill, decode = model_speed(get_model(base.model_copy(update={"adapters": ()})).llm)
-    print(f"model ({os.path.basename(base.path)}, llama.cpp): prefill {prefill:.0f} tok/s, decode {decode:.1f} tok/s")
+    threads = base.threads or os.cpu_count()
+    batched = batched_decode_speed(get_model(base.model_copy(update={"adapters": ()})).llm, threads)
+    print(f"model ({os.path.basename(base.path)}, llama.cpp, {threads} threads): prefill {prefill:.0f} tok/s, "
+          f"decode {decode:.1f} tok/s one sequence, {batched:.1f} tok/s 32 sequences together")
     print(f"routing: {routing.name}")
     loop_s = notebook_loop(reports, questions, routing, base)
     loop_rate = len(reports) / loop_s
@@ -124,6 +185,25 @@ def main() -> None:
           f"({summary.wall_seconds / len(reports):.2f} s/report), {summary.completion_tokens} tokens generated, "
           f"outputs valid {valid:.1%}")
     print(f"share of pipeline wall time outside llama.cpp: {outside:.1%}")
+    with_work, minimum = minimum_work(reports, questions_path, args.routing)
+    print(f"prefill tokens evaluated: {summary.prefill_tokens} against a minimum of {minimum} "
+          f"({summary.prefill_tokens / max(1, minimum):.2f}x; prompt tokens of all calls {summary.prompt_tokens}); "
+          f"{summary.rules_answered} task instances answered by the rules, never sent to a model")
+    best_decode = max(decode, batched)
+    roofline = minimum / prefill + summary.completion_tokens / best_decode
+    print(f"roofline of (b)'s work: {roofline:.1f}s ({minimum} prefill tokens / {prefill:.0f} tok/s + "
+          f"{summary.completion_tokens} answer tokens / {best_decode:.1f} tok/s); efficiency roofline/actual "
+          f"{roofline / summary.wall_seconds:.2f}")
+    cores = os.cpu_count()
+    print(f"reports per hour per core: {3600 * run_rate / cores:.0f} ({cores} cores)")
+    per_report_prefill, per_report_answer = minimum / len(reports), summary.completion_tokens / len(reports)
+    print(f"hours per million reports: embedded {1e6 / run_rate / 3600:.0f} h (measured)")
+    for name, params_b, decode_rate in PUBLISHED:
+        scaled_prefill = prefill * EMBEDDED_PARAMS_B / params_b
+        hours = 1e6 * (per_report_prefill / scaled_prefill + per_report_answer / decode_rate) / 3600
+        print(f"  {name}: {hours:.0f} h projected ({per_report_prefill:.0f} prefill tokens at {scaled_prefill:.1f} "
+              f"tok/s [scaled by parameters, stated] + {per_report_answer:.0f} answer tokens at {decode_rate} tok/s "
+              f"[published] per report, one process)")
     print(f"speedup: {run_rate / loop_rate:.1f}x")
 
 

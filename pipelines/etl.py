@@ -1,4 +1,6 @@
-"""The ETL graph, one linear chain: list inputs -> read records -> process each -> write bundle files.
+"""The ETL graph, one linear chain: list inputs -> read records -> prepare each (validate, plan, rules)
+-> answer batches of them (RunInference: models decode a batch's reports together) -> finish each
+(its rows and ledger row) -> write bundle files.
 
 A chain with no branches and no tagged outputs runs every record exactly once on every runner (the
 Dask runner computes only the graph's last transform and re-runs a ParDo once per consumed tagged
@@ -14,9 +16,11 @@ import uuid
 from collections.abc import Iterator
 
 import apache_beam as beam
+from apache_beam.ml.inference.base import RunInference
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.inference import RecordBatchHandler
 from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from radlite.io.inputs import InputSpec
 from radlite.io.readers import read_input
@@ -36,17 +40,6 @@ def numbered_records(shard: tuple[InputSpec, int, int], limits: IngestLimits) ->
     for sequence, item in enumerate(read_input(spec, limits)):
         if sequence % count == index:
             yield spec.source, sequence, item
-
-
-class _ProcessFn(beam.DoFn):
-    def __init__(self, processor: RecordProcessor):
-        self.processor = processor
-
-    def process(self, element):
-        yield from self.processor.rows(*element)
-
-    def teardown(self):
-        self.processor.close()
 
 
 class _WriteBundleFn(beam.DoFn):
@@ -104,7 +97,9 @@ def build_pipeline(pipeline: beam.Pipeline, *, specs: list[InputSpec], limits: I
     (pipeline
      | "ListShards" >> beam.Create([(spec, i, shards) for spec in specs for i in range(shards)])
      | "ReadRecords" >> beam.FlatMap(numbered_records, limits)
-     | "Process" >> beam.ParDo(_ProcessFn(processor))
+     | "Prepare" >> beam.MapTuple(processor.prepare)
+     | "Answer" >> RunInference(RecordBatchHandler(processor))
+     | "Finish" >> beam.FlatMap(processor.finish)
      | "WriteBundles" >> beam.ParDo(_WriteBundleFn(staging_dir)))
 
 

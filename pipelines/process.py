@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -18,12 +19,12 @@ from pipelines.rows import REJECTS, REPORTS, reject_row, report_row
 from pipelines.task_stage import TaskStage
 from radlite.inference.cache import ResultCache
 from radlite.inference.engine import LOAD_COUNTS, get_model
-from radlite.inference.runner import InferenceCounts, rules_step, run_report_tasks
+from radlite.inference.runner import InferenceCounts, rules_step, run_reports_batched
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.io.validate import validate_record
 from radlite.rejects import Reject
 from radlite.report import Report
-from radlite.tasks import TASK_NAMES, TASKS, plan_tasks
+from radlite.tasks import TASK_NAMES, TASKS, TaskInstance, plan_tasks
 
 LEDGER = "_ledger"
 ACCEPTED_NEW, SKIPPED_UNCHANGED, REJECTED = "accepted_new", "skipped_unchanged", "rejected"
@@ -35,8 +36,24 @@ LEDGER_SCHEMA = pa.schema([("source", pa.string()), ("sequence", pa.int64()), ("
                           + [(name, pa.int64()) for name in InferenceCounts.model_fields])
 
 
+@dataclass
+class RecordWork:
+    """One input record between the graph's steps: its rows so far, the model calls it still needs
+    (model key -> task instances), and what became of it, for its ledger row."""
+
+    source: str
+    sequence: int
+    outcome: str
+    reason: str | None = None
+    rows: list[tuple[str, dict]] = field(default_factory=list)
+    counts: InferenceCounts = field(default_factory=InferenceCounts)
+    report: Report | None = None
+    pending: dict[str, list[TaskInstance]] = field(default_factory=dict)
+
+
 class RecordProcessor:
-    """Validates, plans, answers (rules, then models) one record at a time.
+    """Validates, plans, answers (rules, then models) records; ``rows`` does one record start to end,
+    the graph runs ``prepare`` -> ``answer`` (a batch of records, under RunInference) -> ``finish``.
 
     Models are loaded on first use through ``load_model`` (default: once per process, shared by
     every processor in it) and the result cache is opened once per processor.
@@ -57,41 +74,60 @@ class RecordProcessor:
 
     def rows(self, source: str, sequence: int, item: SourceRecord | Reject) -> Iterator[tuple[str, dict]]:
         """(table, row) for every row the record gives, its ledger row last."""
+        work = self.prepare(source, sequence, item)
+        self.answer([work])
+        yield from self.finish(work)
+
+    def prepare(self, source: str, sequence: int, item: SourceRecord | Reject) -> RecordWork:
+        """Validate and plan the record; the rules answer what they can, the rest waits for a model."""
         progress.advance()
-        counts = InferenceCounts()
         result = validate_record(item, self.limits) if isinstance(item, SourceRecord) else item
         if isinstance(result, Reject):
-            outcome, reason = REJECTED, result.reason.value
+            work = RecordWork(source, sequence, REJECTED, result.reason.value)
             if result.reject_id not in self.done_rejects:
-                yield REJECTS, reject_row(result, self.run_id)
+                work.rows.append((REJECTS, reject_row(result, self.run_id)))
         elif (result.report_id, result.text_sha256) in self.done_reports:
-            outcome, reason = SKIPPED_UNCHANGED, None
+            work = RecordWork(source, sequence, SKIPPED_UNCHANGED)
         else:
-            outcome, reason = ACCEPTED_NEW, None
-            yield from self._report_rows(result, counts)
-        yield LEDGER, {"source": source, "sequence": sequence, "outcome": outcome, "reason": reason,
-                       "worker": os.getpid(), "model_loads": sum(LOAD_COUNTS.values()), **counts.model_dump()}
+            work = RecordWork(source, sequence, ACCEPTED_NEW, report=result)
+            self.plan(work)
+        return work
 
-    def _report_rows(self, report: Report, counts: InferenceCounts) -> Iterator[tuple[str, dict]]:
+    def plan(self, work: RecordWork) -> None:
+        """The report row, and the rules' rows; what needs a model goes to ``work.pending``."""
+        report = work.report
         if self.stage is None:
-            yield REPORTS, report_row(report, self.run_id, [], {})
+            work.rows.append((REPORTS, report_row(report, self.run_id, [], {})))
             return
         routing = self.stage.routing
         plan = plan_tasks(report, self.stage.selected, self.stage.questions)
         instances = [i for i in plan.instances if i.task in routing.tasks]
         for task in {i.task for i in plan.instances} - {i.task for i in instances}:
             plan.skipped[task] = f"not in routing table {routing.name}"
-        yield REPORTS, report_row(report, self.run_id, sorted({i.task for i in instances}, key=TASK_NAMES.index),
-                                  plan.skipped)
-        by_model: dict[str, list] = {}
+        work.rows.append((REPORTS, report_row(report, self.run_id,
+                                              sorted({i.task for i in instances}, key=TASK_NAMES.index), plan.skipped)))
         for instance in instances:
-            rows, model_key = rules_step(routing, report, instance, self.run_id, counts)
-            yield from ((TASKS[instance.task].table, row) for row in rows)
+            rows, model_key = rules_step(routing, report, instance, self.run_id, work.counts)
+            work.rows += [(TASKS[instance.task].table, row) for row in rows]
             if model_key:
-                by_model.setdefault(model_key, []).append(instance)
-        # One model's tasks back to back (adapters grouped): the report prefix is evaluated once per switch.
-        for key in sorted(by_model):
-            yield from run_report_tasks(self._model(key), report, by_model[key], self.run_id, self._cache_db(), counts)
+                work.pending.setdefault(model_key, []).append(instance)
+
+    def answer(self, batch: list[RecordWork]) -> None:
+        """The model calls of a batch of records, one model at a time (adapters grouped, so each
+        report's prefix is evaluated once per model), the records' reports decoded together."""
+        for key in sorted({key for work in batch for key in work.pending}):
+            todo = [work for work in batch if key in work.pending]
+            results = run_reports_batched(self._model(key), [(w.report, w.pending.pop(key), w.counts) for w in todo],
+                                          self.run_id, self._cache_db())
+            for work, rows in zip(todo, results, strict=True):
+                work.rows += rows
+
+    def finish(self, work: RecordWork) -> Iterator[tuple[str, dict]]:
+        """The record's rows, its ledger row last."""
+        yield from work.rows
+        yield LEDGER, {"source": work.source, "sequence": work.sequence, "outcome": work.outcome,
+                       "reason": work.reason, "worker": os.getpid(), "model_loads": sum(LOAD_COUNTS.values()),
+                       **work.counts.model_dump()}
 
     def _model(self, key: str):
         if key not in self._models:
@@ -102,4 +138,3 @@ class RecordProcessor:
         if self._cache is None and self.cache_path:
             self._cache = ResultCache(self.cache_path)
         return self._cache
-

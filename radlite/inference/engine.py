@@ -17,6 +17,7 @@ import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
 from radlite.hashing import file_sha256
+from radlite.inference.batch import BatchDecoder, Completion, GroupCost, Request
 from radlite.prompts import Prompt
 from radlite.routing import ModelEntry
 
@@ -32,6 +33,7 @@ class Generation:
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    prefill_tokens: int = 0  # prompt tokens evaluated: those after the prefix the model had cached
 
 
 class SharedBase:
@@ -51,19 +53,34 @@ class SharedBase:
         self._adapters: dict[str, object] = {}
         self._active: tuple = ()
         self._grammars: dict[str, object] = {}
+        self.threads = threads
+        self._batch: BatchDecoder | None = None
+        self._batch_adapters: tuple = ()
 
-    def activate(self, adapters: tuple) -> None:
-        """Make exactly ``adapters`` (Adapter tuple) active on this base."""
-        if adapters == self._active:
-            return
-        handles = []
+    def handles(self, adapters: tuple) -> list:
+        """llama.cpp's handles of ``adapters``, each file loaded once for every context of this base."""
         for adapter in adapters:
             if adapter.path not in self._adapters:
                 handle = llama_cpp.llama_adapter_lora_init(self.llm._model.model, adapter.path.encode())
                 if not handle:
                     raise RuntimeError(f"llama.cpp could not load LoRA adapter {adapter.path}")
                 self._adapters[adapter.path] = handle
-            handles.append(self._adapters[adapter.path])
+        return [self._adapters[adapter.path] for adapter in adapters]
+
+    def batch_decoder(self, adapters: tuple) -> BatchDecoder:
+        """The base's multi-sequence context (created on first use) with exactly ``adapters`` applied."""
+        if self._batch is None:
+            self._batch = BatchDecoder(self.llm, n_ctx=self.llm.n_ctx(), threads=self.threads)
+        if adapters != self._batch_adapters:
+            self._batch.set_adapters(self.handles(adapters), [a.scale for a in adapters])
+            self._batch_adapters = adapters
+        return self._batch
+
+    def activate(self, adapters: tuple) -> None:
+        """Make exactly ``adapters`` (Adapter tuple) active on this base."""
+        if adapters == self._active:
+            return
+        handles = self.handles(adapters)
         array = (llama_cpp.llama_adapter_lora_p_ctypes * max(1, len(handles)))(*handles)
         scales = (ctypes.c_float * max(1, len(handles)))(*[a.scale for a in adapters])
         if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, array, len(handles), scales):
@@ -94,13 +111,30 @@ class LoadedModel:
     def generate(self, prompt: Prompt) -> Generation:
         start = time.perf_counter()
         self.base.activate(self.entry.adapters)
+        tokens = prompt_tokens(self.llm, prompt)
+        cached = Llama.longest_token_prefix(self.llm.input_ids[:self.llm.n_tokens].tolist(), tokens)
         out = self.llm.create_completion(
-            prompt_tokens(self.llm, prompt), max_tokens=prompt.max_tokens, temperature=prompt.temperature,
+            tokens, max_tokens=prompt.max_tokens, temperature=prompt.temperature,
             stop=list(prompt.stop), grammar=self.base.grammar(prompt.grammar), seed=self.entry.seed,
         )
         usage = out["usage"]
         return Generation(out["choices"][0]["text"], usage["prompt_tokens"], usage["completion_tokens"],
-                          time.perf_counter() - start)
+                          time.perf_counter() - start, len(tokens) - min(cached, len(tokens) - 1))
+
+    def generate_groups(self, groups: list[list[Prompt]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
+        """Every prompt of every group (one report's task prompts) decoded together; per group its
+        completions or the exception that stopped it, and what it cost (see BatchDecoder.run)."""
+        decoder = self.base.batch_decoder(self.entry.adapters)
+        requests = []
+        for prompts in groups:
+            try:
+                requests.append([Request(tuple(prompt_tokens(self.llm, p)), p.max_tokens, tuple(p.stop), p.grammar)
+                                 for p in prompts])
+            except Exception as exc:  # noqa: BLE001 - a prompt llama.cpp cannot tokenize fails its group only
+                requests.append(exc)
+        ready = [r for r in requests if not isinstance(r, Exception)]
+        results = iter(decoder.run(ready))
+        return [(r, GroupCost()) if isinstance(r, Exception) else next(results) for r in requests]
 
 
 def prompt_tokens(llm: Llama, prompt: Prompt) -> list[int]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, Field
 
 from radlite.evidence import Evidence, evidence_columns
 from radlite.inference.cache import ResultCache, cache_key
-from radlite.prompts import render_prompt
+from radlite.prompts import Prompt, render_prompt
 from radlite.report import Report
 from radlite.routing import RULES, RoutingTable
 from radlite.rules.answers import rule_answer, rule_tables_sha256, rules_model_id, rules_prompt_id
@@ -21,6 +23,7 @@ class InferenceCounts(BaseModel):
     cache_lookups: int = Field(0, description="Task outputs looked up in the result cache.")
     model_ms: int = Field(0, description="Milliseconds spent generating.")
     prompt_tokens: int = Field(0, description="Prompt tokens of the generated outputs.")
+    prefill_tokens: int = Field(0, description="Prompt tokens llama.cpp evaluated (a shared prefix counts once).")
     completion_tokens: int = Field(0, description="Tokens generated.")
     outputs_valid: int = Field(0, description="Outputs that parsed into the task's typed result.")
     outputs_invalid: int = Field(0, description="Outputs kept with valid = false.")
@@ -90,36 +93,123 @@ def model_error(exc: Exception) -> str:
     return f"model_error: {message}"
 
 
-def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_id: str,
-                     cache: ResultCache | None, stats: InferenceCounts) -> list[tuple[str, dict]]:
-    """(table, row) pairs for every instance, run back to back so the report prefix is reused."""
+@dataclass
+class ModelCall:
+    """One task instance of one report on one model: its prompt, cache key and row columns."""
+
+    instance: TaskInstance
+    prompt: Prompt
+    key: str
+    common: dict
+
+    @property
+    def task(self) -> Task:
+        return TASKS[self.instance.task]
+
+
+def plan_calls(model, report: Report, instances: list[TaskInstance], run_id: str) -> list[ModelCall]:
+    """The model calls of one report's instances, in order (tasks of one report share a prefix)."""
     profile, model_id = model.entry.profile, model.entry.label()
-    out: list[tuple[str, dict]] = []
+    calls = []
     for instance in instances:
         task = TASKS[instance.task]
         prompt = render_prompt(profile, task, instance, report)
-        key = cache_key(model.identity, prompt.text, prompt.decoding_params())
-        raw = cache.get(key) if cache else None
-        stats.cache_lookups += cache is not None
-        common = {"report_id": report.report_id, "task": task.name, "model_id": model_id,
-                  "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id}
+        calls.append(ModelCall(instance, prompt, cache_key(model.identity, prompt.text, prompt.decoding_params()),
+                               {"report_id": report.report_id, "task": task.name, "model_id": model_id,
+                                "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id}))
+    return calls
+
+
+def cached_outputs(calls: list[ModelCall], cache: ResultCache | None, stats: InferenceCounts) -> list[str | None]:
+    """Each call's output from the result cache, or None where the model must answer."""
+    if cache is None:
+        return [None] * len(calls)
+    outputs = [cache.get(call.key) for call in calls]
+    stats.cache_lookups += len(calls)
+    stats.cache_hits += sum(raw is not None for raw in outputs)
+    return outputs
+
+
+def call_rows(call: ModelCall, raw: str, report: Report, stats: InferenceCounts) -> list[tuple[str, dict]]:
+    rows = result_rows(call.task.name, raw, call.instance, report, call.common)
+    stats.outputs_valid += rows[0]["valid"]
+    stats.outputs_invalid += not rows[0]["valid"]
+    return [(call.task.table, row) for row in rows]
+
+
+def failed_call_rows(call: ModelCall, report: Report, exc: Exception, stats: InferenceCounts) -> list[tuple[str, dict]]:
+    """A model call that raised: one valid=false row with the error, never a crash."""
+    stats.outputs_invalid += 1
+    return [(call.task.table, invalid_row(call.task, call.instance, report, call.common, None, model_error(exc)))]
+
+
+def count_generation(stats: InferenceCounts, prompt_tokens: int, completion_tokens: int) -> None:
+    stats.prompt_tokens += prompt_tokens
+    stats.completion_tokens += completion_tokens
+
+
+def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_id: str,
+                     cache: ResultCache | None, stats: InferenceCounts) -> list[tuple[str, dict]]:
+    """(table, row) pairs for every instance, one sequence at a time (the single-sequence path):
+    run back to back so the model's cached report prefix is reused."""
+    calls = plan_calls(model, report, instances, run_id)
+    out: list[tuple[str, dict]] = []
+    for call, raw in zip(calls, cached_outputs(calls, cache, stats), strict=True):
         if raw is None:
             try:
-                generation = model.generate(prompt)
+                generation = model.generate(call.prompt)
             except Exception as exc:  # noqa: BLE001 - any model failure becomes this instance's row, not a crash
-                stats.outputs_invalid += 1
-                out.append((task.table, invalid_row(task, instance, report, common, None, model_error(exc))))
+                out += failed_call_rows(call, report, exc, stats)
                 continue
             raw = generation.text
             stats.model_ms += int(generation.seconds * 1000)
-            stats.prompt_tokens += generation.prompt_tokens
-            stats.completion_tokens += generation.completion_tokens
+            stats.prefill_tokens += generation.prefill_tokens
+            count_generation(stats, generation.prompt_tokens, generation.completion_tokens)
             if cache:
-                cache.put(key, raw)
-        else:
-            stats.cache_hits += 1
-        rows = result_rows(task.name, raw, instance, report, common)
-        stats.outputs_valid += rows[0]["valid"]
-        stats.outputs_invalid += not rows[0]["valid"]
-        out.extend((task.table, row) for row in rows)
+                cache.put(call.key, raw)
+        out += call_rows(call, raw, report, stats)
+    return out
+
+
+def batchable(calls: list[ModelCall]) -> bool:
+    """Batched decoding is greedy: prompts sampled at a temperature take the single-sequence path."""
+    return all(call.prompt.temperature == 0 for call in calls)
+
+
+def run_reports_batched(model, work: list[tuple[Report, list[TaskInstance], InferenceCounts]], run_id: str,
+                        cache: ResultCache | None) -> list[list[tuple[str, dict]]]:
+    """(table, row) pairs per report for several reports' instances on one model, decoded together
+    (BatchDecoder: each report's shared prefix evaluated once, all answers decoded in one batch).
+    A report whose inference fails gets valid=false rows with the error; the others are unaffected.
+    Models without batched decoding, and prompts sampled at a temperature, go one sequence at a time."""
+    per_report = [plan_calls(model, report, instances, run_id) for report, instances, _ in work]
+    if not hasattr(model, "generate_groups") or not all(batchable(calls) for calls in per_report):
+        return [run_report_tasks(model, report, instances, run_id, cache, stats) for report, instances, stats in work]
+    planned = [(calls, cached_outputs(calls, cache, stats)) for calls, (_, _, stats) in zip(per_report, work)]
+    pending = [[c for c, raw in zip(calls, outputs, strict=True) if raw is None] for calls, outputs in planned]
+    results = iter(model.generate_groups([[c.prompt for c in calls] for calls in pending if calls]))
+    out = []
+    for (report, _, stats), (calls, outputs), todo in zip(work, planned, pending, strict=True):
+        answers: dict[int, object] = {}
+        if todo:
+            completions, cost = next(results)
+            stats.model_ms += int(cost.seconds * 1000)
+            stats.prefill_tokens += cost.prefill_tokens
+            if isinstance(completions, Exception):
+                answers = {id(call): completions for call in todo}
+            else:
+                answers = {id(call): completion for call, completion in zip(todo, completions, strict=True)}
+        rows: list[tuple[str, dict]] = []
+        for call, raw in zip(calls, outputs, strict=True):
+            answer = answers.get(id(call))
+            if isinstance(answer, Exception):
+                rows += failed_call_rows(call, report, answer, stats)
+                continue
+            if answer is not None:
+                raw = answer.text
+                count_generation(stats, answer.prompt_tokens, answer.completion_tokens)
+                if cache:
+                    cache.put(call.key, raw)
+            rows += call_rows(call, raw, report, stats)
+        out.append(rows)
     return out

@@ -7,8 +7,8 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from etl_helpers import GOOD
 
-from pipelines.etl import _ProcessFn, build_pipeline, numbered_records
-from pipelines.process import LEDGER, RecordProcessor
+from pipelines.etl import build_pipeline, numbered_records
+from pipelines.process import ACCEPTED_NEW, LEDGER, RecordProcessor, RecordWork
 from pipelines.task_stage import TaskStage
 from radlite.inference.engine import Generation
 from radlite.inference.runner import InferenceCounts
@@ -38,6 +38,13 @@ def _processor(tasks: dict, selected, models=None) -> RecordProcessor:
     return RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-1", None, load_model=FakeModel)
 
 
+def _report_rows(processor: RecordProcessor, report, counts) -> list:
+    work = RecordWork("src", 0, ACCEPTED_NEW, report=report, counts=counts)
+    processor.plan(work)
+    processor.answer([work])
+    return work.rows
+
+
 def test_read_and_process_give_report_reject_and_one_ledger_row_per_record(tmp_path):
     (tmp_path / "a.txt").write_text(GOOD.format(n=1))
     (tmp_path / "b.txt").write_text("   ")
@@ -45,7 +52,7 @@ def test_read_and_process_give_report_reject_and_one_ledger_row_per_record(tmp_p
     processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), None, "run-1", None)
     with BeamTestPipeline() as p:
         rows = (p | beam.Create([(spec, 0, 1) for spec in specs]) | beam.FlatMap(numbered_records, IngestLimits())
-                | beam.ParDo(_ProcessFn(processor)))
+                | beam.FlatMapTuple(processor.rows))
         summary = rows | beam.Map(lambda tr: (tr[0], tr[1].get("locator") or tr[1].get("outcome"),
                                               tr[1].get("reason")))
         assert_that(summary, equal_to([("reports", "a.txt", None), ("rejects", "b.txt", "empty"),
@@ -64,7 +71,7 @@ def test_parsed_rows_and_unparseable_output_kept_as_invalid():
     report = build_report("src", "r1", "EXAMINATION: MAMMO\nFINDINGS: Mass.\nIMPRESSION: Suspicious mass.")
     processor = _processor(dict.fromkeys(("rads_assignment", "m_staging", "radiology_ner"), "m"),
                            ("rads_assignment", "m_staging", "radiology_ner"))
-    rows = dict(processor._report_rows(report, InferenceCounts()))
+    rows = dict(_report_rows(processor, report, InferenceCounts()))
     assert (rows["rads"]["label"], rows["rads"]["severity_rank"], rows["rads"]["valid"]) == ("BI-RADS 4A", 4, True)
     assert rows["rads"]["grounded"] is False  # the report states no category: the model's answer has no evidence
     assert (rows["staging"]["m_stage"], rows["staging"]["model_id"]) == ("M1", "fake.gguf")
@@ -79,7 +86,7 @@ def test_a_cascade_lets_the_rules_answer_what_the_report_states_and_the_model_th
     processor = _processor({"rads_assignment": ["rules", "m"]}, ("rads_assignment",),
                            {"rules": ModelEntry(kind="rules"), "m": ModelEntry(path="/nowhere/fake.gguf")})
     counts = InferenceCounts()
-    answered = [r for report in (stated, silent) for t, r in processor._report_rows(report, counts) if t == "rads"]
+    answered = [r for report in (stated, silent) for t, r in _report_rows(processor, report, counts) if t == "rads"]
     assert [(r["label"], r["model_id"].split("@")[0], r["evidence"], r["grounded"]) for r in answered] == [
         ("BI-RADS 5", "radlite-rules", "BI-RADS 5", True), ("BI-RADS 4A", "fake.gguf", None, False)]
     assert (counts.rules_answered, counts.cascaded) == (1, 1)

@@ -1,0 +1,343 @@
+"""Batched greedy decoding on one llama.cpp context: many prompts at once, shared prefixes evaluated once.
+
+Why: on a CPU the report text is the large fixed cost of every task prompt, and one sequence at a
+time leaves the matrix kernels under-used while decoding. So the prompts of a group (one report's
+task prompts) are laid out as a prefix tree: each tree node's tokens are evaluated once, and
+llama.cpp's multi-sequence KV cache forks the evaluated prefix into each prompt's own sequence
+(``llama_memory_seq_cp`` shares the cells, it copies nothing). All admitted prompts then decode
+together, one token per sequence per ``llama_decode``, each under its own grammar and stops; a
+finished sequence's slot goes to the next group waiting (continuous batching).
+
+Decoding is greedy under the prompt's grammar, the same sampler chain llama-cpp-python builds for
+``temperature=0`` (penalties off, grammar, greedy), so answers equal single-sequence decoding unless
+the batched kernels round a logit differently (tests/inference measure that).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import llama_cpp
+
+
+@dataclass(frozen=True)
+class Request:
+    """One prompt to complete: its token ids and how to decode."""
+
+    tokens: tuple[int, ...]
+    max_tokens: int
+    stop: tuple[str, ...] = ()
+    grammar: str | None = None
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class GroupCost:
+    """What one group (report) cost: tokens it made llama.cpp evaluate, and its share of the time."""
+
+    prefill_tokens: int = 0
+    decode_tokens: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Node:
+    """A run of tokens shared by every prompt below it, starting at position ``start``."""
+
+    start: int
+    tokens: tuple[int, ...]
+    children: list[Node] = field(default_factory=list)
+    ending: list[int] = field(default_factory=list)  # prompts (indices) that end with this node
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.tokens)
+
+
+def prefix_tree(prompts: Sequence[Sequence[int]], start: int = 0, members: Sequence[int] | None = None) -> list[Node]:
+    """The radix tree of ``prompts`` (token lists): nodes whose tokens are evaluated once for all
+    prompts sharing them. Returns the roots (prompts that differ from their first token on)."""
+    members = range(len(prompts)) if members is None else members
+    by_first: dict[int, list[int]] = {}
+    for index in members:
+        by_first.setdefault(prompts[index][start], []).append(index)
+    nodes = []
+    for group in by_first.values():
+        end = start + 1
+        while all(len(prompts[i]) > end for i in group) and len({prompts[i][end] for i in group}) == 1:
+            end += 1
+        node = Node(start, tuple(prompts[group[0]][start:end]))
+        node.ending = [i for i in group if len(prompts[i]) == end]
+        longer = [i for i in group if len(prompts[i]) > end]
+        if longer:
+            node.children = prefix_tree(prompts, end, longer)
+        nodes.append(node)
+    return nodes
+
+
+def tree_tokens(nodes: list[Node]) -> int:
+    """Tokens evaluated to prefill a tree: the fewest that give every prompt its full KV cache."""
+    return sum(len(n.tokens) + tree_tokens(n.children) for n in nodes)
+
+
+def _owner(node: Node) -> int:
+    """The prompt whose sequence evaluates ``node``: one that ends there, else its first child's."""
+    return node.ending[0] if node.ending else _owner(node.children[0])
+
+
+class _Sequence:
+    """A prompt being decoded: its llama.cpp sequence id, sampler and output so far."""
+
+    def __init__(self, group: int, index: int, request: Request, seq_id: int, sampler, n_ctx: int):
+        self.group, self.index, self.request, self.seq_id, self.sampler = group, index, request, seq_id, sampler
+        self.pos = len(request.tokens)
+        self.limit = min(request.max_tokens, n_ctx - self.pos)
+        self.out: list[int] = []
+        self.text = b""
+        self.done = False
+
+
+@dataclass
+class _Group:
+    index: int
+    requests: list[Request]
+    seq_ids: list[int]
+    reserved: int
+    levels: list[list[Node]]
+    cost: GroupCost = field(default_factory=GroupCost)
+    results: dict[int, Completion] = field(default_factory=dict)
+    open: int = 0
+
+
+def _levels(roots: list[Node]) -> list[list[Node]]:
+    levels, level = [], roots
+    while level:
+        levels.append(level)
+        level = [child for node in level for child in node.children]
+    return levels
+
+
+class BatchDecoder:
+    """A llama.cpp context with many sequences over an already loaded model.
+
+    ``n_ctx`` is the per-prompt limit (prompt + answer, as for single-sequence decoding);
+    ``kv_cells`` the tokens all sequences together may hold; ``n_seq`` how many decode at once.
+    """
+
+    def __init__(self, llm, *, n_ctx: int, threads: int, n_seq: int = 32, kv_cells: int | None = None):
+        self.llm, self.n_ctx, self.n_seq = llm, n_ctx, n_seq
+        self.kv_cells = kv_cells or 4 * n_ctx
+        self.n_batch = n_ctx + n_seq  # one whole prompt node and a token for every sequence
+        # the single-sequence context's settings (attention kernel, cache types), so numbers match it
+        params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
+        params.n_ctx, params.n_batch, params.n_ubatch = self.kv_cells, self.n_batch, 512
+        params.n_seq_max, params.kv_unified, params.no_perf = n_seq, True, True
+        params.n_threads = params.n_threads_batch = threads
+        self.ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
+        if not self.ctx:
+            raise RuntimeError("llama.cpp could not create a batched context")
+        self.vocab = llm._model.vocab
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        self._samplers: dict[str | None, object] = {}
+        #: Tokens evaluated by llama_decode, all groups (prefill and decode), for the counters.
+        self.evaluated_tokens = 0
+
+    def close(self) -> None:
+        if self.ctx:
+            llama_cpp.llama_batch_free(self.batch)
+            for sampler in self._samplers.values():
+                llama_cpp.llama_sampler_free(sampler)
+            llama_cpp.llama_free(self.ctx)
+            self.ctx = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have unloaded llama_cpp
+            pass
+
+    def set_adapters(self, handles: list, scales: list[float]) -> None:
+        """Apply exactly these LoRA adapters; the cache is cleared (it was computed with other weights)."""
+        array = (llama_cpp.llama_adapter_lora_p_ctypes * max(1, len(handles)))(*handles)
+        floats = (ctypes.c_float * max(1, len(handles)))(*scales)
+        if llama_cpp.llama_set_adapters_lora(self.ctx, array, len(handles), floats):
+            raise RuntimeError("llama.cpp could not apply the adapters to the batched context")
+        llama_cpp.llama_memory_clear(self.memory, True)
+
+    def _sampler(self, grammar: str | None):
+        """A fresh sampler chain (grammar, then greedy), cloned from one parsed per grammar."""
+        if grammar not in self._samplers:
+            chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+            if grammar is not None:
+                rule = llama_cpp.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
+                if not rule:
+                    raise ValueError("llama.cpp could not parse the grammar")
+                llama_cpp.llama_sampler_chain_add(chain, rule)
+            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+            self._samplers[grammar] = chain
+        return llama_cpp.llama_sampler_clone(self._samplers[grammar])
+
+    def _check(self, requests: list[Request]) -> None:
+        """Raise for a group llama.cpp cannot hold, before any of its tokens is evaluated."""
+        for request in requests:
+            if not request.tokens:
+                raise ValueError("empty prompt")
+            if len(request.tokens) >= self.n_ctx:
+                raise ValueError(f"Requested tokens ({len(request.tokens)}) exceed context window of {self.n_ctx}")
+
+    def run(self, groups: Sequence[Sequence[Request]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
+        """Complete every request; per group, its completions (in order) or the exception that
+        stopped it, and its cost. One group's failure never touches another's answers."""
+        outcome: list = [None] * len(groups)
+        waiting = deque(range(len(groups)))
+        free_seqs = list(range(self.n_seq - 1, -1, -1))
+        free_cells = self.kv_cells
+        active: dict[int, _Group] = {}
+        decoding: list[_Sequence] = []
+        while waiting or active:
+            while waiting:  # admit groups while sequences and cells last
+                index = waiting[0]
+                requests = list(groups[index])
+                try:
+                    self._check(requests)
+                    roots = prefix_tree([r.tokens for r in requests])
+                    need = tree_tokens(roots) + sum(min(r.max_tokens, self.n_ctx - len(r.tokens)) for r in requests)
+                    if len(requests) > self.n_seq or need > self.kv_cells:
+                        raise ValueError(f"group of {len(requests)} prompts needing {need} cache cells exceeds the "
+                                         f"batched context ({self.n_seq} sequences, {self.kv_cells} cells)")
+                except Exception as exc:  # noqa: BLE001 - the group's error, not the batch's
+                    waiting.popleft()
+                    outcome[index] = (exc, GroupCost())
+                    continue
+                if not requests:
+                    waiting.popleft()
+                    outcome[index] = ([], GroupCost())
+                    continue
+                if len(requests) > len(free_seqs) or need > free_cells:
+                    break
+                waiting.popleft()
+                free_cells -= need
+                group = _Group(index, requests, [free_seqs.pop() for _ in requests], need, _levels(roots),
+                               open=len(requests))
+                active[index] = group
+            try:
+                decoding += self._step(active, decoding)
+            except Exception as exc:  # noqa: BLE001 - llama.cpp refused the batch: its groups fail, others go on
+                for group in active.values():
+                    outcome[group.index] = (exc, group.cost)
+                free_seqs, free_cells = list(range(self.n_seq - 1, -1, -1)), self.kv_cells
+                for seq in decoding:
+                    llama_cpp.llama_sampler_free(seq.sampler)
+                active.clear()
+                decoding = []
+                llama_cpp.llama_memory_clear(self.memory, True)
+                continue
+            for seq in [s for s in decoding if s.done]:
+                group = active[seq.group]
+                llama_cpp.llama_memory_seq_rm(self.memory, seq.seq_id, -1, -1)
+                llama_cpp.llama_sampler_free(seq.sampler)
+                free_seqs.append(seq.seq_id)
+                group.results[seq.index] = Completion(_text(seq), len(seq.request.tokens), len(seq.out))
+                group.open -= 1
+                if group.open == 0:
+                    del active[group.index]
+                    free_cells += group.reserved
+                    outcome[group.index] = ([group.results[i] for i in range(len(group.requests))], group.cost)
+            decoding = [s for s in decoding if not s.done]
+        return outcome
+
+    def _step(self, active: dict[int, _Group], decoding: list[_Sequence]) -> list[_Sequence]:
+        """One llama_decode: a token for every decoding sequence, plus the next tree level of each
+        admitted group that fits. Returns the sequences that started decoding."""
+        entries: list[tuple[int, int, int, bool]] = [(s.out[-1], s.pos - 1, s.seq_id, True) for s in decoding]
+        owners: list[tuple[_Sequence | None, int]] = [(s, s.group) for s in decoding]
+        prefilled: list[tuple[_Group, Node, int]] = []
+        for group in active.values():
+            if not group.levels:
+                continue
+            level = group.levels[0]
+            size = sum(len(n.tokens) for n in level)
+            if entries and len(entries) + size > self.n_batch:
+                continue
+            group.levels.pop(0)
+            for node in level:
+                seq_id = group.seq_ids[_owner(node)]
+                for offset, token in enumerate(node.tokens):
+                    last = offset == len(node.tokens) - 1
+                    entries.append((token, node.start + offset, seq_id, last and bool(node.ending)))
+                    owners.append((None, group.index))
+                prefilled.append((group, node, len(entries) - 1))
+            group.cost.prefill_tokens += size
+        if not entries:
+            return []
+        self._decode(entries)
+        elapsed_share = self._last_seconds / len(entries)
+        for _, group_index in owners:
+            active[group_index].cost.seconds += elapsed_share
+        started = []
+        for seq in decoding:
+            active[seq.group].cost.decode_tokens += 1
+        for index, seq in enumerate(decoding):
+            self._advance(seq, index)
+        for group, node, last_index in prefilled:
+            owner_seq = group.seq_ids[_owner(node)]
+            for child in node.children:  # fork this node's cache into each child's sequence
+                child_seq = group.seq_ids[_owner(child)]
+                if child_seq != owner_seq:
+                    llama_cpp.llama_memory_seq_cp(self.memory, owner_seq, child_seq, -1, -1)
+            for prompt in node.ending:
+                seq_id = group.seq_ids[prompt]
+                if seq_id != owner_seq:
+                    llama_cpp.llama_memory_seq_cp(self.memory, owner_seq, seq_id, -1, -1)
+                seq = _Sequence(group.index, prompt, group.requests[prompt], seq_id,
+                                self._sampler(group.requests[prompt].grammar), self.n_ctx)
+                self._advance(seq, last_index)
+                started.append(seq)
+        return started
+
+    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
+        batch = self.batch
+        for i, (token, pos, seq_id, logits) in enumerate(entries):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
+            batch.seq_id[i][0], batch.logits[i] = seq_id, logits
+        batch.n_tokens = len(entries)
+        start = time.perf_counter()
+        status = llama_cpp.llama_decode(self.ctx, batch)
+        self._last_seconds = time.perf_counter() - start
+        if status != 0:
+            raise RuntimeError(f"llama_decode failed with status {status}")
+        self.evaluated_tokens += len(entries)
+
+    def _advance(self, seq: _Sequence, logits_index: int) -> None:
+        """Sample the sequence's next token from the batch's logits and check its stops."""
+        if seq.limit <= 0:
+            seq.done = True
+            return
+        token = llama_cpp.llama_sampler_sample(seq.sampler, self.ctx, logits_index)
+        if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+            seq.done = True
+            return
+        seq.out.append(token)
+        seq.text += self.llm.detokenize([token])
+        seq.pos += 1
+        text = seq.text.decode("utf-8", errors="ignore")
+        if len(seq.out) >= seq.limit or any(stop in text for stop in seq.request.stop):
+            seq.done = True
+
+
+def _text(seq: _Sequence) -> str:
+    """The completion's text, cut at the first stop string (which is not part of the answer)."""
+    text = seq.text.decode("utf-8", errors="ignore")
+    cuts = [text.find(stop) for stop in seq.request.stop if stop in text]
+    return text[:min(cuts)] if cuts else text

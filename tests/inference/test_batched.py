@@ -1,0 +1,133 @@
+"""Batched decoding (RunInference's model step) against one sequence at a time, on the shipped routing:
+the same answers, each report's prefix evaluated once, and one failing report failing alone."""
+
+import os
+
+import pytest
+import yaml
+from conftest import QUESTIONS, SAMPLE_REPORTS, run_cli
+
+from pipelines.options import TaskOptions
+from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
+from pipelines.task_stage import TaskStage
+from radlite.inference.batch import prefix_tree, tree_tokens
+from radlite.inference.engine import get_model, prompt_tokens
+from radlite.inference.runner import InferenceCounts, plan_calls, run_report_tasks
+from radlite.io.records import IngestLimits
+from radlite.io.validate import accepted_reports
+from radlite.routing import load_routing
+from radlite.store import OutputStore
+
+#: Row columns that say how a value was produced, not what it is.
+PROVENANCE = {"raw_output", "run_id"}
+
+
+def _reports_with_model_work(stage: TaskStage, n: int) -> list:
+    """``n`` distinct sample reports, each with at least one task the routing sends to a model."""
+    picked, seen = [], set()
+    for report in accepted_reports([os.path.join(SAMPLE_REPORTS, "*")]):
+        if report.text_sha256 in seen:
+            continue
+        seen.add(report.text_sha256)
+        work = _planned(stage, report)
+        if work.pending:
+            picked.append(report)
+        if len(picked) == n:
+            break
+    return picked
+
+
+def _stage(routing="embedded") -> TaskStage:
+    return TaskStage.resolve(TaskOptions(routing=routing, questions=QUESTIONS))
+
+
+def _planned(stage: TaskStage, report) -> RecordWork:
+    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None)
+    work = RecordWork("src", 0, ACCEPTED_NEW, report=report)
+    processor.plan(work)
+    return work
+
+
+def _values(rows) -> list[tuple]:
+    return sorted(tuple(sorted((k, str(v)) for k, v in row.items() if k not in PROVENANCE)) for _, row in rows)
+
+
+@pytest.fixture(scope="module")
+def stage():
+    return _stage()
+
+
+def test_batched_decoding_gives_the_same_parsed_values_as_one_sequence_at_a_time(stage):
+    reports = _reports_with_model_work(stage, 6)
+    assert len(reports) == 6
+    works = [_planned(stage, r) for r in reports]
+    single = []
+    for work in works:
+        rows = []
+        for key, instances in work.pending.items():
+            rows += run_report_tasks(get_model(stage.routing.models[key]), work.report, instances, "run-t", None,
+                                     InferenceCounts())
+        single.append(rows)
+    RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None).answer(works)
+    for work, rows in zip(works, single, strict=True):
+        batched = [(t, r) for t, r in work.rows if r.get("model_id") == rows[0][1]["model_id"]]
+        assert _values(batched) == _values(rows), work.report.locator
+
+
+def test_each_reports_prefix_is_evaluated_once(stage):
+    """Prefill tokens llama.cpp evaluated per report (counted by the engine) against the fewest
+    possible: every distinct prefix of the report's prompts once (system + report + task tags)."""
+    works = [_planned(stage, r) for r in _reports_with_model_work(stage, 8)]
+    RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None).answer(works)
+    for work in works:
+        model = get_model(stage.routing.models[next(iter(_planned(stage, work.report).pending))])
+        prompts = [tuple(prompt_tokens(model.llm, call.prompt)) for key, instances in
+                   _planned(stage, work.report).pending.items()
+                   for call in plan_calls(get_model(stage.routing.models[key]), work.report, instances, "run-t")]
+        minimum = len({p[:i] for p in prompts for i in range(1, len(p) + 1)})
+        assert tree_tokens(prefix_tree(prompts)) == minimum
+        assert minimum <= work.counts.prefill_tokens <= 1.15 * minimum, (work.report.locator,
+                                                                         work.counts.prefill_tokens, minimum)
+
+
+def test_a_report_whose_inference_fails_gets_invalid_rows_and_the_others_complete(tmp_path):
+    """One report is longer than the model's context: its model rows are valid = false with the error,
+    every other report's rows are all there and valid, and the run accounts for every record."""
+    routing = load_routing("embedded").model_dump(mode="json")
+    for entry in routing["models"].values():
+        entry["n_ctx"] = 512
+    routing_path = tmp_path / "small-context.yaml"
+    routing_path.write_text(yaml.safe_dump(routing))
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    findings = " ".join(f"Finding {i}: the right lower lobe nodule measures {i} mm." for i in range(80))
+    (reports / "long.txt").write_text(f"EXAMINATION: CHEST XRAY\nFINDINGS: {findings}\nIMPRESSION: Nodules.")
+    for i in range(5):
+        (reports / f"short{i}.txt").write_text(f"EXAMINATION: CHEST XRAY\nFINDINGS: Lungs clear {i}. Heart normal."
+                                               f"\nIMPRESSION: No acute disease {i}.")
+    result = run_cli("run", reports, "--routing", routing_path, "--tasks", "impression_generation,radiology_ner",
+                     "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    store = OutputStore(str(tmp_path / "out"))
+    locators = {r["report_id"]: r["locator"] for r in store.read_table("reports").to_pylist()}
+    by_report = {}
+    for table in ("impressions", "entities"):
+        for row in store.read_table(table).to_pylist():
+            by_report.setdefault(locators[row["report_id"]], []).append((row["valid"], row["error"]))
+    assert set(by_report) == {"long.txt"} | {f"short{i}.txt" for i in range(5)}
+    assert len(by_report["long.txt"]) == 2
+    assert all(not valid and error.startswith("context_overflow") for valid, error in by_report["long.txt"])
+    for i in range(5):
+        assert all(valid for valid, _ in by_report[f"short{i}.txt"])
+        assert len(by_report[f"short{i}.txt"]) >= 2
+
+
+def test_prefix_tree_evaluates_each_shared_prefix_once():
+    prompts = [(1, 2, 3, 4), (1, 2, 3, 5), (1, 2, 6), (7, 8), (1, 2, 3, 4)]
+    roots = prefix_tree(prompts)
+    assert tree_tokens(roots) == len({p[:i] for p in prompts for i in range(1, len(p) + 1)}) == 7
+    first = next(n for n in roots if n.tokens[0] == 1)
+    assert first.tokens == (1, 2) and sorted(len(c.tokens) for c in first.children) == [1, 1]
+    assert sorted(i for c in first.children for g in [c.ending] + [d.ending for d in c.children] for i in g) == \
+        [0, 1, 2, 4]
+
