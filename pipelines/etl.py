@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Iterator
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import RunInference
 import pyarrow as pa
 import pyarrow.parquet as pq
+from apache_beam.ml.inference.base import RunInference
 
 from pipelines.inference import RecordBatchHandler
 from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor

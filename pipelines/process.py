@@ -19,7 +19,7 @@ from pipelines.rows import REJECTS, REPORTS, reject_row, report_row
 from pipelines.task_stage import TaskStage
 from radlite.inference.cache import ResultCache
 from radlite.inference.engine import LOAD_COUNTS, get_model
-from radlite.inference.runner import InferenceCounts, rules_step, run_reports_batched
+from radlite.inference.runner import InferenceCounts, rules_step, run_report_tasks, run_reports_batched
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.io.validate import validate_record
 from radlite.rejects import Reject
@@ -112,13 +112,19 @@ class RecordProcessor:
             if model_key:
                 work.pending.setdefault(model_key, []).append(instance)
 
-    def answer(self, batch: list[RecordWork]) -> None:
+    def answer(self, batch: list[RecordWork], batched: bool = True) -> None:
         """The model calls of a batch of records, one model at a time (adapters grouped, so each
-        report's prefix is evaluated once per model), the records' reports decoded together."""
+        report's prefix is evaluated once per model), the records' reports decoded together; with
+        ``batched=False`` one sequence at a time (the reference batching is checked against)."""
         for key in sorted({key for work in batch for key in work.pending}):
             todo = [work for work in batch if key in work.pending]
-            results = run_reports_batched(self._model(key), [(w.report, w.pending.pop(key), w.counts) for w in todo],
-                                          self.run_id, self._cache_db())
+            model, cache = self._model(key), self._cache_db()
+            if batched:
+                results = run_reports_batched(model, [(w.report, w.pending.pop(key), w.counts) for w in todo],
+                                              self.run_id, cache)
+            else:
+                results = [run_report_tasks(model, w.report, w.pending.pop(key), self.run_id, cache, w.counts)
+                           for w in todo]
             for work, rows in zip(todo, results, strict=True):
                 work.rows += rows
 

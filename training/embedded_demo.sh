@@ -36,7 +36,9 @@ for table in embedded-base "$work"/{embedded-tuned,rules,cascade-tuned}.yaml; do
     radlite train eval --routing "$table" --split "$work/data/validation.jsonl" --limit-per-task 20 \
         --out "$work/val-$(basename "$table" .yaml)"
 done
-radlite train route "$work"/val-*/eval.json --name embedded --smoke-set "$work/data/validation.jsonl" \
+# the smoke set is the validation records the routing was scored on (20 per task)
+python -c "import sys; from training.gate import first_per_task; from training.data.build import load_split; sys.stdout.write(''.join(r.model_dump_json() + '\n' for r in first_per_task(load_split(sys.argv[1]), 20)))" "$work/data/validation.jsonl" > "$work/data/validation-first20.jsonl"
+radlite train route "$work"/val-*/eval.json --name embedded --smoke-set "$work/data/validation-first20.jsonl" \
     --out radlite/routing/embedded.yaml
 # The committed reports. The routed model on the whole test split (the 771 IU test reports' records
 # and the synthetic test records) against the trivial impression baselines; then, on the first 60

@@ -81,8 +81,8 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
         for source_key, entry in zip(evaluation.route_keys(task), evaluation.route(task), strict=True):
             key = RULES if entry.kind == RULES else f"{evaluation.routing}.{source_key}"
             pinned = _relocated(_pinned(entry), out_dir)
-            # one key per distinct model: candidates that are the same base + adapters share it, so a
-            # report's tasks on it run as one group (back to back, reusing the report prefix)
+            # one key per distinct model: candidates that are the same base + adapters share it, so
+            # a report's tasks on it are decoded together and its prefix is evaluated once
             key = next((k for k, e in models.items() if e == pinned), key)
             models.setdefault(key, pinned)
             keys.append(key)

@@ -261,7 +261,7 @@ class BatchDecoder:
         """One llama_decode: a token for every decoding sequence, plus the next tree level of each
         admitted group that fits. Returns the sequences that started decoding."""
         entries: list[tuple[int, int, int, bool]] = [(s.out[-1], s.pos - 1, s.seq_id, True) for s in decoding]
-        owners: list[tuple[_Sequence | None, int]] = [(s, s.group) for s in decoding]
+        owners: list[int] = [s.group for s in decoding]  # the group of each batch entry
         prefilled: list[tuple[_Group, Node, int]] = []
         for group in active.values():
             if not group.levels:
@@ -276,15 +276,13 @@ class BatchDecoder:
                 for offset, token in enumerate(node.tokens):
                     last = offset == len(node.tokens) - 1
                     entries.append((token, node.start + offset, seq_id, last and bool(node.ending)))
-                    owners.append((None, group.index))
+                    owners.append(group.index)
                 prefilled.append((group, node, len(entries) - 1))
             group.cost.prefill_tokens += size
         if not entries:
             return []
+        start = time.perf_counter()
         self._decode(entries)
-        elapsed_share = self._last_seconds / len(entries)
-        for _, group_index in owners:
-            active[group_index].cost.seconds += elapsed_share
         started = []
         for seq in decoding:
             active[seq.group].cost.decode_tokens += 1
@@ -304,6 +302,10 @@ class BatchDecoder:
                                 self._sampler(group.requests[prompt].grammar), self.n_ctx)
                 self._advance(seq, last_index)
                 started.append(seq)
+        # the step's time (llama_decode, then sampling each sequence under its grammar), shared by tokens
+        share = (time.perf_counter() - start) / len(entries)
+        for group_index in owners:
+            active[group_index].cost.seconds += share
         return started
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
@@ -312,9 +314,7 @@ class BatchDecoder:
             batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
             batch.seq_id[i][0], batch.logits[i] = seq_id, logits
         batch.n_tokens = len(entries)
-        start = time.perf_counter()
         status = llama_cpp.llama_decode(self.ctx, batch)
-        self._last_seconds = time.perf_counter() - start
         if status != 0:
             raise RuntimeError(f"llama_decode failed with status {status}")
         self.evaluated_tokens += len(entries)

@@ -12,7 +12,7 @@ from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
 from pipelines.task_stage import TaskStage
 from radlite.inference.batch import prefix_tree, tree_tokens
 from radlite.inference.engine import get_model, prompt_tokens
-from radlite.inference.runner import InferenceCounts, plan_calls, run_report_tasks
+from radlite.inference.runner import plan_calls
 from radlite.io.records import IngestLimits
 from radlite.io.validate import accepted_reports
 from radlite.routing import load_routing
@@ -57,35 +57,41 @@ def stage():
     return _stage()
 
 
+def parsed_values(works: list[RecordWork]) -> list[list[tuple]]:
+    """Per report, its task rows without the columns that say how a value was produced."""
+    return [_values((t, r) for t, r in work.rows if t != "reports") for work in works]
+
+
 def test_batched_decoding_gives_the_same_parsed_values_as_one_sequence_at_a_time(stage):
     reports = _reports_with_model_work(stage, 6)
     assert len(reports) == 6
-    works = [_planned(stage, r) for r in reports]
-    single = []
-    for work in works:
-        rows = []
-        for key, instances in work.pending.items():
-            rows += run_report_tasks(get_model(stage.routing.models[key]), work.report, instances, "run-t", None,
-                                     InferenceCounts())
-        single.append(rows)
-    RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None).answer(works)
-    for work, rows in zip(works, single, strict=True):
-        batched = [(t, r) for t, r in work.rows if r.get("model_id") == rows[0][1]["model_id"]]
-        assert _values(batched) == _values(rows), work.report.locator
+    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None)
+    single, batched = [_planned(stage, r) for r in reports], [_planned(stage, r) for r in reports]
+    processor.answer(single, batched=False)
+    processor.answer(batched)
+    assert sum(w.counts.completion_tokens for w in batched) > 0
+    for report, one, together in zip(reports, parsed_values(single), parsed_values(batched), strict=True):
+        assert together == one, report.locator
 
 
 def test_each_reports_prefix_is_evaluated_once(stage):
     """Prefill tokens llama.cpp evaluated per report (counted by the engine) against the fewest
-    possible: every distinct prefix of the report's prompts once (system + report + task tags)."""
+    possible: every distinct prefix of the report's prompts once (system + report + task tags) on
+    each model the report's tasks reach (a prefix evaluated under other weights is another prefix)."""
     works = [_planned(stage, r) for r in _reports_with_model_work(stage, 8)]
-    RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None).answer(works)
+    minimums = []
     for work in works:
-        model = get_model(stage.routing.models[next(iter(_planned(stage, work.report).pending))])
-        prompts = [tuple(prompt_tokens(model.llm, call.prompt)) for key, instances in
-                   _planned(stage, work.report).pending.items()
-                   for call in plan_calls(get_model(stage.routing.models[key]), work.report, instances, "run-t")]
-        minimum = len({p[:i] for p in prompts for i in range(1, len(p) + 1)})
-        assert tree_tokens(prefix_tree(prompts)) == minimum
+        minimum = 0
+        for key, instances in work.pending.items():
+            model = get_model(stage.routing.models[key])
+            calls = plan_calls(model, work.report, instances, "r")
+            prompts = [tuple(prompt_tokens(model.llm, c.prompt)) for c in calls]
+            distinct = len({p[:i] for p in prompts for i in range(1, len(p) + 1)})
+            assert tree_tokens(prefix_tree(prompts)) == distinct
+            minimum += distinct
+        minimums.append(minimum)
+    RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None).answer(works)
+    for work, minimum in zip(works, minimums, strict=True):
         assert minimum <= work.counts.prefill_tokens <= 1.15 * minimum, (work.report.locator,
                                                                          work.counts.prefill_tokens, minimum)
 
@@ -93,7 +99,7 @@ def test_each_reports_prefix_is_evaluated_once(stage):
 def test_a_report_whose_inference_fails_gets_invalid_rows_and_the_others_complete(tmp_path):
     """One report is longer than the model's context: its model rows are valid = false with the error,
     every other report's rows are all there and valid, and the run accounts for every record."""
-    routing = load_routing("embedded").model_dump(mode="json")
+    routing = load_routing("embedded").model_dump(mode="json", exclude={"origin"})
     for entry in routing["models"].values():
         entry["n_ctx"] = 512
     routing_path = tmp_path / "small-context.yaml"
