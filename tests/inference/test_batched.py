@@ -131,7 +131,7 @@ def test_a_report_whose_inference_fails_gets_invalid_rows_and_the_others_complet
 def test_prefix_tree_evaluates_each_shared_prefix_once():
     prompts = [(1, 2, 3, 4), (1, 2, 3, 5), (1, 2, 6), (7, 8), (1, 2, 3, 4)]
     roots = prefix_tree(prompts)
-    assert tree_tokens(roots) == len({p[:i] for p in prompts for i in range(1, len(p) + 1)}) == 7
+    assert tree_tokens(roots) == len({p[:i] for p in prompts for i in range(1, len(p) + 1)}) == 8
     first = next(n for n in roots if n.tokens[0] == 1)
     assert first.tokens == (1, 2) and sorted(len(c.tokens) for c in first.children) == [1, 1]
     assert sorted(i for c in first.children for g in [c.ending] + [d.ending for d in c.children] for i in g) == \
