@@ -15,7 +15,9 @@ evaluated against the minimum; the roofline of (b)'s own work
 
     (each report's shared prefix once + task tags) / prefill rate + answer tokens / best batched decode rate
 
-and the efficiency roofline / actual; reports per hour per core; and hours per million reports
+and the efficiency roofline / actual; the model step alone one sequence at a time against batched (time,
+and how many task answers differ: batching changes llama.cpp's rounding, so near-ties may part);
+reports per hour per core; and hours per million reports
 for the embedded model and, projected from the same per-report token counts, for the published
 3B/4B models at their published CPU decode rates (7.7 and 4.4 tok/s) with a prefill rate scaled
 from the embedded model's by parameter count (stated, not measured: no 3B/4B GGUF is here).
@@ -115,6 +117,32 @@ def minimum_work(reports, questions_path: str, routing: str) -> tuple[int, int]:
     return with_work, total
 
 
+def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[float, float, int, int]:
+    """The model step alone on the same reports, one sequence at a time and batched (all reports in one
+    RunInference batch): (single seconds, batched seconds, task answers that differ, task answers).
+    Greedy decoding either way; llama.cpp's kernels round a sequence's logits slightly differently in a
+    batch, so answers at a near-tie may part (tests/inference/test_batched.py checks they are near-ties)."""
+    from pipelines.options import TaskOptions
+    from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
+    from pipelines.task_stage import TaskStage
+    from radlite.inference.runner import answers_by_prompt
+    from radlite.io.records import IngestLimits
+
+    stage = TaskStage.resolve(TaskOptions(routing=routing, questions=questions_path))
+    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "bench", None)
+    seconds, answers = [], []
+    for batched in (False, True):
+        works = [RecordWork("bench", i, ACCEPTED_NEW, report=report) for i, report in enumerate(reports)]
+        for work in works:
+            processor.plan(work)
+        start = time.perf_counter()
+        processor.answer(works, batched=batched)
+        seconds.append(time.perf_counter() - start)
+        answers.append([answers_by_prompt(work.rows) for work in works])
+    pairs = [(one[sha], together.get(sha)) for one, together in zip(*answers, strict=True) for sha in one]
+    return seconds[0], seconds[1], sum(a != b for a, b in pairs), len(pairs)
+
+
 def notebook_loop(reports, questions, routing, base) -> float:
     """Seconds for the published loop: nine full paper prompts per report, free decoding, each task on
     the model (base + adapters) the routing table gives it."""
@@ -194,6 +222,10 @@ def main() -> None:
     print(f"roofline of (b)'s work: {roofline:.1f}s ({minimum} prefill tokens / {prefill:.0f} tok/s + "
           f"{summary.completion_tokens} answer tokens / {best_decode:.1f} tok/s); efficiency roofline/actual "
           f"{roofline / summary.wall_seconds:.2f}")
+    single_s, batched_s, differ, answers = model_step_agreement(reports, questions_path, args.routing)
+    print(f"model step alone: one sequence at a time {single_s:.1f}s, batched {batched_s:.1f}s "
+          f"({single_s / batched_s:.2f}x); task answers that differ between them: {differ} of {answers} "
+          f"({differ / max(1, answers):.1%})")
     cores = os.cpu_count()
     print(f"reports per hour per core: {3600 * run_rate / cores:.0f} ({cores} cores)")
     per_report_prefill, per_report_answer = minimum / len(reports), summary.completion_tokens / len(reports)

@@ -39,6 +39,7 @@ class Completion:
     text: str
     prompt_tokens: int
     completion_tokens: int
+    tokens: tuple[int, ...] = ()  # the token ids sampled (the last may be a stop string's first token)
 
 
 @dataclass
@@ -248,7 +249,7 @@ class BatchDecoder:
                 llama_cpp.llama_memory_seq_rm(self.memory, seq.seq_id, -1, -1)
                 llama_cpp.llama_sampler_free(seq.sampler)
                 free_seqs.append(seq.seq_id)
-                group.results[seq.index] = Completion(_text(seq), len(seq.request.tokens), len(seq.out))
+                group.results[seq.index] = Completion(_text(seq), len(seq.request.tokens), len(seq.out), tuple(seq.out))
                 group.open -= 1
                 if group.open == 0:
                     del active[group.index]

@@ -148,6 +148,17 @@ def count_generation(stats: InferenceCounts, prompt_tokens: int, completion_toke
     stats.completion_tokens += completion_tokens
 
 
+def answers_by_prompt(rows: list[tuple[str, dict]]) -> dict[str, list[tuple]]:
+    """A report's task rows grouped by the prompt that produced them, each row's values without the
+    columns that say how or when it was produced (raw text, run): what batching must not change."""
+    grouped: dict[str, list[tuple]] = {}
+    for table, row in rows:
+        if row.get("prompt_sha256"):
+            grouped.setdefault(row["prompt_sha256"], []).append(
+                (table, *sorted((k, str(v)) for k, v in row.items() if k not in ("raw_output", "run_id"))))
+    return {sha: sorted(values) for sha, values in grouped.items()}
+
+
 def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_id: str,
                      cache: ResultCache | None, stats: InferenceCounts) -> list[tuple[str, dict]]:
     """(table, row) pairs for every instance, one sequence at a time (the single-sequence path):

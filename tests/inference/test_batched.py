@@ -1,8 +1,11 @@
 """Batched decoding (RunInference's model step) against one sequence at a time, on the shipped routing:
-the same answers, each report's prefix evaluated once, and one failing report failing alone."""
+the same answers (but for near-ties, checked), each report's prefix evaluated once, and one failing
+report failing alone."""
 
 import os
 
+import llama_cpp
+import numpy as np
 import pytest
 import yaml
 from conftest import QUESTIONS, SAMPLE_REPORTS, run_cli
@@ -11,15 +14,12 @@ from pipelines.options import TaskOptions
 from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
 from pipelines.task_stage import TaskStage
 from radlite.inference.batch import prefix_tree, tree_tokens
-from radlite.inference.engine import get_model, prompt_tokens
-from radlite.inference.runner import plan_calls
+from radlite.inference.engine import LoadedModel, get_model, prompt_tokens
+from radlite.inference.runner import answers_by_prompt, plan_calls
 from radlite.io.records import IngestLimits
 from radlite.io.validate import accepted_reports
 from radlite.routing import load_routing
 from radlite.store import OutputStore
-
-#: Row columns that say how a value was produced, not what it is.
-PROVENANCE = {"raw_output", "run_id"}
 
 
 def _reports_with_model_work(stage: TaskStage, n: int) -> list:
@@ -48,21 +48,60 @@ def _planned(stage: TaskStage, report) -> RecordWork:
     return work
 
 
-def _values(rows) -> list[tuple]:
-    return sorted(tuple(sorted((k, str(v)) for k, v in row.items() if k not in PROVENANCE)) for _, row in rows)
-
-
 @pytest.fixture(scope="module")
 def stage():
     return _stage()
 
 
-def parsed_values(works: list[RecordWork]) -> list[list[tuple]]:
-    """Per report, its task rows without the columns that say how a value was produced."""
-    return [_values((t, r) for t, r in work.rows if t != "reports") for work in works]
+#: Largest logit margin a batched-vs-single difference may start from. llama.cpp's CPU kernels give
+#: a sequence slightly different logits when it shares a batch with others (measured up to ~0.6 on a
+#: logit over the whole vocabulary: another kernel for several tokens than for one, other cache cells),
+#: so greedy decoding may part only where its top two choices were about that close.
+NEAR_TIE = 0.5
 
 
-def test_batched_decoding_gives_the_same_parsed_values_as_one_sequence_at_a_time(stage):
+def single_path_margin(model, prompt, completion) -> float | None:
+    """Replay the batched completion's tokens in the single-sequence context (its kernels, its cache).
+    None if greedy decoding there picks every one of them (and ends where it ended); otherwise the
+    single path's logit margin, at the first token where they part, of its own pick over the batched one."""
+    llm = model.llm
+    model.base.activate(model.entry.adapters)
+    llm.reset()
+    llm.eval(prompt_tokens(llm, prompt))
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    if prompt.grammar:
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_grammar(
+            llm._model.vocab, prompt.grammar.encode(), b"root"))
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+    try:
+        for batched in [*completion.tokens, None]:
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(llm.n_vocab(),))
+            own = llama_cpp.llama_sampler_sample(chain, llm._ctx.ctx, -1)
+            if batched is None:  # the batched sequence ended (end of generation) here
+                return None if llama_cpp.llama_vocab_is_eog(llm._model.vocab, own) else \
+                    float(logits[own] - logits[llm.token_eos()])
+            if own != batched:
+                return float(logits[own] - logits[batched])
+            llm.eval([batched])
+    finally:
+        llama_cpp.llama_sampler_free(chain)
+    return None
+
+
+def test_batched_decoding_gives_the_same_parsed_values_except_at_near_ties(stage, monkeypatch):
+    """Six reports through the batched handler and one sequence at a time (greedy): every task's parsed
+    values agree, except where the single path itself was at a near-tie (checked token by token)."""
+    decoded = {}  # prompt sha256 -> (model, prompt, the batched completion)
+    original = LoadedModel.generate_groups
+
+    def recording(model, groups):
+        results = original(model, groups)
+        for prompts, (completions, _) in zip(groups, results, strict=True):
+            assert not isinstance(completions, Exception), completions
+            decoded.update({p.sha256: (model, p, c) for p, c in zip(prompts, completions, strict=True)})
+        return results
+
+    monkeypatch.setattr(LoadedModel, "generate_groups", recording)
     reports = _reports_with_model_work(stage, 6)
     assert len(reports) == 6
     processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None)
@@ -70,8 +109,18 @@ def test_batched_decoding_gives_the_same_parsed_values_as_one_sequence_at_a_time
     processor.answer(single, batched=False)
     processor.answer(batched)
     assert sum(w.counts.completion_tokens for w in batched) > 0
-    for report, one, together in zip(reports, parsed_values(single), parsed_values(batched), strict=True):
-        assert together == one, report.locator
+    instances = flips = 0
+    for one, together in zip(single, batched, strict=True):
+        one_values, together_values = answers_by_prompt(one.rows), answers_by_prompt(together.rows)
+        assert one_values.keys() == together_values.keys()
+        for sha, values in one_values.items():
+            instances += 1
+            if together_values[sha] == values:
+                continue
+            flips += 1
+            margin = single_path_margin(*decoded[sha])
+            assert margin is not None and 0 <= margin < NEAR_TIE, (one.report.locator, margin)
+    assert flips < instances
 
 
 def test_each_reports_prefix_is_evaluated_once(stage):
