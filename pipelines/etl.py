@@ -1,6 +1,6 @@
-"""The ETL graph, one linear chain: list inputs -> read records -> prepare each (validate, plan, rules)
--> answer batches of them (RunInference: models decode a batch's reports together) -> finish each
-(its rows and ledger row) -> write bundle files.
+"""The ETL graph, one linear chain: list inputs -> read records, in batches -> prepare each (validate,
+plan, rules) -> answer each batch (RunInference: models decode a batch's reports together; it emits the
+records one by one) -> finish each record (its rows and ledger row) -> write bundle files.
 
 A chain with no branches and no tagged outputs runs every record exactly once on every runner (the
 Dask runner computes only the graph's last transform and re-runs a ParDo once per consumed tagged
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.ml.inference.base import RunInference
 
-from pipelines.inference import RecordBatchHandler
+from pipelines.inference import REPORTS_PER_BATCH, RecordBatchHandler
 from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from radlite.io.inputs import InputSpec
 from radlite.io.readers import read_input
@@ -32,14 +32,29 @@ ROW_GROUP_ROWS = 2000
 
 
 def numbered_records(shard: tuple[InputSpec, int, int], limits: IngestLimits) -> Iterator[tuple[str, int, object]]:
-    """(source, position in the input, SourceRecord or Reject) for the records of one shard: shard
-    ``i`` of ``n`` keeps the records at positions i, i+n, ... The position identifies a record across
-    retries (the ledger counts it once); every shard reads the whole input, so the expensive work
-    (models) is split over the workers whatever a runner does with a single input element."""
+    """(source, position in the input, SourceRecord or Reject) for the records of one shard: the
+    input's records are cut into batches by position (REPORTS_PER_BATCH each) and shard ``i`` of
+    ``n`` keeps batches i, i+n, ... The position identifies a record across retries (the ledger
+    counts it once); every shard reads the whole input, so the expensive work (models) is split over
+    the workers whatever a runner does with a single input element."""
     spec, index, count = shard
     for sequence, item in enumerate(read_input(spec, limits)):
-        if sequence % count == index:
+        if (sequence // REPORTS_PER_BATCH) % count == index:
             yield spec.source, sequence, item
+
+
+def record_batches(shard: tuple[InputSpec, int, int], limits: IngestLimits) -> Iterator[list]:
+    """The shard's records in their batches, the model step's unit. A batch is the same records
+    whatever the number of shards (workers), and batched decoding's answers at a near-tie depend on
+    which reports share the batch: so one worker and many write the same tables."""
+    batch: list = []
+    for record in numbered_records(shard, limits):
+        if batch and batch[-1][1] // REPORTS_PER_BATCH != record[1] // REPORTS_PER_BATCH:
+            yield batch
+            batch = []
+        batch.append(record)
+    if batch:
+        yield batch
 
 
 class _WriteBundleFn(beam.DoFn):
@@ -96,8 +111,8 @@ def build_pipeline(pipeline: beam.Pipeline, *, specs: list[InputSpec], limits: I
     ``shards`` splits each input's records over that many parallel workers."""
     (pipeline
      | "ListShards" >> beam.Create([(spec, i, shards) for spec in specs for i in range(shards)])
-     | "ReadRecords" >> beam.FlatMap(numbered_records, limits)
-     | "Prepare" >> beam.MapTuple(processor.prepare)
+     | "ReadRecords" >> beam.FlatMap(record_batches, limits)
+     | "Prepare" >> beam.Map(processor.prepare_batch)
      | "Answer" >> RunInference(RecordBatchHandler(processor))
      | "Finish" >> beam.FlatMap(processor.finish)
      | "WriteBundles" >> beam.ParDo(_WriteBundleFn(staging_dir)))

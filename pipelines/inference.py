@@ -1,9 +1,14 @@
 """The model step of the graph: Beam's RunInference with a llama.cpp ModelHandler of our own.
 
-Beam has no handler for llama.cpp. Ours batches prepared records (RecordWork) and hands each batch
-to the record processor, whose models decode all the batch's reports together. The "model" Beam
-loads and shares per process is the processor; the llama.cpp models behind it are loaded on
-first use, once per process (radlite.inference.engine).
+Beam has no handler for llama.cpp. Ours takes batches of prepared records (lists of RecordWork,
+formed as the records are read) and hands each to the record processor, whose models decode all the
+batch's reports together. The "model" Beam loads and shares per process is the processor; the
+llama.cpp models behind it are loaded on first use, once per process (radlite.inference.engine).
+
+Records are batched as they are read, not by RunInference's own BatchElements: that emits a
+partly filled batch from ``finish_bundle``, and Beam's Dask runner drops whatever a DoFn emits
+there (it collects a partition's outputs before calling ``finish_bundle``), which lost records
+silently. So the handler tells RunInference to skip its batching: each element is a batch already.
 
 A report whose inference fails becomes valid=false rows with the error inside the batch (the
 processor catches it per report), so the step has one output and the graph stays one linear
@@ -25,11 +30,15 @@ REPORTS_PER_BATCH = 8
 
 
 class RecordBatchHandler(ModelHandler[RecordWork, RecordWork, RecordProcessor]):
-    """RunInference handler: ``run_inference`` answers a batch of records' model calls together."""
+    """RunInference handler: each element is a batch of records, whose model calls are answered
+    together; RunInference emits the batch's records one by one."""
 
-    def __init__(self, processor: RecordProcessor, reports_per_batch: int = REPORTS_PER_BATCH):
-        super().__init__(min_batch_size=reports_per_batch, max_batch_size=reports_per_batch)
+    def __init__(self, processor: RecordProcessor):
+        super().__init__()
         self.processor = processor
+
+    def should_skip_batching(self) -> bool:
+        return True  # the elements are batches already (see the module's docstring)
 
     def load_model(self) -> RecordProcessor:
         return self.processor

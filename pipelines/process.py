@@ -93,6 +93,9 @@ class RecordProcessor:
             self.plan(work)
         return work
 
+    def prepare_batch(self, records: list[tuple[str, int, SourceRecord | Reject]]) -> list[RecordWork]:
+        return [self.prepare(*record) for record in records]
+
     def plan(self, work: RecordWork) -> None:
         """The report row, and the rules' rows; what needs a model goes to ``work.pending``."""
         report = work.report

@@ -206,6 +206,8 @@ class BatchDecoder:
     def run(self, groups: Sequence[Sequence[Request]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
         """Complete every request; per group, its completions (in order) or the exception that
         stopped it, and its cost. One group's failure never touches another's answers."""
+        # an empty cache, so where cells go (and so llama.cpp's rounding) depends on these groups only
+        llama_cpp.llama_memory_clear(self.memory, True)
         outcome: list = [None] * len(groups)
         waiting = deque(range(len(groups)))
         free_seqs = list(range(self.n_seq - 1, -1, -1))

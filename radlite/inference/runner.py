@@ -197,30 +197,39 @@ def run_reports_batched(model, work: list[tuple[Report, list[TaskInstance], Infe
     if not hasattr(model, "generate_groups") or not all(batchable(calls) for calls in per_report):
         return [run_report_tasks(model, report, instances, run_id, cache, stats) for report, instances, stats in work]
     planned = [(calls, cached_outputs(calls, cache, stats)) for calls, (_, _, stats) in zip(per_report, work)]
-    pending = [[c for c, raw in zip(calls, outputs, strict=True) if raw is None] for calls, outputs in planned]
+    # a prompt asked twice in the batch (a report sent twice under two ids) is decoded once: as the
+    # single-sequence path would find the first answer in the cache, the second gets the same answer
+    decoded: dict[str, ModelCall] = {}
+    pending = []
+    for calls, outputs in planned:
+        pending.append([decoded.setdefault(c.key, c) for c, raw in zip(calls, outputs, strict=True)
+                        if raw is None and c.key not in decoded])
     results = iter(model.generate_groups([[c.prompt for c in calls] for calls in pending if calls]))
-    out = []
-    for (report, _, stats), (calls, outputs), todo in zip(work, planned, pending, strict=True):
-        answers: dict[int, object] = {}
+    answers: dict[str, object] = {}  # cache key -> Completion, or the exception that failed its report
+    for (_, _, stats), todo in zip(work, pending, strict=True):
         if todo:
             completions, cost = next(results)
             stats.model_ms += int(cost.seconds * 1000)
             stats.prefill_tokens += cost.prefill_tokens
             if isinstance(completions, Exception):
-                answers = {id(call): completions for call in todo}
-            else:
-                answers = {id(call): completion for call, completion in zip(todo, completions, strict=True)}
+                completions = [completions] * len(todo)
+            answers.update({call.key: done for call, done in zip(todo, completions, strict=True)})
+    out = []
+    for (report, _, stats), (calls, outputs) in zip(work, planned, strict=True):
         rows: list[tuple[str, dict]] = []
         for call, raw in zip(calls, outputs, strict=True):
-            answer = answers.get(id(call))
+            answer = answers.get(call.key) if raw is None else None
             if isinstance(answer, Exception):
                 rows += failed_call_rows(call, report, answer, stats)
                 continue
             if answer is not None:
                 raw = answer.text
-                count_generation(stats, answer.prompt_tokens, answer.completion_tokens)
-                if cache:
-                    cache.put(call.key, raw)
+                if decoded[call.key] is call:
+                    count_generation(stats, answer.prompt_tokens, answer.completion_tokens)
+                    if cache:
+                        cache.put(call.key, raw)
+                elif cache:
+                    stats.cache_hits += 1
             rows += call_rows(call, raw, report, stats)
         out.append(rows)
     return out
