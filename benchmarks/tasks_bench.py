@@ -92,29 +92,38 @@ def batched_decode_speed(llm, threads: int, sequences: int = 32, tokens: int = 4
     return (generated - first) / (full_s - prefill_s)
 
 
-def minimum_work(reports, questions_path: str, routing: str) -> tuple[int, int]:
-    """(reports with model work, prefill tokens at the minimum): per report, every distinct prefix of
-    the prompts the pipeline sends to a model, once (system + report + task tags)."""
+def planned_reports(reports, questions_path: str, routing: str):
+    """(stage, processor, one planned RecordWork per report) as the pipeline's prepare step makes them:
+    the rules have answered, ``pending`` holds the model calls."""
     from pipelines.options import TaskOptions
     from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
     from pipelines.task_stage import TaskStage
-    from radlite.inference.batch import prefix_tree, tree_tokens
-    from radlite.inference.engine import get_model, prompt_tokens
-    from radlite.inference.runner import plan_calls
     from radlite.io.records import IngestLimits
 
     stage = TaskStage.resolve(TaskOptions(routing=routing, questions=questions_path))
     processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "bench", None)
-    total = with_work = 0
-    for report in reports:
-        work = RecordWork("bench", 0, ACCEPTED_NEW, report=report)
+    works = [RecordWork("bench", i, ACCEPTED_NEW, report=report) for i, report in enumerate(reports)]
+    for work in works:
         processor.plan(work)
-        with_work += bool(work.pending)
+    return stage, processor, works
+
+
+def minimum_work(reports, questions_path: str, routing: str) -> tuple[int, int]:
+    """(reports with model work, prefill tokens at the minimum): per report, every distinct prefix of
+    the prompts the pipeline sends to a model, once (system + report + task tags)."""
+    from radlite.inference.batch import prefix_tree, tree_tokens
+    from radlite.inference.engine import get_model, prompt_tokens
+    from radlite.inference.runner import plan_calls
+
+    stage, _, works = planned_reports(reports, questions_path, routing)
+    total = 0
+    for work in works:
         for key, instances in work.pending.items():  # each model's prompts share a prefix on that model only
             model = get_model(stage.routing.models[key])
-            prompts = [tuple(prompt_tokens(model.llm, c.prompt)) for c in plan_calls(model, report, instances, "b")]
+            calls = plan_calls(model, work.report, instances, "bench")
+            prompts = [tuple(prompt_tokens(model.llm, c.prompt)) for c in calls]
             total += tree_tokens(prefix_tree(prompts))
-    return with_work, total
+    return sum(bool(work.pending) for work in works), total
 
 
 def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[float, float, int, int]:
@@ -122,19 +131,11 @@ def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[fl
     RunInference batch): (single seconds, batched seconds, task answers that differ, task answers).
     Greedy decoding either way; llama.cpp's kernels round a sequence's logits slightly differently in a
     batch, so answers at a near-tie may part (tests/inference/test_batched.py checks they are near-ties)."""
-    from pipelines.options import TaskOptions
-    from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
-    from pipelines.task_stage import TaskStage
     from radlite.inference.runner import answers_by_prompt
-    from radlite.io.records import IngestLimits
 
-    stage = TaskStage.resolve(TaskOptions(routing=routing, questions=questions_path))
-    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "bench", None)
     seconds, answers = [], []
     for batched in (False, True):
-        works = [RecordWork("bench", i, ACCEPTED_NEW, report=report) for i, report in enumerate(reports)]
-        for work in works:
-            processor.plan(work)
+        _, processor, works = planned_reports(reports, questions_path, routing)
         start = time.perf_counter()
         processor.answer(works, batched=batched)
         seconds.append(time.perf_counter() - start)

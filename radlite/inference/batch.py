@@ -46,10 +46,9 @@ class Completion:
 
 @dataclass
 class GroupCost:
-    """What one group (report) cost: tokens it made llama.cpp evaluate, and its share of the time."""
+    """What one group (report) cost: prompt tokens it made llama.cpp evaluate, and its share of the time."""
 
     prefill_tokens: int = 0
-    decode_tokens: int = 0
     seconds: float = 0.0
 
 
@@ -157,8 +156,6 @@ class BatchDecoder:
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
         self._samplers: dict[str | None, object] = {}
-        #: Tokens evaluated by llama_decode, all groups (prefill and decode), for the counters.
-        self.evaluated_tokens = 0
 
     def close(self) -> None:
         if self.ctx:
@@ -293,8 +290,6 @@ class BatchDecoder:
         start = time.perf_counter()
         self._decode(entries)
         started = []
-        for seq in decoding:
-            active[seq.group].cost.decode_tokens += 1
         for index, seq in enumerate(decoding):
             self._advance(seq, index)
         for group, node, last_index in prefilled:
@@ -326,7 +321,6 @@ class BatchDecoder:
         status = llama_cpp.llama_decode(self.ctx, batch)
         if status != 0:
             raise RuntimeError(f"llama_decode failed with status {status}")
-        self.evaluated_tokens += len(entries)
 
     def _greedy(self, seq: _Sequence, logits_index: int) -> int:
         """The greedy token under the sequence's grammar. The grammar is first asked about the best

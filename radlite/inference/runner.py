@@ -163,7 +163,11 @@ def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_i
                      cache: ResultCache | None, stats: InferenceCounts) -> list[tuple[str, dict]]:
     """(table, row) pairs for every instance, one sequence at a time (the single-sequence path):
     run back to back so the model's cached report prefix is reused."""
-    calls = plan_calls(model, report, instances, run_id)
+    return _run_calls_one_by_one(model, report, plan_calls(model, report, instances, run_id), cache, stats)
+
+
+def _run_calls_one_by_one(model, report: Report, calls: list[ModelCall], cache: ResultCache | None,
+                          stats: InferenceCounts) -> list[tuple[str, dict]]:
     out: list[tuple[str, dict]] = []
     for call, raw in zip(calls, cached_outputs(calls, cache, stats), strict=True):
         if raw is None:
@@ -195,15 +199,20 @@ def run_reports_batched(model, work: list[tuple[Report, list[TaskInstance], Infe
     Models without batched decoding, and prompts sampled at a temperature, go one sequence at a time."""
     per_report = [plan_calls(model, report, instances, run_id) for report, instances, _ in work]
     if not hasattr(model, "generate_groups") or not all(batchable(calls) for calls in per_report):
-        return [run_report_tasks(model, report, instances, run_id, cache, stats) for report, instances, stats in work]
+        return [_run_calls_one_by_one(model, report, calls, cache, stats)
+                for (report, _, stats), calls in zip(work, per_report, strict=True)]
     planned = [(calls, cached_outputs(calls, cache, stats)) for calls, (_, _, stats) in zip(per_report, work)]
     # a prompt asked twice in the batch (a report sent twice under two ids) is decoded once: as the
     # single-sequence path would find the first answer in the cache, the second gets the same answer
-    decoded: dict[str, ModelCall] = {}
+    decoded: dict[str, ModelCall] = {}  # cache key -> the call whose answer is decoded for it
     pending = []
     for calls, outputs in planned:
-        pending.append([decoded.setdefault(c.key, c) for c, raw in zip(calls, outputs, strict=True)
-                        if raw is None and c.key not in decoded])
+        todo = []
+        for call, raw in zip(calls, outputs, strict=True):
+            if raw is None and call.key not in decoded:
+                decoded[call.key] = call
+                todo.append(call)
+        pending.append(todo)
     results = iter(model.generate_groups([[c.prompt for c in calls] for calls in pending if calls]))
     answers: dict[str, object] = {}  # cache key -> Completion, or the exception that failed its report
     for (_, _, stats), todo in zip(work, pending, strict=True):
