@@ -29,7 +29,7 @@ from training.eval.report import summarize, trivial_comparisons, write_evaluatio
 from training.export import export_lora_adapter, merge_to_gguf
 from training.gate import first_per_task, validate
 from training.lora import load_preset, train_lora
-from training.route import build_routing
+from training.route import MIN_GROUNDED, build_routing
 
 
 @click.group()
@@ -118,14 +118,19 @@ def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, 
 @click.option("--name", default="trained", show_default=True)
 @click.option("--smoke-set", type=click.Path(exists=True, dir_okay=False),
               help="Small split copied beside the table for `radlite models validate`.")
-def route_command(evaluations, out_path, name, smoke_set):
+@click.option("--min-grounded", type=click.FloatRange(0, 1), default=MIN_GROUNDED, show_default=True,
+              help="Pass over a candidate whose values the report text states less often than this, "
+                   "when another candidate for the task reaches it (0 turns this off).")
+def route_command(evaluations, out_path, name, smoke_set, min_grounded):
     """Pick the best model per task from validation-split EVALUATIONS (eval.json files; ties go to the
-    smaller model) and write the routing table with its manifest: sha256s, figures, minimum scores."""
-    table = build_routing(list(evaluations), out_path, name, smoke_set)
+    smaller model; candidates whose extracted values are mostly not in the report are passed over, see
+    --min-grounded) and write the routing table with its manifest: sha256s, figures, minimum scores."""
+    table = build_routing(list(evaluations), out_path, name, smoke_set, min_grounded)
     for task, key in table.tasks.items():
         figures = table.manifest.figures[task]
         minimum = table.manifest.min_scores[task]
-        click.echo(f"{task:24s} -> {key}  {figures.metric} {figures.score:.3f} (min {minimum:.3f})")
+        grounded = "" if figures.grounded_share is None else f", grounded {figures.grounded_share:.2f}"
+        click.echo(f"{task:24s} -> {key}  {figures.metric} {figures.score:.3f}{grounded} (min {minimum:.3f})")
     click.echo(f"wrote {out_path}")
 
 

@@ -34,18 +34,37 @@ def _pinned(entry: ModelEntry) -> ModelEntry:
     return entry.model_copy(update={"sha256": file_sha256(entry.path), "adapters": adapters})
 
 
-def choose_routes(evaluations: list[Evaluation]) -> dict[str, int]:
-    """task -> index of the winning evaluation; ties go to the smaller model (file sizes on disk)."""
-    best: dict[str, int] = {}
+#: A candidate whose answers' values the report text states less often than this is passed over
+#: when another candidate for the task reaches it: a right label on an invented finding is not evidence.
+MIN_GROUNDED = 0.9
+
+
+def _well_grounded(task: str, indices: list[int], evaluations: list[Evaluation], floor: float) -> list[int]:
+    """The candidates left once those below ``floor`` grounded share are set aside, if any reaches it
+    (candidates that claim no values are kept); all of them when none does."""
+    shares = {i: evaluations[i].tasks[task].grounded_share for i in indices}
+    if not any(share is not None and share >= floor for share in shares.values()):
+        return indices
+    return [i for i in indices if shares[i] is None or shares[i] >= floor]
+
+
+def choose_routes(evaluations: list[Evaluation], min_grounded: float = MIN_GROUNDED) -> dict[str, int]:
+    """task -> index of the winning evaluation: the best score among the well-grounded candidates;
+    ties go to the smaller model (file sizes on disk)."""
+    candidates: dict[str, list[int]] = {}
     for i, evaluation in enumerate(evaluations):
-        for task, figures in evaluation.tasks.items():
+        for task in evaluation.tasks:
+            candidates.setdefault(task, []).append(i)
+    best: dict[str, int] = {}
+    for task, indices in candidates.items():
+        for i in _well_grounded(task, indices, evaluations, min_grounded):
             if task not in best:
                 best[task] = i
                 continue
-            current = evaluations[best[task]]
-            score = current.tasks[task].score
-            smaller = _size(evaluation.route(task)) < _size(current.route(task))
-            if figures.score > score or (figures.score == score and smaller):
+            score, current = evaluations[i].tasks[task].score, evaluations[best[task]]
+            if score > current.tasks[task].score or (
+                    score == current.tasks[task].score
+                    and _size(evaluations[i].route(task)) < _size(current.route(task))):
                 best[task] = i
     return best
 
@@ -65,10 +84,11 @@ def relative_to(path: str, directory: str) -> str:
     return os.path.relpath(path, directory)
 
 
-def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None) -> RoutingTable:
+def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None,
+                  min_grounded: float = MIN_GROUNDED) -> RoutingTable:
     """Write the routing table (with manifest: sha256s, figures, minimum scores) to ``out_path``."""
     evaluations = [Evaluation.load(p) for p in eval_paths]
-    routes = choose_routes(evaluations)
+    routes = choose_routes(evaluations, min_grounded)
     out_dir = os.path.dirname(os.path.abspath(out_path))
     models: dict[str, ModelEntry] = {}
     tasks: dict[str, str | list[str]] = {}
@@ -88,7 +108,7 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
             keys.append(key)
         tasks[task] = keys[0] if len(keys) == 1 else keys
         figures[task] = TaskFigures(model="+".join(keys), metric=fig.metric, score=fig.score, ci95=fig.ci95,
-                                    validity=fig.validity, n=fig.n)
+                                    validity=fig.validity, n=fig.n, grounded_share=fig.grounded_share)
         # The bootstrap lower bound: a smoke run below it is unlikely to be the same model.
         min_scores[task] = max(0.0, float(int(fig.ci95[0] * 1000)) / 1000 - 0.05)
     manifest = Manifest(min_scores=min_scores, figures=figures, built_from=[os.path.basename(p) for p in eval_paths])

@@ -74,6 +74,8 @@ class TaskFigures(BaseModel):
     ci95: tuple[float, float]
     validity: float
     n: int
+    #: share of its evidence-claiming values the report text states (None: the task claims none)
+    grounded_share: float | None = None
 
 
 class Manifest(BaseModel):

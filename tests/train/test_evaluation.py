@@ -152,3 +152,44 @@ def test_committed_embedded_demo_validates():
     result = run_cli("models", "validate")
     assert result.exit_code == 0, result.stderr + result.stdout
     assert "embedded: OK" in result.stdout
+
+
+def _temporal_record(output: str):
+    from training.data.records import InstructionRecord
+
+    return InstructionRecord(id="t1", task="temporal_comparison", source="fixture", tier="silver", output=output,
+                             input="COMPARISON: 2020-01-02.\nFINDINGS: The right pleural effusion has increased.")
+
+
+def test_scored_answers_count_the_values_the_report_does_not_state():
+    """A right change label on an invented finding scores 1 but is counted as ungrounded."""
+    from training.eval.predict import scored
+
+    record = _temporal_record('[["pleural effusion", "worsened"]]')
+    stated = scored(record, "m", '[["pleural effusion", "worsened"]]', 0.0)
+    invented = scored(record, "m", '[["pneumothorax", "worsened"]]', 0.0)
+    assert stated.score == invented.score == 1.0
+    assert (stated.claims, stated.grounded) == (1, 1)
+    assert (invented.claims, invented.grounded) == (1, 0)
+
+
+def _evaluation(name: str, kind: str, score: float, grounded_share: float | None):
+    from radlite.routing import ModelEntry
+    from training.eval.records import Evaluation, TaskEvaluation
+
+    task = TaskEvaluation(metric="jaccard", score=score, ci95=(score, score), n=20, validity=1.0, model_id=name,
+                          seconds_per_sample=0.0, samples=[], grounded_share=grounded_share)
+    return Evaluation(routing=name, split="validation", n=20, tasks={"temporal_comparison": task},
+                      models={name: ModelEntry(kind=kind, path="" if kind == "rules" else "/no/such.gguf")},
+                      task_models={"temporal_comparison": name})
+
+
+def test_routing_passes_over_a_better_scoring_candidate_that_invents_its_values():
+    from training.route import choose_routes
+
+    rules, model = _evaluation("rules", "rules", 0.90, 1.0), _evaluation("model", "llama.cpp", 1.0, 0.84)
+    assert choose_routes([rules, model]) == {"temporal_comparison": 0}
+    assert choose_routes([rules, model], min_grounded=0.0) == {"temporal_comparison": 1}
+    # when no candidate reaches the floor, the score decides; a candidate claiming nothing does not count as grounded
+    silent = _evaluation("silent", "rules", 0.0, None)
+    assert choose_routes([silent, _evaluation("model", "llama.cpp", 0.5, 0.55)]) == {"temporal_comparison": 1}

@@ -27,6 +27,9 @@ class Prediction(BaseModel):
     score: float
     reference: str
     seconds: float
+    #: values in the answer that point at report text, and how many of them the text states
+    claims: int = 0
+    grounded: int = 0
 
 
 def few_shot(prompt: Prompt, shots: list[tuple[Prompt, str]]) -> Prompt:
@@ -64,8 +67,18 @@ def scored(record: InstructionRecord, model_id: str, raw: str, seconds: float) -
         parsed, valid = task.parse(raw), True
     except ParseError:
         parsed, valid = None, False
+    claims, grounded = evidence_counts(record, parsed) if parsed is not None else (0, 0)
     return Prediction(id=record.id, task=record.task, model_id=model_id, raw=raw, valid=valid,
-                      score=task.score(parsed, task.parse(record.output)), reference=record.output, seconds=seconds)
+                      score=task.score(parsed, task.parse(record.output)), reference=record.output, seconds=seconds,
+                      claims=claims, grounded=grounded)
+
+
+def evidence_counts(record: InstructionRecord, parsed: BaseModel) -> tuple[int, int]:
+    """(values that claim a place in the report, those the report text states), grounded exactly as the
+    pipeline grounds a model's rows: a score counts right labels, this counts invented findings."""
+    report, instance = record_instance(record)
+    evidence = [e for e in TASKS[record.task].ground(parsed, instance, report) if e is not None]
+    return len(evidence), sum(e.grounded for e in evidence)
 
 
 def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: int = 0,

@@ -12,6 +12,8 @@ class SampleScore(BaseModel):
     score: float
     valid: bool
     raw: str
+    claims: int = 0
+    grounded: int = 0
 
 
 class RadsAnalysis(BaseModel):
@@ -35,6 +37,8 @@ class TaskEvaluation(BaseModel):
     model_id: str
     seconds_per_sample: float
     samples: list[SampleScore]
+    #: share of the answers' evidence-claiming values that the report text states (None: none claimed)
+    grounded_share: float | None = None
     rads: RadsAnalysis | None = None
     #: NLI only: reference label -> predicted label (or 'invalid') -> count
     confusion: dict[str, dict[str, int]] | None = None

@@ -29,11 +29,14 @@ def summarize(predictions: list[Prediction], routing: RoutingTable, split: str) 
             continue
         scores = [p.score for p in preds]
         raws, references = [p.raw for p in preds], [p.reference for p in preds]
+        claims = sum(p.claims for p in preds)
         tasks[name] = TaskEvaluation(
             metric=task.metric_name, score=sum(scores) / len(scores), ci95=bootstrap_ci(scores), n=len(preds),
             validity=sum(p.valid for p in preds) / len(preds), model_id=preds[0].model_id,
             seconds_per_sample=sum(p.seconds for p in preds) / len(preds),
-            samples=[SampleScore(id=p.id, score=p.score, valid=p.valid, raw=p.raw) for p in preds],
+            samples=[SampleScore(id=p.id, score=p.score, valid=p.valid, raw=p.raw, claims=p.claims,
+                                 grounded=p.grounded) for p in preds],
+            grounded_share=sum(p.grounded for p in preds) / claims if claims else None,
             rads=rads_analysis(raws, references) if name == "rads_assignment" else None,
             confusion=nli_confusion(raws, references) if name == "radiology_nli" else None,
         )
@@ -75,10 +78,11 @@ def trivial_comparisons(records: list, train: list, evaluation: Evaluation, spli
 def markdown(evaluation: Evaluation, comparison: dict[str, TaskComparison] | None = None,
              baseline_name: str = "baseline") -> str:
     lines = [f"# Evaluation: {evaluation.routing} on {evaluation.split}", "",
-             "| task | metric | score | 95% CI | validity | n |", "|---|---|---|---|---|---|"]
+             "| task | metric | score | 95% CI | validity | grounded | n |", "|---|---|---|---|---|---|---|"]
     for name, t in evaluation.tasks.items():
+        grounded = "-" if t.grounded_share is None else f"{t.grounded_share:.3f}"
         lines.append(f"| {name} | {t.metric} | {t.score:.3f} | {t.ci95[0]:.3f}-{t.ci95[1]:.3f} | "
-                     f"{t.validity:.3f} | {t.n} |")
+                     f"{t.validity:.3f} | {grounded} | {t.n} |")
     rads = evaluation.tasks["rads_assignment"].rads if "rads_assignment" in evaluation.tasks else None
     if rads:
         lines += ["", "RADS per system: " + ", ".join(f"{s} {a:.2f} (n={rads.per_system_n[s]})"
