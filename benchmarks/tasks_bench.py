@@ -15,7 +15,8 @@ evaluated against the minimum; the roofline of (b)'s own work
 
     (each report's shared prefix once + task tags) / prefill rate + answer tokens / best batched decode rate
 
-and the efficiency roofline / actual; the model step alone one sequence at a time against batched (time,
+and the efficiency roofline / actual, also with each routed model's own measured rates (an adapter
+makes every token dearer than on the bare base); the model step alone one sequence at a time against batched (time,
 and how many task answers differ: batching changes llama.cpp's rounding, so near-ties may part);
 reports per hour per core; and hours per million reports
 for the embedded model and, projected from the same per-report token counts, for the published
@@ -59,8 +60,10 @@ def distinct_reports(n: int):
     return picked
 
 
-def model_speed(llm) -> tuple[float, float]:
-    """(prefill tokens/s, decode tokens/s) measured through llama-cpp-python."""
+def model_speed(model) -> tuple[float, float]:
+    """(prefill tokens/s, decode tokens/s) of a routed model (its adapters applied), through llama-cpp-python."""
+    model.base.activate(model.entry.adapters)
+    llm = model.llm
     prompt = llm.tokenize(("The chest radiograph shows clear lungs and a normal heart. " * 40).encode())[:480]
     llm.reset()
     start = time.perf_counter()
@@ -74,11 +77,15 @@ def model_speed(llm) -> tuple[float, float]:
     return prefill, out["usage"]["completion_tokens"] / elapsed
 
 
-def batched_decode_speed(llm, threads: int, sequences: int = 32, tokens: int = 48) -> float:
-    """Decode tokens/s with ``sequences`` answers decoded together (BatchDecoder, no grammar)."""
+def batched_decode_speed(model, threads: int, sequences: int = 32, tokens: int = 48) -> float:
+    """Decode tokens/s of a routed model (its adapters applied) with ``sequences`` answers decoded
+    together (BatchDecoder, no grammar)."""
     from radlite.inference.batch import BatchDecoder, Request
 
+    llm = model.llm
     decoder = BatchDecoder(llm, n_ctx=1024, threads=threads, n_seq=sequences)
+    if model.entry.adapters:
+        decoder.set_adapters(model.base.handles(model.entry.adapters), [a.scale for a in model.entry.adapters])
     prompts = [tuple(llm.tokenize(f"Write a long radiology report number {i}:".encode())) for i in range(sequences)]
 
     def timed(max_tokens: int) -> tuple[float, int]:
@@ -108,40 +115,47 @@ def planned_reports(reports, questions_path: str, routing: str):
     return stage, processor, works
 
 
-def minimum_work(reports, questions_path: str, routing: str) -> tuple[int, int]:
-    """(reports with model work, prefill tokens at the minimum): per report, every distinct prefix of
-    the prompts the pipeline sends to a model, once (system + report + task tags)."""
+def minimum_work(reports, questions_path: str, routing: str) -> dict[str, int]:
+    """Routed model key -> prefill tokens at the minimum: per report, every distinct prefix of the
+    prompts the pipeline sends to that model, once (system + report + task tags)."""
     from radlite.inference.batch import prefix_tree, tree_tokens
     from radlite.inference.engine import get_model, prompt_tokens
     from radlite.inference.runner import plan_calls
 
     stage, _, works = planned_reports(reports, questions_path, routing)
-    total = 0
+    by_model: dict[str, int] = {}
     for work in works:
         for key, instances in work.pending.items():  # each model's prompts share a prefix on that model only
             model = get_model(stage.routing.models[key])
             calls = plan_calls(model, work.report, instances, "bench")
             prompts = [tuple(prompt_tokens(model.llm, c.prompt)) for c in calls]
-            total += tree_tokens(prefix_tree(prompts))
-    return sum(bool(work.pending) for work in works), total
+            by_model[key] = by_model.get(key, 0) + tree_tokens(prefix_tree(prompts))
+    return by_model
 
 
-def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[float, float, int, int]:
+def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[float, float, int, int, dict[str, int]]:
     """The model step alone on the same reports, one sequence at a time and batched (all reports in one
-    RunInference batch): (single seconds, batched seconds, task answers that differ, task answers).
+    RunInference batch): (single seconds, batched seconds, task answers that differ, task answers,
+    answer tokens per routed model in the batched pass).
     Greedy decoding either way; llama.cpp's kernels round a sequence's logits slightly differently in a
     batch, so answers at a near-tie may part (tests/inference/test_batched.py checks they are near-ties)."""
     from radlite.inference.runner import answers_by_prompt
 
-    seconds, answers = [], []
+    seconds, answers, tokens = [], [], {}
     for batched in (False, True):
         _, processor, works = planned_reports(reports, questions_path, routing)
         start = time.perf_counter()
-        processor.answer(works, batched=batched)
+        for key in sorted({key for work in works for key in work.pending}):  # one model at a time, as answer() does
+            others = [{k: work.pending.pop(k) for k in list(work.pending) if k != key} for work in works]
+            before = sum(work.counts.completion_tokens for work in works)
+            processor.answer(works, batched=batched)
+            tokens[key] = sum(work.counts.completion_tokens for work in works) - before
+            for work, rest in zip(works, others, strict=True):
+                work.pending.update(rest)
         seconds.append(time.perf_counter() - start)
         answers.append([answers_by_prompt(work.rows) for work in works])
     pairs = [(one[sha], together.get(sha)) for one, together in zip(*answers, strict=True) for sha in one]
-    return seconds[0], seconds[1], sum(a != b for a, b in pairs), len(pairs)
+    return seconds[0], seconds[1], sum(a != b for a, b in pairs), len(pairs), tokens
 
 
 def notebook_loop(reports, questions, routing, base) -> float:
@@ -196,9 +210,10 @@ def main() -> None:
     print(f"{len(reports)} distinct reports from sample_data ({', '.join(modalities)})")
     routing = load_routing(args.routing)
     base = next(e for e in routing.models.values() if e.kind == "llama.cpp")
-    prefill, decode = model_speed(get_model(base.model_copy(update={"adapters": ()})).llm)
     threads = base.threads or os.cpu_count()
-    batched = batched_decode_speed(get_model(base.model_copy(update={"adapters": ()})).llm, threads)
+    bare = get_model(base.model_copy(update={"adapters": ()}))
+    prefill, decode = model_speed(bare)
+    batched = batched_decode_speed(bare, threads)
     print(f"model ({os.path.basename(base.path)}, llama.cpp, {threads} threads): prefill {prefill:.0f} tok/s, "
           f"decode {decode:.1f} tok/s one sequence, {batched:.1f} tok/s 32 sequences together")
     print(f"routing: {routing.name}")
@@ -214,7 +229,8 @@ def main() -> None:
           f"({summary.wall_seconds / len(reports):.2f} s/report), {summary.completion_tokens} tokens generated, "
           f"outputs valid {valid:.1%}")
     print(f"share of pipeline wall time outside llama.cpp: {outside:.1%}")
-    with_work, minimum = minimum_work(reports, questions_path, args.routing)
+    minimum_by_model = minimum_work(reports, questions_path, args.routing)
+    minimum = sum(minimum_by_model.values())
     print(f"prefill tokens evaluated: {summary.prefill_tokens} against a minimum of {minimum} "
           f"({summary.prefill_tokens / max(1, minimum):.2f}x; prompt tokens of all calls {summary.prompt_tokens}); "
           f"{summary.rules_answered} task instances answered by the rules, never sent to a model")
@@ -223,10 +239,21 @@ def main() -> None:
     print(f"roofline of (b)'s work: {roofline:.1f}s ({minimum} prefill tokens / {prefill:.0f} tok/s + "
           f"{summary.completion_tokens} answer tokens / {best_decode:.1f} tok/s); efficiency roofline/actual "
           f"{roofline / summary.wall_seconds:.2f}")
-    single_s, batched_s, differ, answers = model_step_agreement(reports, questions_path, args.routing)
+    single_s, batched_s, differ, answers, tokens_by_model = model_step_agreement(reports, questions_path, args.routing)
     print(f"model step alone: one sequence at a time {single_s:.1f}s, batched {batched_s:.1f}s "
           f"({single_s / batched_s:.2f}x); task answers that differ between them: {differ} of {answers} "
           f"({differ / max(1, answers):.1%})")
+    # The roofline above uses the bare base's rates; a LoRA adapter adds its own matrix products to
+    # every token, so the same work through an adapter has a lower ceiling. Each model's own rates:
+    own, parts = 0.0, []
+    for key, prefix_tokens in sorted(minimum_by_model.items()):
+        model = get_model(routing.models[key])
+        model_prefill, model_decode = model_speed(model)
+        model_best = max(model_decode, batched_decode_speed(model, threads))
+        own += prefix_tokens / model_prefill + tokens_by_model.get(key, 0) / model_best
+        parts.append(f"{key}: {prefix_tokens} / {model_prefill:.0f} + {tokens_by_model.get(key, 0)} / {model_best:.1f}")
+    print(f"roofline at each routed model's own rates (adapters applied; answer tokens of the model step's batched "
+          f"pass): {own:.1f}s ({'; '.join(parts)}); efficiency roofline/actual {own / summary.wall_seconds:.2f}")
     cores = os.cpu_count()
     print(f"reports per hour per core: {3600 * run_rate / cores:.0f} ({cores} cores)")
     per_report_prefill, per_report_answer = minimum / len(reports), summary.completion_tokens / len(reports)
