@@ -48,8 +48,9 @@ class SharedBase:
         # Prompt evaluation (batch) threads too: left to llama-cpp-python they take every core, and
         # several worker processes on one machine would then fight over them.
         # Flash attention: llama.cpp's CPU kernel skips masked KV cells, so a sequence decoded in a
-        # batch attends over its own cells only, not every report's (the batched model step ran 1.3x
-        # faster with it, benchmarks/tasks_bench.py). The batched context copies these settings.
+        # batch attends over its own cells only, not every report's (benchmarks/tasks_bench.py's
+        # batched/single model step went from 0.99x to 1.34x with it; README, Performance). The
+        # batched context copies these settings.
         threads = threads or os.cpu_count()
         self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, seed=seed,
                          flash_attn=True, verbose=False)
