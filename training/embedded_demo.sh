@@ -28,11 +28,15 @@ tasks="rads_assignment impression_generation temporal_comparison radiology_ner n
 ruled="rads_assignment n_staging m_staging abnormality_detection temporal_comparison"  # tasks rules can read
 radlite train model-table $tasks --name embedded-tuned --adapter radlite/routing/embedded-lora-cpu-demo.gguf \
     --threads 2 --out "$work/embedded-tuned.yaml"
+# The earlier adapter, trained on the SYNTHETIC corpus only (90 steps of 8; its training summary:
+# docs/embedded-model/training_summary_synthetic.json), is a candidate too.
+radlite train model-table $tasks --name embedded-synthetic --adapter radlite/routing/embedded-lora-synthetic.gguf \
+    --threads 2 --out "$work/embedded-synthetic.yaml"
 # Rules, and cascades (rules first, the model for what they leave open), are routing candidates too.
 radlite train model-table $ruled --name rules --rules only --out "$work/rules.yaml"
 radlite train model-table $ruled --name cascade-tuned --rules first \
     --adapter radlite/routing/embedded-lora-cpu-demo.gguf --threads 2 --out "$work/cascade-tuned.yaml"
-for table in embedded-base "$work"/{embedded-tuned,rules,cascade-tuned}.yaml; do
+for table in embedded-base "$work"/{embedded-tuned,embedded-synthetic,rules,cascade-tuned}.yaml; do
     radlite train eval --routing "$table" --split "$work/data/validation.jsonl" --limit-per-task 20 \
         --out "$work/val-$(basename "$table" .yaml)"
 done
