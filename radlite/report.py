@@ -77,12 +77,17 @@ _CHEST_RADIOGRAPH_CONTENT = re.compile(
 _CROSS_SECTIONAL = re.compile(r"\b(?:CT|CTA|MRI?|PET|axial|contrast|sequences?|T[12]-weighted|hounsfield)\b", re.I)
 
 
+def reads_like_chest_radiograph(text: str) -> bool:
+    """Words only a chest radiograph report uses, and none of a cross-sectional study's."""
+    return bool(_CHEST_RADIOGRAPH_CONTENT.search(text)) and not _CROSS_SECTIONAL.search(text)
+
+
 def infer_modality(exam_line: str, text: str) -> str:
     """Modality code (XR, CT, MR, US, MG, PET, NM) from the exam line, else the report head; a report
     with no word of its modality that reads like a chest radiograph (and like no cross-sectional
     study) is XR."""
     modality = _first_match(MODALITY_PATTERNS, exam_line, text[:400])
-    if modality == "unknown" and _CHEST_RADIOGRAPH_CONTENT.search(text) and not _CROSS_SECTIONAL.search(text):
+    if modality == "unknown" and reads_like_chest_radiograph(text):
         return "XR"
     return modality
 

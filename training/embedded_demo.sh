@@ -25,7 +25,7 @@ fi
 
 # Routing tables that send tasks to each adapter, to evaluate them.
 tasks="rads_assignment impression_generation temporal_comparison radiology_ner n_staging m_staging radiology_nli abnormality_detection radiology_qa"
-ruled="rads_assignment n_staging m_staging abnormality_detection temporal_comparison"  # tasks rules can read
+ruled="rads_assignment impression_generation n_staging m_staging abnormality_detection temporal_comparison"  # tasks rules can read
 radlite train model-table $tasks --name embedded-tuned --adapter radlite/routing/embedded-lora-cpu-demo.gguf \
     --threads 2 --out "$work/embedded-tuned.yaml"
 # The earlier adapter, trained on the SYNTHETIC corpus only (90 steps of 8; its training summary:

@@ -2,7 +2,7 @@
 
 A routing entry ``kind: rules`` runs these instead of a language model. They answer what a report
 states (a RADS category, a TNM stage, CheXpert findings with negation and uncertainty, temporal
-change cues) and nothing else: where the report states nothing, they give no answer and a cascade
+change cues, a chest radiograph's abnormal findings sentences as its impression) and nothing else: where the report states nothing, they give no answer and a cascade
 (``[rules, model]``) asks the next entry. Every row they write is grounded by construction and
 carries ``model_id = radlite-rules@<version>+<sha256 of the rule tables>``, so a change to a
 phrase table is visible in the output.
@@ -20,10 +20,11 @@ from pydantic import BaseModel
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules import chexpert, rads, temporal, text, tnm
+from radlite.rules import chexpert, impression, rads, temporal, text, tnm
 from radlite.tasks import TASKS, TaskInstance
 from radlite.tasks import rads as rads_patterns  # the RADS spellings and where they are stated
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
+from radlite.tasks.impression import ImpressionResult
 from radlite.tasks.rads import no_rads
 from radlite.tasks.staging import StageResult
 from radlite.tasks.temporal import TemporalResult
@@ -72,10 +73,16 @@ def _changes(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     return _answer("temporal_comparison", stated[0], stated[1]) if stated else None
 
 
+def _impression(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    generated = impression.extractive_impression(report)
+    return _answer("impression_generation", ImpressionResult(generated=generated), [None]) if generated else None
+
+
 #: task -> rule extractor; a task missing here cannot be routed to rules.
 EXTRACTORS: dict[str, Callable[[Report, TaskInstance], RuleAnswer | None]] = {
     "rads_assignment": _rads, "n_staging": _n_stage, "m_staging": _m_stage,
     "abnormality_detection": _abnormalities, "temporal_comparison": _changes,
+    "impression_generation": _impression,
 }
 
 
@@ -83,7 +90,7 @@ EXTRACTORS: dict[str, Callable[[Report, TaskInstance], RuleAnswer | None]] = {
 def rule_tables_sha256() -> str:
     """SHA-256 over the source of every rule module: any change to a phrase table changes it."""
     digest = hashlib.sha256()
-    for module in (chexpert, rads, temporal, text, tnm, rads_patterns):
+    for module in (chexpert, impression, rads, temporal, text, tnm, rads_patterns):
         digest.update(inspect.getsource(module).encode())
     return digest.hexdigest()
 

@@ -20,7 +20,7 @@ from negspacy.negation import Negex  # noqa: F401 - registers the "negex" pipe f
 from negspacy.termsets import termset
 
 from radlite.report import Report
-from radlite.rules.text import finding_spans, sentence_around
+from radlite.rules.text import FINDING_SECTIONS, finding_spans, sentence_around
 
 #: Mention phrases per label (regular expressions, case-insensitive, matched on word boundaries).
 MENTIONS: dict[str, tuple[str, ...]] = {
@@ -159,10 +159,10 @@ def _status(text: str, start: int, end: int, negated: bool) -> str:
     return "uncertain" if hedged else "positive"
 
 
-def mentions(report: Report) -> list[Mention]:
-    """Every label mention in the report's finding sections, with its status, in text order."""
+def mentions(report: Report, sections: tuple[str, ...] = FINDING_SECTIONS) -> list[Mention]:
+    """Every label mention in the report's ``sections``, with its status, in text order."""
     text = report.text
-    spans = finding_spans(report)
+    spans = finding_spans(report, sections)
     mention_patterns, normal_patterns = _compiled()
     found: list[Mention] = []
     for label, pattern in normal_patterns.items():

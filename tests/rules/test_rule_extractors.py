@@ -144,3 +144,26 @@ def test_temporal_cues_attach_to_their_finding():
     assert pairs == [("small right pleural effusion", "new"), ("heart size", "unchanged"),
                      ("pneumothorax", "resolved"), ("opacity in the right base", "worsened")]
     assert [report.text[e.start:e.end] for e in evidence] == [f for f, _ in pairs]
+
+
+def _impression(text: str) -> str | None:
+    report = build_report("t", "r", text)
+    answer = rule_answer(report, TASKS["impression_generation"].instances(report)[0])
+    return answer.result.generated if answer else None
+
+
+def test_extractive_impression_restates_the_abnormal_findings_and_says_when_nothing_is_acute():
+    findings = ("The heart is mildly enlarged. Lungs are clear. No pleural effusion or pneumothorax. "
+                "Degenerative changes of the thoracic spine.")
+    chronic = _impression(f"EXAMINATION: CHEST 2V\nFINDINGS: {findings}\nIMPRESSION: Pneumonia.")
+    # the impression section is never read: its "Pneumonia" does not make the report acute
+    assert chronic == "The heart is mildly enlarged. No acute cardiopulmonary abnormality."
+    acute = _impression("EXAMINATION: CHEST 2V\nFINDINGS: Heart size normal. Small left pleural effusion. "
+                        "Right lower lobe consolidation, possibly pneumonia.")
+    assert acute == "Small left pleural effusion. Right lower lobe consolidation, possibly pneumonia."
+    assert _impression("FINDINGS: Heart size normal. Lungs are clear.") == "No acute cardiopulmonary abnormality."
+
+
+def test_extractive_impression_leaves_other_studies_to_the_next_model():
+    assert _impression("EXAMINATION: CT ABDOMEN\nFINDINGS: Small left pleural effusion. Liver normal.") is None
+    assert _impression("EXAMINATION: XR LEFT KNEE\nFINDINGS: No fracture. Joint effusion.") is None
