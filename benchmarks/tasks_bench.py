@@ -245,11 +245,16 @@ def main() -> None:
           f"({differ / max(1, answers):.1%})")
     # The roofline above uses the bare base's rates; a LoRA adapter adds its own matrix products to
     # every token, so the same work through an adapter has a lower ceiling. Each model's own rates:
+    # (the bare base itself is not measured again: one noise draw per model in both rooflines)
     own, parts = 0.0, []
     for key, prefix_tokens in sorted(minimum_by_model.items()):
-        model = get_model(routing.models[key])
-        model_prefill, model_decode = model_speed(model)
-        model_best = max(model_decode, batched_decode_speed(model, threads))
+        entry = routing.models[key]
+        if entry.adapters or entry.path != base.path:
+            model = get_model(entry)
+            model_prefill, model_decode = model_speed(model)
+            model_best = max(model_decode, batched_decode_speed(model, threads))
+        else:
+            model_prefill, model_best = prefill, best_decode
         own += prefix_tokens / model_prefill + tokens_by_model.get(key, 0) / model_best
         parts.append(f"{key}: {prefix_tokens} / {model_prefill:.0f} + {tokens_by_model.get(key, 0)} / {model_best:.1f}")
     print(f"roofline at each routed model's own rates (adapters applied; answer tokens of the model step's batched "
