@@ -15,8 +15,8 @@ uncertain for cardiomegaly ("borderline cardiomegaly" is positive in this gold; 
 Arms, each through `radlite run` itself (a CSV export of the reports in, the abnormalities table out):
   keywords  a 20-line keyword-with-negation baseline (no pipeline)
   rules     the rule extractors alone (kind: rules)
-  model     the embedded language model alone (the routing's model for the task, else the tuned
-            adapter the embedded routing sends most tasks to)
+  model     the embedded language model alone: the routing's model for the task, else its entry with
+            the real-data adapter (trained on IU X-ray's abnormality labels, among others)
   routed    the built-in `embedded` routing as shipped (rules, model or a cascade per task)
 Printed: per-label precision/recall/F1, micro-F1, reports/s; and, for the routed arm, the share of
 model-written rows in abnormalities, temporal_changes and entities whose evidence is not in the report.
@@ -44,6 +44,7 @@ from training.data.sources.openi import MAPPED_LABELS, read_gold, read_reports, 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 COUNTS_UNCERTAIN = {"cardiomegaly"}
+REAL_DATA_ADAPTER = "embedded-lora-cpu-demo.gguf"
 GROUNDED_TABLES = ("abnormalities", "temporal_changes", "entities")
 _KEYWORDS = {"atelectasis": "atelecta", "cardiomegaly": "cardiomegaly|enlarged heart|heart is enlarged",
              "pleural effusion": "effusion", "pneumonia": "pneumonia", "pneumothorax": "pneumothorax",
@@ -92,9 +93,10 @@ def abnormality_routing(kind: str, path: str) -> str:
     if kind == "rules":
         models = {"rules": {"kind": RULES}}
     else:
-        # the routing's own model for the task, else the model it routes most tasks to (the tuned adapter)
+        # the routing's own model for the task, else its entry with the adapter trained on these labels
         found = [embedded.model_for(t) for t in ("abnormality_detection", *embedded.tasks)]
-        key, entry = found[0] or Counter(f for f in found if f).most_common(1)[0][0]
+        key, entry = found[0] or next(f for f in found if f and any(
+            os.path.basename(a.path) == REAL_DATA_ADAPTER for a in f[1].adapters))
         models = {key: entry.model_dump(mode="json", exclude={"sha256"}) | {
             "adapters": [{"path": a.path} for a in entry.adapters]}}
     with open(path, "w") as fh:

@@ -25,7 +25,10 @@ fi
 
 # Routing tables that send tasks to each adapter, to evaluate them.
 tasks="rads_assignment impression_generation temporal_comparison radiology_ner n_staging m_staging radiology_nli abnormality_detection radiology_qa"
-ruled="rads_assignment impression_generation n_staging m_staging abnormality_detection temporal_comparison"  # tasks rules can read
+ruled="rads_assignment n_staging m_staging abnormality_detection temporal_comparison"  # tasks rules can read
+# The rules write impressions for chest radiographs only: offered as a cascade, so that the other
+# reports still get one from the model.
+cascaded="$ruled impression_generation"
 radlite train model-table $tasks --name embedded-tuned --adapter radlite/routing/embedded-lora-cpu-demo.gguf \
     --threads 2 --out "$work/embedded-tuned.yaml"
 # The earlier adapter, trained on the SYNTHETIC corpus only (90 steps of 8; its training summary:
@@ -34,7 +37,7 @@ radlite train model-table $tasks --name embedded-synthetic --adapter radlite/rou
     --threads 2 --out "$work/embedded-synthetic.yaml"
 # Rules, and cascades (rules first, the model for what they leave open), are routing candidates too.
 radlite train model-table $ruled --name rules --rules only --out "$work/rules.yaml"
-radlite train model-table $ruled --name cascade-tuned --rules first \
+radlite train model-table $cascaded --name cascade-tuned --rules first \
     --adapter radlite/routing/embedded-lora-cpu-demo.gguf --threads 2 --out "$work/cascade-tuned.yaml"
 for table in embedded-base "$work"/{embedded-tuned,embedded-synthetic,rules,cascade-tuned}.yaml; do
     radlite train eval --routing "$table" --split "$work/data/validation.jsonl" --limit-per-task 20 \
