@@ -2,8 +2,9 @@
 
 A routing entry ``kind: rules`` runs these instead of a language model. They answer what a report
 states (a RADS category, a TNM stage, CheXpert findings with negation and uncertainty, temporal
-change cues, a chest radiograph's abnormal findings sentences as its impression) and nothing else: where the report states nothing, they give no answer and a cascade
-(``[rules, model]``) asks the next entry. Every row they write is grounded by construction and
+change cues, a chest radiograph's abnormal findings sentences as its impression) and nothing else:
+where the report states nothing, they give no answer and a cascade (``[rules, model]``) asks the
+next entry. Every row they write is grounded by construction and
 carries ``model_id = radlite-rules@<version>+<sha256 of the rule tables>``, so a change to a
 phrase table is visible in the output.
 """
