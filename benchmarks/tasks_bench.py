@@ -145,13 +145,7 @@ def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[fl
     for batched in (False, True):
         _, processor, works = planned_reports(reports, questions_path, routing)
         start = time.perf_counter()
-        for key in sorted({key for work in works for key in work.pending}):  # one model at a time, as answer() does
-            others = [{k: work.pending.pop(k) for k in list(work.pending) if k != key} for work in works]
-            before = sum(work.counts.completion_tokens for work in works)
-            processor.answer(works, batched=batched)
-            tokens[key] = sum(work.counts.completion_tokens for work in works) - before
-            for work, rest in zip(works, others, strict=True):
-                work.pending.update(rest)
+        tokens = processor.answer(works, batched=batched)
         seconds.append(time.perf_counter() - start)
         answers.append([answers_by_prompt(work.rows) for work in works])
     pairs = [(one[sha], together.get(sha)) for one, together in zip(*answers, strict=True) for sha in one]

@@ -115,12 +115,15 @@ class RecordProcessor:
             if model_key:
                 work.pending.setdefault(model_key, []).append(instance)
 
-    def answer(self, batch: list[RecordWork], batched: bool = True) -> None:
+    def answer(self, batch: list[RecordWork], batched: bool = True) -> dict[str, int]:
         """The model calls of a batch of records, one model at a time (adapters grouped, so each
         report's prefix is evaluated once per model), the records' reports decoded together; with
-        ``batched=False`` one sequence at a time (the reference batching is checked against)."""
+        ``batched=False`` one sequence at a time (the reference batching is checked against).
+        Returns the answer tokens each model (routing key) generated, for the bench's roofline."""
+        tokens: dict[str, int] = {}
         for key in sorted({key for work in batch for key in work.pending}):
             todo = [work for work in batch if key in work.pending]
+            before = sum(work.counts.completion_tokens for work in todo)
             model, cache = self._model(key), self._cache_db()
             if batched:
                 results = run_reports_batched(model, [(w.report, w.pending.pop(key), w.counts) for w in todo],
@@ -130,6 +133,8 @@ class RecordProcessor:
                            for w in todo]
             for work, rows in zip(todo, results, strict=True):
                 work.rows += rows
+            tokens[key] = sum(work.counts.completion_tokens for work in todo) - before
+        return tokens
 
     def finish(self, work: RecordWork) -> Iterator[tuple[str, dict]]:
         """The record's rows, its ledger row last."""
