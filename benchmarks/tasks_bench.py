@@ -141,7 +141,7 @@ def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[fl
     batch, so answers at a near-tie may part (tests/inference/test_batched.py checks they are near-ties)."""
     from radlite.inference.runner import answers_by_prompt
 
-    seconds, answers, tokens = [], [], {}
+    seconds, answers = [], []
     for batched in (False, True):
         _, processor, works = planned_reports(reports, questions_path, routing)
         start = time.perf_counter()

@@ -46,8 +46,6 @@ def abnormal_sentences(report: Report) -> tuple[list[tuple[int, int]], bool]:
         left, right = sentence_around(report.text, mention.start, mention.end)
         start, end = next((s, e) for s, e in sections if s <= mention.start < e)
         left, right = max(left, start), min(right, end)  # a section header is not part of its sentence
-        while left < right and report.text[left].isspace():
-            left += 1
         if (left, right) not in spans:
             spans.append((left, right))
     return spans, any(m.label in ACUTE for m in stated)
