@@ -8,15 +8,15 @@
     prompts, grammars, task planning, shared report prefix), with an empty result cache.
     Its model step is RunInference: a batch of reports decoded together, each report's prompt
     prefix evaluated once and forked into its tasks' sequences.
-Both use the same routing table (default: embedded, the SmolLM2-135M GGUF with its demo adapter).
-Also printed: the model's prefill, single-sequence and batched decode tokens/s through llama.cpp
+Both use the same routing table (default: embedded: rules, and the SmolLM2-135M GGUF with a demo
+adapter merged into its weights per routed model).
+Also printed: the base model's prefill, single-sequence and batched decode tokens/s through llama.cpp
 on this machine; the share of (b)'s wall time spent outside llama.cpp; prefill tokens (b)
-evaluated against the minimum; the roofline of (b)'s own work
+evaluated against the minimum; the roofline of (b)'s own work, per routed model at its own measured rates,
 
     (each report's shared prefix once + task tags) / prefill rate + answer tokens / best batched decode rate
 
-and the efficiency roofline / actual, also with each routed model's own measured rates (an adapter
-makes every token dearer than on the bare base); the model step alone one sequence at a time against batched (time,
+and the efficiency roofline / actual; the model step alone one sequence at a time against batched (time,
 and how many task answers differ: batching changes llama.cpp's rounding, so near-ties may part);
 reports per hour per core; and hours per million reports
 for the embedded model and, projected from the same per-report token counts, for the published
@@ -61,8 +61,8 @@ def distinct_reports(n: int):
 
 
 def model_speed(model) -> tuple[float, float]:
-    """(prefill tokens/s, decode tokens/s) of a routed model (its adapters applied), through llama-cpp-python."""
-    model.base.activate(model.entry.adapters)
+    """(prefill tokens/s, decode tokens/s) of a routed model (runtime adapters applied), through llama-cpp-python."""
+    model.base.activate(model.adapters)
     llm = model.llm
     prompt = llm.tokenize(("The chest radiograph shows clear lungs and a normal heart. " * 40).encode())[:480]
     llm.reset()
@@ -78,14 +78,14 @@ def model_speed(model) -> tuple[float, float]:
 
 
 def batched_decode_speed(model, threads: int, sequences: int = 32, tokens: int = 48) -> float:
-    """Decode tokens/s of a routed model (its adapters applied) with ``sequences`` answers decoded
+    """Decode tokens/s of a routed model (its runtime adapters applied) with ``sequences`` answers decoded
     together (BatchDecoder, no grammar)."""
     from radlite.inference.batch import BatchDecoder, Request
 
     llm = model.llm
     decoder = BatchDecoder(llm, n_ctx=1024, threads=threads, n_seq=sequences)
-    if model.entry.adapters:
-        decoder.set_adapters(model.base.handles(model.entry.adapters), [a.scale for a in model.entry.adapters])
+    if model.adapters:
+        decoder.set_adapters(model.base.handles(model.adapters), [a.scale for a in model.adapters])
     prompts = [tuple(llm.tokenize(f"Write a long radiology report number {i}:".encode())) for i in range(sequences)]
 
     def timed(max_tokens: int) -> tuple[float, int]:
@@ -165,7 +165,7 @@ def notebook_loop(reports, questions, routing, base) -> float:
             # the notebook runs every task on a model: the task's own, else the routing's first model
             entry = (routing.model_for(task.name) or (None, base))[1]
             model = get_model(entry)
-            model.base.activate(model.entry.adapters)
+            model.base.activate(model.adapters)
             instances = task.instances(report, questions) or [TaskInstance(task.name, report.text, "")]
             prompt = render_prompt("radlite-paper", task, instances[0], report)
             model.llm.create_completion(prompt.text, max_tokens=prompt.max_tokens, temperature=prompt.temperature,
@@ -205,10 +205,10 @@ def main() -> None:
     routing = load_routing(args.routing)
     base = next(e for e in routing.models.values() if e.kind == "llama.cpp")
     threads = base.threads or os.cpu_count()
-    bare = get_model(base.model_copy(update={"adapters": ()}))
+    bare = get_model(base.model_copy(update={"adapters": (), "merge": None}))
     prefill, decode = model_speed(bare)
     batched = batched_decode_speed(bare, threads)
-    print(f"model ({os.path.basename(base.path)}, llama.cpp, {threads} threads): prefill {prefill:.0f} tok/s, "
+    print(f"base model ({os.path.basename(base.path)}, llama.cpp, {threads} threads): prefill {prefill:.0f} tok/s, "
           f"decode {decode:.1f} tok/s one sequence, {batched:.1f} tok/s 32 sequences together")
     print(f"routing: {routing.name}")
     loop_s = notebook_loop(reports, questions, routing, base)
@@ -228,31 +228,28 @@ def main() -> None:
     print(f"prefill tokens evaluated: {summary.prefill_tokens} against a minimum of {minimum} "
           f"({summary.prefill_tokens / max(1, minimum):.2f}x; prompt tokens of all calls {summary.prompt_tokens}); "
           f"{summary.rules_answered} task instances answered by the rules, never sent to a model")
-    best_decode = max(decode, batched)
-    roofline = minimum / prefill + summary.completion_tokens / best_decode
-    print(f"roofline of (b)'s work: {roofline:.1f}s ({minimum} prefill tokens / {prefill:.0f} tok/s + "
-          f"{summary.completion_tokens} answer tokens / {best_decode:.1f} tok/s); efficiency roofline/actual "
-          f"{roofline / summary.wall_seconds:.2f}")
     single_s, batched_s, differ, answers, tokens_by_model = model_step_agreement(reports, questions_path, args.routing)
     print(f"model step alone: one sequence at a time {single_s:.1f}s, batched {batched_s:.1f}s "
           f"({single_s / batched_s:.2f}x); task answers that differ between them: {differ} of {answers} "
           f"({differ / max(1, answers):.1%})")
-    # The roofline above uses the bare base's rates; a LoRA adapter adds its own matrix products to
-    # every token, so the same work through an adapter has a lower ceiling. Each model's own rates:
-    # (the bare base itself is not measured again: one noise draw per model in both rooflines)
-    own, parts = 0.0, []
+    # The roofline: the same work at the best rates each routed model reaches through llama.cpp alone
+    # (prefill; decode one sequence or 32 together). Measured per model: merged adapters make a model of
+    # their own, runtime adapters add matrix products to every token of theirs.
+    roofline, parts = 0.0, []
     for key, prefix_tokens in sorted(minimum_by_model.items()):
         entry = routing.models[key]
-        if entry.adapters or entry.path != base.path:
+        if not entry.adapters and entry.path == base.path:
+            model_prefill, model_best = prefill, max(decode, batched)
+        else:
             model = get_model(entry)
             model_prefill, model_decode = model_speed(model)
             model_best = max(model_decode, batched_decode_speed(model, threads))
-        else:
-            model_prefill, model_best = prefill, best_decode
-        own += prefix_tokens / model_prefill + tokens_by_model.get(key, 0) / model_best
-        parts.append(f"{key}: {prefix_tokens} / {model_prefill:.0f} + {tokens_by_model.get(key, 0)} / {model_best:.1f}")
-    print(f"roofline at each routed model's own rates (adapters applied; answer tokens of the model step's batched "
-          f"pass): {own:.1f}s ({'; '.join(parts)}); efficiency roofline/actual {own / summary.wall_seconds:.2f}")
+        roofline += prefix_tokens / model_prefill + tokens_by_model.get(key, 0) / model_best
+        parts.append(f"{key} ({get_model(entry).weights}): {prefix_tokens} / {model_prefill:.0f} + "
+                     f"{tokens_by_model.get(key, 0)} / {model_best:.1f}")
+    print(f"roofline of (b)'s work at each routed model's own rates (prefix tokens / prefill tok/s + answer "
+          f"tokens of the model step's batched pass / best decode tok/s): {roofline:.1f}s ({'; '.join(parts)}); "
+          f"efficiency roofline/actual {roofline / summary.wall_seconds:.2f}")
     cores = os.cpu_count()
     print(f"reports per hour per core: {3600 * run_rate / cores:.0f} ({cores} cores)")
     per_report_prefill, per_report_answer = minimum / len(reports), summary.completion_tokens / len(reports)

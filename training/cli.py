@@ -141,16 +141,22 @@ def route_command(evaluations, out_path, name, smoke_set, min_grounded):
 @click.option("--adapter", "adapters", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="GGUF LoRA adapter applied on the base (repeatable).")
 @click.option("--threads", type=int, help="llama.cpp threads (default: all cores).")
+@click.option("--merge", type=click.Choice(["Q8_0"]),
+              help="Merge the adapters into the base's weights, written once as this type and cached, "
+                   "instead of applying them at run time (faster on a CPU; see README, Performance).")
 @click.option("--rules", "rules_mode", type=click.Choice(["only", "first"]),
               help="'only': the rule extractors answer; 'first': a cascade, rules then the model.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="routing YAML to write.")
-def model_table_command(tasks, name, base, adapters, threads, rules_mode, out_path):
+def model_table_command(tasks, name, base, adapters, threads, merge, rules_mode, out_path):
     """Write a routing table that sends TASKS to one model (base + adapters), to the rules, or to the
     rules then the model (a cascade), e.g. to evaluate it as a routing candidate."""
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise click.BadParameter(f"unknown task(s) {', '.join(unknown)}", param_hint="TASKS")
-    model = ModelEntry(path=base, adapters=tuple(Adapter(path=os.path.abspath(a)) for a in adapters), threads=threads)
+    if merge and not adapters:
+        raise click.BadParameter("--merge needs at least one --adapter", param_hint="--merge")
+    model = ModelEntry(path=base, adapters=tuple(Adapter(path=os.path.abspath(a)) for a in adapters), threads=threads,
+                       merge=merge)
     models = {"rules": ModelEntry(kind=RULES)} if rules_mode else {}
     if rules_mode != "only":
         models[name] = model

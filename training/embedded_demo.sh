@@ -29,16 +29,18 @@ ruled="rads_assignment n_staging m_staging abnormality_detection temporal_compar
 # The rules write impressions for chest radiographs only: offered as a cascade, so that the other
 # reports still get one from the model.
 cascaded="$ruled impression_generation"
+# Each adapter is merged into the base's weights (Q8_0, cached on first use): the same model without
+# llama.cpp's per-token adapter products, and on its faster Q8_0 kernels (README, Performance).
 radlite train model-table $tasks --name embedded-tuned --adapter radlite/routing/embedded-lora-cpu-demo.gguf \
-    --threads 2 --out "$work/embedded-tuned.yaml"
+    --merge Q8_0 --threads 2 --out "$work/embedded-tuned.yaml"
 # The earlier adapter, trained on the SYNTHETIC corpus only (90 steps of 8; its training summary:
 # docs/embedded-model/training_summary_synthetic.json), is a candidate too.
 radlite train model-table $tasks --name embedded-synthetic --adapter radlite/routing/embedded-lora-synthetic.gguf \
-    --threads 2 --out "$work/embedded-synthetic.yaml"
+    --merge Q8_0 --threads 2 --out "$work/embedded-synthetic.yaml"
 # Rules, and cascades (rules first, the model for what they leave open), are routing candidates too.
 radlite train model-table $ruled --name rules --rules only --out "$work/rules.yaml"
 radlite train model-table $cascaded --name cascade-tuned --rules first \
-    --adapter radlite/routing/embedded-lora-cpu-demo.gguf --threads 2 --out "$work/cascade-tuned.yaml"
+    --adapter radlite/routing/embedded-lora-cpu-demo.gguf --merge Q8_0 --threads 2 --out "$work/cascade-tuned.yaml"
 for table in embedded-base "$work"/{embedded-tuned,embedded-synthetic,rules,cascade-tuned}.yaml; do
     radlite train eval --routing "$table" --split "$work/data/validation.jsonl" --limit-per-task 20 \
         --out "$work/val-$(basename "$table" .yaml)"

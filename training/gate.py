@@ -5,6 +5,8 @@ from __future__ import annotations
 import gguf
 from pydantic import BaseModel
 
+from radlite.inference.engine import weights_path
+from radlite.inference.merge import AdapterMismatch
 from radlite.routing import RULES, ManifestMismatch, RoutingTable, load_routing
 from radlite.tasks import TASKS
 from training.data.build import load_split
@@ -62,6 +64,11 @@ def validate(routing: str, models_dir: str | None = None, smoke_limit: int | Non
         problems += gguf_problems(entry.path, adapter=False)
         for adapter in entry.adapters:
             problems += gguf_problems(adapter.path, adapter=True)
+        if entry.merge and not problems:
+            try:
+                weights_path(entry)  # merged now (and cached) rather than at the first run's first report
+            except AdapterMismatch as exc:
+                problems.append(str(exc))
     scores: dict[str, float] = {}
     if table.manifest.smoke_set and not problems:
         records = first_per_task(load_split(table.manifest.smoke_set), smoke_limit)

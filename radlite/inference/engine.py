@@ -7,6 +7,7 @@ radlite-v1 report prefix) only evaluates the new suffix, so a report's text is r
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from llama_cpp import Llama, LlamaGrammar
 
 from radlite.hashing import file_sha256
 from radlite.inference.batch import BatchDecoder, Completion, GroupCost, Request
+from radlite.inference.merge import merged_model
 from radlite.prompts import Prompt
 from radlite.routing import ModelEntry
 
@@ -105,8 +107,14 @@ class LoadedModel:
 
     def __init__(self, entry: ModelEntry, base: SharedBase):
         self.entry, self.base = entry, base
+        #: the adapters llama.cpp applies at run time (none when they are merged into ``base``)
+        self.adapters = () if merged(entry) else entry.adapters
+        #: the GGUF file llama.cpp loaded (the merged model's cache name when the adapters are merged)
+        self.weights = os.path.basename(weights_path(entry))
         self.identity = {"model_sha256": entry.sha256 or file_sha256(entry.path),
                          "adapters": [[a.sha256 or file_sha256(a.path), a.scale] for a in entry.adapters]}
+        if merged(entry):
+            self.identity["merge"] = entry.merge
 
     @property
     def llm(self):
@@ -114,7 +122,7 @@ class LoadedModel:
 
     def generate(self, prompt: Prompt) -> Generation:
         start = time.perf_counter()
-        self.base.activate(self.entry.adapters)
+        self.base.activate(self.adapters)
         tokens = prompt_tokens(self.llm, prompt)
         cached = Llama.longest_token_prefix(self.llm.input_ids[:self.llm.n_tokens].tolist(), tokens)
         out = self.llm.create_completion(
@@ -128,7 +136,7 @@ class LoadedModel:
     def generate_groups(self, groups: list[list[Prompt]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
         """Every prompt of every group (one report's task prompts) decoded together; per group its
         completions or the exception that stopped it, and what it cost (see BatchDecoder.run)."""
-        decoder = self.base.batch_decoder(self.entry.adapters)
+        decoder = self.base.batch_decoder(self.adapters)
         requests = []
         for prompts in groups:
             try:
@@ -165,9 +173,23 @@ def prompt_tokens(llm: Llama, prompt: Prompt) -> list[int]:
     return tokens
 
 
+def merged(entry: ModelEntry) -> bool:
+    """Whether the entry's adapters are merged into a model file rather than applied at run time."""
+    return bool(entry.merge and entry.adapters)
+
+
+@functools.cache
+def weights_path(entry: ModelEntry) -> str:
+    """The GGUF file llama.cpp loads for ``entry``: its base, or its base with the adapters merged in
+    (made on first use, then cached: radlite.inference.merge)."""
+    if not merged(entry):
+        return entry.path
+    return merged_model(entry.path, entry.sha256, [(a.path, a.scale, a.sha256) for a in entry.adapters], entry.merge)
+
+
 def base_key(entry: ModelEntry) -> tuple:
     """Entries with the same key share one loaded base model."""
-    return (entry.path, entry.n_ctx, entry.threads, entry.seed)
+    return (weights_path(entry), entry.n_ctx, entry.threads, entry.seed)
 
 
 def get_model(entry: ModelEntry) -> LoadedModel:
@@ -176,5 +198,5 @@ def get_model(entry: ModelEntry) -> LoadedModel:
     with _LOCK:
         if key not in _MODELS:
             _MODELS[key] = SharedBase(*key)
-            LOAD_COUNTS[os.path.basename(entry.path)] += 1
+            LOAD_COUNTS[os.path.basename(key[0])] += 1
         return LoadedModel(entry, _MODELS[key])

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from radlite.hashing import file_sha256
+from radlite.inference.merge import MergeType
 from radlite.prompts import DEFAULT_PROFILE, PROFILES
 from radlite.rules.answers import EXTRACTORS, rules_model_id
 from radlite.tasks import TASKS
@@ -50,6 +51,9 @@ class ModelEntry(BaseModel):
     n_ctx: int = Field(default=4096, ge=256)
     threads: int | None = None
     seed: int = 0
+    #: Merge the adapters into the base's weights (written once as this type, cached; see
+    #: radlite.inference.merge) instead of applying them at run time: the same model, faster on a CPU.
+    merge: MergeType | None = None
 
     @model_validator(mode="after")
     def _has_a_file(self) -> ModelEntry:
@@ -62,7 +66,7 @@ class ModelEntry(BaseModel):
         if self.kind == RULES:
             return rules_model_id()
         names = [os.path.basename(self.path)] + [os.path.basename(a.path) for a in self.adapters]
-        return "+".join(names)
+        return "+".join(names) + (f"@merged-{self.merge}" if self.merge and self.adapters else "")
 
 
 class TaskFigures(BaseModel):
