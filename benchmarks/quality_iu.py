@@ -95,8 +95,11 @@ def abnormality_routing(kind: str, path: str) -> str:
     else:
         # the routing's own model for the task, else its entry with the adapter trained on these labels
         found = [embedded.model_for(t) for t in ("abnormality_detection", *embedded.tasks)]
-        key, entry = found[0] or next(f for f in found if f and any(
-            os.path.basename(a.path) == REAL_DATA_ADAPTER for a in f[1].adapters))
+        key, entry = found[0] or next((f for f in found if f and any(
+            os.path.basename(a.path) == REAL_DATA_ADAPTER for a in f[1].adapters)), (None, None))
+        if entry is None:
+            raise SystemExit(f"the embedded routing sends no task to a model with {REAL_DATA_ADAPTER}: "
+                             "no model-alone arm to run")
         models = {key: entry.model_dump(mode="json", exclude={"sha256"}) | {
             "adapters": [{"path": a.path} for a in entry.adapters]}}
     with open(path, "w") as fh:

@@ -30,7 +30,9 @@ def _cols(*specs: tuple) -> tuple[Column, ...]:
 TASK_COLUMNS = _cols(
     ("report_id", pa.string(), "Report this result belongs to (reports.report_id).", False),
     ("task", pa.string(), "Task name from the task registry, e.g. rads_assignment.", False),
-    ("model_id", pa.string(), "Routing entry that produced the output: model file name plus adapters.", False),
+    ("model_id", pa.string(), "Routing entry that produced the output: model file name plus adapter file names "
+     "(with @merged-Q8_0 when they are merged into its weights), or radlite-rules@<version>+<rule sources sha256>.",
+     False),
     ("prompt_id", pa.string(), "Prompt profile and template version, e.g. radlite-v1/rads_assignment@1.", False),
     ("prompt_sha256", pa.string(), "SHA-256 of the exact prompt text sent to the model.", False),
     ("run_id", pa.string(), "Run that wrote this row (runs.run_id).", False),

@@ -16,6 +16,7 @@ import gguf
 import llama_cpp
 import numpy as np
 
+from radlite.inference.merge import merge_lora
 from training.optional import require
 
 HF_TO_GGUF = {
@@ -77,35 +78,11 @@ def export_lora_adapter(adapter_dir: str, base_gguf: str, out_path: str) -> str:
 def merge_to_gguf(base_gguf: str, adapter_gguf: str, out_path: str, quantize: str | None = "Q4_K_M") -> str:
     """Merge the adapter into the base weights and write one GGUF (optionally quantized).
 
-    The base tensors are dequantized with gguf-py, W += (alpha / r) * B @ A is applied in llama.cpp's
-    own layout, metadata and tokenizer are copied from the base, and llama.cpp quantizes the result.
+    The merge is the one routed models use (radlite.inference.merge: W += scale * alpha / r * B @ A in
+    llama.cpp's layout, metadata and tokenizer copied), written as F32; llama.cpp quantizes the result.
     """
-    base = gguf.GGUFReader(base_gguf)
-    adapter = gguf.GGUFReader(adapter_gguf)
-    alpha = float(adapter.fields[gguf.Keys.Adapter.LORA_ALPHA].contents())
-    lora = {t.name: np.array(t.data, dtype=np.float32) for t in adapter.tensors}
-    arch = base.fields["general.architecture"].contents()
     f32_path = out_path if not quantize else out_path + ".f32.gguf"
-    writer = gguf.GGUFWriter(f32_path, arch)
-    for name, field in base.fields.items():
-        if name.startswith("GGUF.") or name in ("general.architecture", "general.file_type"):
-            continue
-        value, vtype = field.contents(), field.types[0]
-        if vtype == gguf.GGUFValueType.ARRAY:
-            writer.add_key_value(name, value, vtype, sub_type=field.types[-1])
-        else:
-            writer.add_key_value(name, value, vtype)
-    for tensor in base.tensors:
-        weights = gguf.dequantize(tensor.data, tensor.tensor_type).astype(np.float32)
-        weights = weights.reshape([int(d) for d in reversed(tensor.shape)])
-        a, b = lora.get(tensor.name + ".lora_a"), lora.get(tensor.name + ".lora_b")
-        if a is not None and b is not None:
-            weights = weights + (alpha / a.shape[0]) * (b @ a)
-        writer.add_tensor(tensor.name, weights)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    merge_lora(base_gguf, [(adapter_gguf, 1.0)], f32_path, "F32")
     if quantize:
         quantize_gguf(f32_path, out_path, quantize)
         os.remove(f32_path)

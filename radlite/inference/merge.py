@@ -23,8 +23,10 @@ from gguf.quants import dequantize, quantize
 
 from radlite.hashing import file_sha256, text_sha256
 
-#: The types merged weights can be written as (Q8_0: tinyBLAS kernels, 8.5 bits per weight).
+#: The types a routed merge is written as (Q8_0: tinyBLAS kernels, 8.5 bits per weight).
 MergeType = Literal["Q8_0"]
+#: F32 too: every tensor dequantized, the input llama.cpp's quantizer takes (training's export).
+WrittenType = Literal["Q8_0", "F32"]
 #: Bump when the merge arithmetic or the file layout changes: cached merges are then rebuilt.
 MERGE_VERSION = 1
 
@@ -75,18 +77,20 @@ def lora_deltas(adapter_path: str, scale: float) -> dict[str, np.ndarray]:
 
 def _copy_metadata(reader: GGUFReader, writer: GGUFWriter, provenance: list[dict]) -> None:
     for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key == "general.architecture":
-            continue  # the header's own fields; the writer writes them
+        if key.startswith("GGUF.") or key in ("general.architecture", "general.file_type"):
+            continue  # the header's own fields, and the base's weight type, which no longer holds
         vtype = field.types[0]
         writer.add_key_value(key, field.contents(), vtype, field.types[-1] if vtype == GGUFValueType.ARRAY else None)
     writer.add_key_value("radlite.merged_adapters", json.dumps(provenance), GGUFValueType.STRING)
 
 
 def merge_lora(base_path: str, adapters: Sequence[tuple[str, float]], out_path: str,
-               weight_type: MergeType = "Q8_0") -> int:
+               weight_type: WrittenType = "Q8_0") -> int:
     """Write ``base_path`` with every ``(adapter path, scale)`` added into its weights to ``out_path``;
-    adapted tensors as ``weight_type``, all others byte for byte. Returns how many tensors changed."""
+    adapted tensors as ``weight_type``, all others byte for byte (as F32 too when ``weight_type`` is
+    F32). Returns how many tensors changed."""
     qtype = GGMLQuantizationType[weight_type]
+    dequantize_all = qtype == GGMLQuantizationType.F32
     base = GGUFReader(base_path)
     deltas: dict[str, np.ndarray] = {}
     for path, scale in adapters:
@@ -101,13 +105,18 @@ def merge_lora(base_path: str, adapters: Sequence[tuple[str, float]], out_path: 
     _copy_metadata(base, writer, [{"adapter": os.path.basename(p), "scale": s} for p, s in adapters])
     for tensor in base.tensors:
         delta = deltas.get(tensor.name)
-        if delta is None:
+        if delta is None and not dequantize_all:
             writer.add_tensor(tensor.name, np.asarray(tensor.data), raw_dtype=tensor.tensor_type)
             continue
         weights = _float_weights(tensor)
-        if weights.shape != delta.shape:
-            raise AdapterMismatch(f"{tensor.name}: base weights {weights.shape}, adapter change {delta.shape}")
-        writer.add_tensor(tensor.name, quantize(weights + delta, qtype), raw_dtype=qtype)
+        if delta is not None:
+            if weights.shape != delta.shape:
+                raise AdapterMismatch(f"{tensor.name}: base weights {weights.shape}, adapter change {delta.shape}")
+            weights = weights + delta
+        if dequantize_all:
+            writer.add_tensor(tensor.name, weights)
+        else:
+            writer.add_tensor(tensor.name, quantize(weights, qtype), raw_dtype=qtype)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

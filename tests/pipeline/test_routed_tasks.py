@@ -147,8 +147,8 @@ print(json.dumps({{"loads": dict(engine.LOAD_COUNTS), "new": summary.accepted_ne
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["new"] == 3
-    # one base file, loaded once, whatever adapters the routed entries put on it
-    assert report["loads"] == {"SmolLM2-135M-Instruct.Q4_1.gguf": 1}
+    # every model file the routed entries need (a base, or a base with its adapters merged in) loaded once
+    assert report["loads"] and set(report["loads"].values()) == {1}
 
 
 @pytest.mark.skipif(not os.path.exists(REFERENCE), reason="needs ../shared/reference")
