@@ -16,7 +16,8 @@ evaluated against the minimum; the roofline of (b)'s own work, per routed model 
 
     (each report's shared prefix once + task tags) / prefill rate + answer tokens / best batched decode rate
 
-and the efficiency roofline / actual; the model step alone one sequence at a time against batched (time,
+and the efficiency roofline / actual; for each routed model whose adapters are merged into its
+weights, its rates against the same adapters applied by llama.cpp at run time; the model step alone one sequence at a time against batched (time,
 and how many task answers differ: batching changes llama.cpp's rounding, so near-ties may part);
 reports per hour per core; and hours per million reports
 for the embedded model and, projected from the same per-report token counts, for the published
@@ -235,7 +236,7 @@ def main() -> None:
     # The roofline: the same work at the best rates each routed model reaches through llama.cpp alone
     # (prefill; decode one sequence or 32 together). Measured per model: merged adapters make a model of
     # their own, runtime adapters add matrix products to every token of theirs.
-    roofline, parts = 0.0, []
+    roofline, parts, merge_lines = 0.0, [], []
     for key, prefix_tokens in sorted(minimum_by_model.items()):
         entry = routing.models[key]
         if not entry.adapters and entry.path == base.path:
@@ -247,9 +248,18 @@ def main() -> None:
         roofline += prefix_tokens / model_prefill + tokens_by_model.get(key, 0) / model_best
         parts.append(f"{key} ({get_model(entry).weights}): {prefix_tokens} / {model_prefill:.0f} + "
                      f"{tokens_by_model.get(key, 0)} / {model_best:.1f}")
+        if entry.merge and entry.adapters:  # what merging buys: the same adapters applied at run time
+            runtime = get_model(entry.model_copy(update={"merge": None}))
+            runtime_prefill, runtime_decode = model_speed(runtime)
+            runtime_best = max(runtime_decode, batched_decode_speed(runtime, threads))
+            merge_lines.append(f"{key}: prefill {model_prefill:.0f} vs {runtime_prefill:.0f} tok/s "
+                               f"({model_prefill / runtime_prefill:.2f}x), best decode {model_best:.1f} vs "
+                               f"{runtime_best:.1f} tok/s ({model_best / runtime_best:.2f}x)")
     print(f"roofline of (b)'s work at each routed model's own rates (prefix tokens / prefill tok/s + answer "
           f"tokens of the model step's batched pass / best decode tok/s): {roofline:.1f}s ({'; '.join(parts)}); "
           f"efficiency roofline/actual {roofline / summary.wall_seconds:.2f}")
+    for line in merge_lines:
+        print(f"adapters merged (Q8_0) vs applied at run time, {line}")
     cores = os.cpu_count()
     print(f"reports per hour per core: {3600 * run_rate / cores:.0f} ({cores} cores)")
     per_report_prefill, per_report_answer = minimum / len(reports), summary.completion_tokens / len(reports)
