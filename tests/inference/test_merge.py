@@ -6,12 +6,14 @@ import os
 import llama_cpp
 import numpy as np
 import pytest
+from conftest import run_cli
 from gguf import GGMLQuantizationType, GGUFReader, GGUFWriter
 from gguf.quants import dequantize
 
+from radlite.errors import ExitCode
 from radlite.inference import engine
 from radlite.inference.merge import AdapterMismatch, merge_lora, merged_model
-from radlite.routing import Adapter, ModelEntry, embedded_model_path
+from radlite.routing import Adapter, ModelEntry, embedded_model_path, load_routing
 
 ROUTING_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "radlite", "routing")
 SYNTHETIC_ADAPTER = os.path.abspath(os.path.join(ROUTING_DIR, "embedded-lora-synthetic.gguf"))
@@ -116,3 +118,16 @@ def test_the_merged_embedded_model_answers_as_its_runtime_adapter(tmp_path, monk
         gap = np.abs(with_merge - with_adapter).max()
         assert gap < 0.25 * np.abs(without - with_adapter).max()
         assert with_merge.argmax() == with_adapter.argmax()
+
+
+def test_model_table_writes_a_merged_entry_and_refuses_a_merge_without_adapters(tmp_path):
+    out = tmp_path / "table.yaml"
+    refused = run_cli("train", "model-table", "n_staging", "--name", "x", "--merge", "Q8_0", "--out", out)
+    assert refused.exit_code == ExitCode.USAGE and "--merge needs at least one --adapter" in refused.output
+    assert not out.exists()
+
+    made = run_cli("train", "model-table", "n_staging", "--name", "x", "--adapter", SYNTHETIC_ADAPTER,
+                   "--merge", "Q8_0", "--out", out)
+    assert made.exit_code == 0, made.output
+    entry = load_routing(str(out), verify=False).models["x"]
+    assert entry.merge == "Q8_0" and entry.label().endswith("embedded-lora-synthetic.gguf@merged-Q8_0")
