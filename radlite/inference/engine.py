@@ -184,7 +184,7 @@ def weights_path(entry: ModelEntry) -> str:
     (made on first use, then cached: radlite.inference.merge)."""
     if not merged(entry):
         return entry.path
-    return merged_model(entry.path, entry.sha256, [(a.path, a.scale, a.sha256) for a in entry.adapters], entry.merge)
+    return merged_model(entry.path, [(a.path, a.scale) for a in entry.adapters], entry.merge)
 
 
 def base_key(entry: ModelEntry) -> tuple:

@@ -129,16 +129,17 @@ def merge_key(base_sha256: str, adapters: Sequence[tuple[str, float]], weight_ty
     return text_sha256(json.dumps([MERGE_VERSION, base_sha256, [list(a) for a in adapters], weight_type]))
 
 
-def merged_model(base_path: str, base_sha256: str | None, adapters: Sequence[tuple[str, float, str | None]],
-                 weight_type: MergeType = "Q8_0", directory: str | None = None) -> str:
-    """Path of the merged model for ``adapters`` ((path, scale, sha256 or None) each) on the base,
-    merged on first use and kept under ``directory`` (default cache_dir()). Processes that ask at
-    once wait for one merge (a file lock); the file appears complete or not at all."""
-    base_sha256 = base_sha256 or file_sha256(base_path)
-    identity = [(sha or file_sha256(path), scale) for path, scale, sha in adapters]
+def merged_model(base_path: str, adapters: Sequence[tuple[str, float]], weight_type: MergeType = "Q8_0",
+                 directory: str | None = None) -> str:
+    """Path of the merged model for ``adapters`` ((path, scale) each) on the base, merged on first use
+    and kept under ``directory`` (default cache_dir()), named by the files' own sha256s (not those a
+    routing table declares, which --allow-unvalidated lets differ). Processes that ask at once wait
+    for one merge (a file lock); the file appears complete or not at all."""
+    identity = [(file_sha256(path), scale) for path, scale in adapters]
     directory = directory or cache_dir()
     os.makedirs(directory, exist_ok=True)
-    target = os.path.join(directory, merge_key(base_sha256, identity, weight_type)[:24] + f".{weight_type}.gguf")
+    name = merge_key(file_sha256(base_path), identity, weight_type)[:24] + f".{weight_type}.gguf"
+    target = os.path.join(directory, name)
     if os.path.exists(target):
         return target
     with open(target + ".lock", "w") as lock:
@@ -147,7 +148,7 @@ def merged_model(base_path: str, base_sha256: str | None, adapters: Sequence[tup
             fd, scratch = tempfile.mkstemp(dir=directory, suffix=".partial")
             os.close(fd)
             try:
-                merge_lora(base_path, [(path, scale) for path, scale, _ in adapters], scratch, weight_type)
+                merge_lora(base_path, list(adapters), scratch, weight_type)
                 os.chmod(scratch, 0o644)  # readable like any model file (mkstemp makes it private)
                 os.replace(scratch, target)
             finally:

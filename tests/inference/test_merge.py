@@ -79,15 +79,19 @@ def test_a_merged_model_is_made_once_per_base_adapter_and_scale(tmp_path):
                   alpha=4.0)
     base, lora, cache = str(tmp_path / "base.gguf"), str(tmp_path / "lora.gguf"), str(tmp_path / "cache")
 
-    first = merged_model(base, None, [(lora, 1.0, None)], directory=cache)
+    first = merged_model(base, [(lora, 1.0)], directory=cache)
     made = os.stat(first).st_mtime_ns
-    again = merged_model(base, None, [(lora, 1.0, None)], directory=cache)
-    other = merged_model(base, None, [(lora, 0.5, None)], directory=cache)
+    again = merged_model(base, [(lora, 1.0)], directory=cache)
+    other = merged_model(base, [(lora, 0.5)], directory=cache)
 
     assert again == first and os.stat(first).st_mtime_ns == made
     assert other != first
+    # the same file name with other weights (a replaced base) is another merge, never the stale one
+    _tiny_base(tmp_path / "base.gguf", {"blk.0.attn_q.weight": rng.normal(size=(4, 64))})
+    replaced = merged_model(base, [(lora, 1.0)], directory=cache)
+    assert replaced not in (first, other)
     assert sorted(p for p in os.listdir(cache) if p.endswith(".gguf")) == sorted(
-        os.path.basename(p) for p in (first, other))
+        os.path.basename(p) for p in (first, other, replaced))
 
 
 def _last_logits(model: engine.LoadedModel, text: str) -> np.ndarray:
