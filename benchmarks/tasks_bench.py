@@ -14,7 +14,8 @@ Also printed: the base model's prefill, single-sequence and batched decode token
 on this machine; the share of (b)'s wall time spent outside llama.cpp; prefill tokens (b)
 evaluated against the minimum; the roofline of (b)'s own work, per routed model at its own measured rates,
 
-    (each report's shared prefix once + task tags) / prefill rate + answer tokens / best batched decode rate
+    (each batch's system prompt once + each report's prefix once + task tags) / prefill rate
+        + answer tokens / best batched decode rate
 
 and the efficiency roofline / actual; for each routed model whose adapters are merged into its
 weights, its rates against the same adapters applied by llama.cpp at run time; the model step alone
@@ -127,22 +128,32 @@ def planned_reports(reports, questions_path: str, routing: str):
     return stage, processor, works
 
 
-def minimum_work(reports, questions_path: str, routing: str) -> dict[str, int]:
-    """Routed model key -> prefill tokens at the minimum: per report, every distinct prefix of the
-    prompts the pipeline sends to that model, once (system + report + task tags)."""
-    from radlite.inference.batch import prefix_tree, tree_tokens
+def minimum_work(reports, questions_path: str, routing: str) -> tuple[dict[str, int], int]:
+    """(routed model key -> prefill tokens at the minimum, the same summed per report). The minimum:
+    in each RunInference batch (REPORTS_PER_BATCH reports, as the pipeline cuts them), what all the
+    prompts sent to a model share (the system prompt) once, then per report every distinct prefix of
+    its prompts to that model once (report + task tags). Per report: system + report + task tags, the
+    system prompt counted for every report."""
+    from pipelines.inference import REPORTS_PER_BATCH
+    from radlite.inference.batch import prefix_tree, shared_root_length, tree_tokens
     from radlite.inference.engine import get_model, prompt_tokens
     from radlite.inference.runner import plan_calls
 
     stage, _, works = planned_reports(reports, questions_path, routing)
     by_model: dict[str, int] = {}
-    for work in works:
-        for key, instances in work.pending.items():  # each model's prompts share a prefix on that model only
-            model = get_model(stage.routing.models[key])
-            calls = plan_calls(model, work.report, instances, "bench")
-            prompts = [tuple(prompt_tokens(model.llm, c.prompt)) for c in calls]
-            by_model[key] = by_model.get(key, 0) + tree_tokens(prefix_tree(prompts))
-    return by_model
+    per_report = 0
+    for first in range(0, len(works), REPORTS_PER_BATCH):
+        groups: dict[str, list[list[tuple]]] = {}
+        for work in works[first:first + REPORTS_PER_BATCH]:
+            for key, instances in work.pending.items():  # each model's prompts share a prefix on that model only
+                model = get_model(stage.routing.models[key])
+                calls = plan_calls(model, work.report, instances, "bench")
+                groups.setdefault(key, []).append([tuple(prompt_tokens(model.llm, c.prompt)) for c in calls])
+        for key, prompts in groups.items():
+            root = shared_root_length(prompts)
+            by_model[key] = by_model.get(key, 0) + root + sum(tree_tokens(prefix_tree(p, start=root)) for p in prompts)
+            per_report += sum(tree_tokens(prefix_tree(p)) for p in prompts)
+    return by_model, per_report
 
 
 def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[float, float, int, int, dict[str, int]]:
@@ -235,10 +246,12 @@ def main() -> None:
           f"({summary.wall_seconds / len(reports):.2f} s/report), {summary.completion_tokens} tokens generated, "
           f"outputs valid {valid:.1%}")
     print(f"share of pipeline wall time outside llama.cpp: {outside:.1%}")
-    minimum_by_model = minimum_work(reports, questions_path, args.routing)
+    minimum_by_model, per_report_minimum = minimum_work(reports, questions_path, args.routing)
     minimum = sum(minimum_by_model.values())
     print(f"prefill tokens evaluated: {summary.prefill_tokens} against a minimum of {minimum} "
-          f"({summary.prefill_tokens / max(1, minimum):.2f}x; prompt tokens of all calls {summary.prompt_tokens}); "
+          f"({summary.prefill_tokens / max(1, minimum):.2f}x; the system prompt once per batch and model) and "
+          f"{per_report_minimum} per report ({summary.prefill_tokens / max(1, per_report_minimum):.2f}x; system + "
+          f"report + task tags for each); prompt tokens of all calls {summary.prompt_tokens}; "
           f"{summary.rules_answered} task instances answered by the rules, never sent to a model")
     single_s, batched_s, differ, answers, tokens_by_model = model_step_agreement(reports, questions_path, args.routing)
     print(f"model step alone: one sequence at a time {single_s:.1f}s, batched {batched_s:.1f}s "

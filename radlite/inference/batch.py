@@ -92,6 +92,20 @@ def tree_tokens(nodes: list[Node]) -> int:
     return sum(len(n.tokens) + tree_tokens(n.children) for n in nodes)
 
 
+def shared_root_length(groups: Sequence[Sequence[Sequence[int]]]) -> int:
+    """Tokens every prompt of every group starts with (the system prompt and template head), evaluated
+    once per run and shared by all groups; each prompt keeps at least one token of its own (the one
+    whose logits start its answer). 0 for fewer than two groups, or a group with an empty prompt."""
+    prompts = [p for group in groups for p in group]
+    if len(groups) < 2 or not prompts or any(not p for p in prompts):
+        return 0
+    first = prompts[0]
+    length = min(len(p) for p in prompts) - 1
+    for prompt in prompts[1:]:
+        length = min(length, next((i for i in range(length) if prompt[i] != first[i]), length))
+    return max(0, length)
+
+
 def _owner(node: Node) -> int:
     """The prompt whose sequence evaluates ``node``: one that ends there, else its first child's."""
     return node.ending[0] if node.ending else _owner(node.children[0])
@@ -143,7 +157,8 @@ class BatchDecoder:
         # the single-sequence context's settings (attention kernel, cache types), so numbers match it
         params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
         params.n_ctx, params.n_batch, params.n_ubatch = self.kv_cells, self.n_batch, 512
-        params.n_seq_max, params.kv_unified, params.no_perf = n_seq, True, True
+        # one more sequence than decode at once: it holds the run's shared root (shared_root_length)
+        params.n_seq_max, params.kv_unified, params.no_perf = n_seq + 1, True, True
         params.n_threads = params.n_threads_batch = threads
         self.ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
         if not self.ctx:
@@ -211,13 +226,15 @@ class BatchDecoder:
         free_cells = self.kv_cells
         active: dict[int, _Group] = {}
         decoding: list[_Sequence] = []
+        root, root_cost = self._prefill_root(groups)  # the first group admitted carries its cost
+        free_cells -= root
         while waiting or active:
             while waiting:  # admit groups while sequences and cells last
                 index = waiting[0]
                 requests = list(groups[index])
                 try:
                     self._check(requests)
-                    roots = prefix_tree([r.tokens for r in requests])
+                    roots = prefix_tree([r.tokens for r in requests], start=root)
                     need = tree_tokens(roots) + sum(min(r.max_tokens, self.n_ctx - len(r.tokens)) for r in requests)
                     if len(requests) > self.n_seq or need > self.kv_cells:
                         raise ValueError(f"group of {len(requests)} prompts needing {need} cache cells exceeds the "
@@ -236,6 +253,10 @@ class BatchDecoder:
                 free_cells -= need
                 group = _Group(index, requests, [free_seqs.pop() for _ in requests], need, _levels(roots),
                                open=len(requests))
+                for seq_id in group.seq_ids:  # the run's shared root, into each of the group's sequences
+                    llama_cpp.llama_memory_seq_cp(self.memory, self.n_seq, seq_id, -1, -1)
+                if root_cost is not None:
+                    group.cost, root_cost = root_cost, None
                 active[index] = group
             try:
                 decoding += self._step(active, decoding)
@@ -248,6 +269,7 @@ class BatchDecoder:
                 active.clear()
                 decoding = []
                 llama_cpp.llama_memory_clear(self.memory, True)
+                root = 0  # cleared with the rest: the groups still waiting evaluate their whole prompts
                 continue
             for seq in [s for s in decoding if s.done]:
                 group = active[seq.group]
@@ -262,6 +284,21 @@ class BatchDecoder:
                     outcome[group.index] = ([group.results[i] for i in range(len(group.requests))], group.cost)
             decoding = [s for s in decoding if not s.done]
         return outcome
+
+    def _prefill_root(self, groups: Sequence[Sequence[Request]]) -> tuple[int, GroupCost | None]:
+        """Evaluate the tokens all the run's prompts share (shared_root_length) once, into the extra
+        sequence ``n_seq``; returns their length (0: none, or llama.cpp refused them) and cost."""
+        root = shared_root_length([[r.tokens for r in group] for group in groups])
+        if not root:
+            return 0, None
+        first = next(group[0].tokens for group in groups if group)
+        start = time.perf_counter()
+        try:
+            self._decode([(token, pos, self.n_seq, False) for pos, token in enumerate(first[:root])])
+        except Exception:  # noqa: BLE001 - then each group evaluates its whole prompts, as without a root
+            llama_cpp.llama_memory_clear(self.memory, True)
+            return 0, None
+        return root, GroupCost(root, time.perf_counter() - start)
 
     def _step(self, active: dict[int, _Group], decoding: list[_Sequence]) -> list[_Sequence]:
         """One llama_decode: a token for every decoding sequence, plus the next tree level of each

@@ -13,7 +13,7 @@ from conftest import QUESTIONS, SAMPLE_REPORTS, run_cli
 from pipelines.options import TaskOptions
 from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
 from pipelines.task_stage import TaskStage
-from radlite.inference.batch import Completion, prefix_tree, tree_tokens
+from radlite.inference.batch import Completion, prefix_tree, shared_root_length, tree_tokens
 from radlite.inference.engine import LoadedModel, get_model, prompt_tokens
 from radlite.inference.runner import answers_by_prompt, plan_calls
 from radlite.io.records import IngestLimits
@@ -142,9 +142,10 @@ def test_batched_decoding_gives_the_same_parsed_values_except_at_near_ties(stage
 def test_each_reports_prefix_is_evaluated_once(stage):
     """Prefill tokens llama.cpp evaluated per report (counted by the engine) against the fewest
     possible: every distinct prefix of the report's prompts once (system + report + task tags) on
-    each model the report's tasks reach (a prefix evaluated under other weights is another prefix)."""
+    each model the report's tasks reach (a prefix evaluated under other weights is another prefix);
+    and for the batch, what all its prompts on a model share (the system prompt) once for them all."""
     works = [_planned(stage, r) for r in _reports_with_model_work(stage, 8)]
-    minimums = []
+    minimums, by_model = [], {}
     for work in works:
         minimum = 0
         for key, instances in work.pending.items():
@@ -154,11 +155,18 @@ def test_each_reports_prefix_is_evaluated_once(stage):
             distinct = len({p[:i] for p in prompts for i in range(1, len(p) + 1)})
             assert tree_tokens(prefix_tree(prompts)) == distinct
             minimum += distinct
+            by_model.setdefault(key, []).append(prompts)
         minimums.append(minimum)
+    batch_minimum = 0
+    for groups in by_model.values():
+        root = shared_root_length(groups)
+        batch_minimum += root + sum(tree_tokens(prefix_tree(g, start=root)) for g in groups)
     RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None).answer(works)
     for work, minimum in zip(works, minimums, strict=True):
-        assert minimum <= work.counts.prefill_tokens <= 1.15 * minimum, (work.report.locator,
-                                                                         work.counts.prefill_tokens, minimum)
+        assert work.counts.prefill_tokens <= 1.15 * minimum, (work.report.locator, work.counts.prefill_tokens, minimum)
+    evaluated = sum(work.counts.prefill_tokens for work in works)
+    assert batch_minimum <= evaluated <= 1.15 * batch_minimum, (evaluated, batch_minimum)
+    assert batch_minimum < sum(minimums)  # the system prompt is evaluated once per batch, not per report
 
 
 def test_a_report_whose_inference_fails_gets_invalid_rows_and_the_others_complete(tmp_path):
