@@ -4,7 +4,9 @@ Why: on a CPU the report text is the large fixed cost of every task prompt, and 
 time leaves the matrix kernels under-used while decoding. So the prompts of a group (one report's
 task prompts) are laid out as a prefix tree: each tree node's tokens are evaluated once, and
 llama.cpp's multi-sequence KV cache forks the evaluated prefix into each prompt's own sequence
-(``llama_memory_seq_cp`` shares the cells, it copies nothing). All admitted prompts then decode
+(``llama_memory_seq_cp`` shares the cells, it copies nothing). What every prompt of a run starts
+with (the system prompt) is evaluated once per run, into a sequence of its own, and shared into
+every group's sequences the same way. All admitted prompts then decode
 together, one token per sequence per ``llama_decode``, each under its own grammar and stops; a
 finished sequence's slot goes to the next group waiting (continuous batching).
 
