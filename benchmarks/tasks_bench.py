@@ -18,7 +18,8 @@ evaluated against the minimum; the roofline of (b)'s own work, per routed model 
         + answer tokens / best batched decode rate
 
 and the efficiency roofline / actual; for each routed model whose adapters are merged into its
-weights, its rates against the same adapters applied by llama.cpp at run time; the model step alone
+weights, its rates against the same adapters applied by llama.cpp at run time; (b) twice more, warm,
+with the system prompt evaluated per report and once per batch; the model step alone
 one sequence at a time against batched (time, and how many task answers differ: batching changes
 llama.cpp's rounding, so near-ties may part); reports per hour per core; and hours per million
 reports for the embedded model and, projected from the same per-report token counts, for the published
@@ -284,6 +285,16 @@ def main() -> None:
           f"efficiency roofline/actual {roofline / summary.wall_seconds:.2f}")
     for line in merge_lines:
         print(f"adapters merged (Q8_0) vs applied at run time, {line}")
+    # the shared system prompt's worth: (b)'s pipeline twice more, warm, without and with it
+    from radlite.inference import batch as batched_decoding
+
+    seconds = {}
+    for shared in (False, True):
+        batched_decoding.SHARE_ROOT = shared
+        with tempfile.TemporaryDirectory() as workdir:
+            seconds[shared] = pipeline_run(reports, questions_path, workdir, args.routing).wall_seconds
+    print(f"(b) again, warm: system prompt evaluated per report {seconds[False]:.1f}s, once per batch "
+          f"{seconds[True]:.1f}s ({seconds[False] / seconds[True]:.2f}x)")
     cores = os.cpu_count()
     print(f"reports per hour per core: {3600 * run_rate / cores:.0f} ({cores} cores)")
     per_report_prefill, per_report_answer = minimum / len(reports), summary.completion_tokens / len(reports)

@@ -94,6 +94,11 @@ def tree_tokens(nodes: list[Node]) -> int:
     return sum(len(n.tokens) + tree_tokens(n.children) for n in nodes)
 
 
+#: Evaluate a run's shared root once (False: every group evaluates its whole prompts; the task
+#: benchmark compares the two).
+SHARE_ROOT = True
+
+
 def shared_root_length(groups: Sequence[Sequence[Sequence[int]]]) -> int:
     """Tokens every prompt of every group starts with (the system prompt and template head), evaluated
     once per run and shared by all groups; each prompt keeps at least one token of its own (the one
@@ -290,7 +295,7 @@ class BatchDecoder:
     def _prefill_root(self, groups: Sequence[Sequence[Request]]) -> tuple[int, GroupCost | None]:
         """Evaluate the tokens all the run's prompts share (shared_root_length) once, into the extra
         sequence ``n_seq``; returns their length (0: none, or llama.cpp refused them) and cost."""
-        root = shared_root_length([[r.tokens for r in group] for group in groups])
+        root = shared_root_length([[r.tokens for r in group] for group in groups]) if SHARE_ROOT else 0
         if not root:
             return 0, None
         first = next(group[0].tokens for group in groups if group)
