@@ -136,7 +136,7 @@ def minimum_work(reports, questions_path: str, routing: str) -> tuple[dict[str, 
     its prompts to that model once (report + task tags). Per report: system + report + task tags, the
     system prompt counted for every report."""
     from pipelines.inference import REPORTS_PER_BATCH
-    from radlite.inference.batch import prefix_tree, shared_root_length, tree_tokens
+    from radlite.inference.batch import fewest_prefill_tokens, prefix_tree, tree_tokens
     from radlite.inference.engine import get_model, prompt_tokens
     from radlite.inference.runner import plan_calls
 
@@ -151,8 +151,7 @@ def minimum_work(reports, questions_path: str, routing: str) -> tuple[dict[str, 
                 calls = plan_calls(model, work.report, instances, "bench")
                 groups.setdefault(key, []).append([tuple(prompt_tokens(model.llm, c.prompt)) for c in calls])
         for key, prompts in groups.items():
-            root = shared_root_length(prompts)
-            by_model[key] = by_model.get(key, 0) + root + sum(tree_tokens(prefix_tree(p, start=root)) for p in prompts)
+            by_model[key] = by_model.get(key, 0) + fewest_prefill_tokens(prompts)
             per_report += sum(tree_tokens(prefix_tree(p)) for p in prompts)
     return by_model, per_report
 

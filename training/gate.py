@@ -64,7 +64,7 @@ def validate(routing: str, models_dir: str | None = None, smoke_limit: int | Non
         problems += gguf_problems(entry.path, adapter=False)
         for adapter in entry.adapters:
             problems += gguf_problems(adapter.path, adapter=True)
-        if entry.merge and not problems:
+        if entry.merged and not problems:
             try:
                 weights_path(entry)  # merged now (and cached) rather than at the first run's first report
             except AdapterMismatch as exc:

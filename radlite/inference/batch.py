@@ -106,11 +106,17 @@ def shared_root_length(groups: Sequence[Sequence[Sequence[int]]]) -> int:
     prompts = [p for group in groups for p in group]
     if len(groups) < 2 or not prompts or any(not p for p in prompts):
         return 0
-    first = prompts[0]
     length = min(len(p) for p in prompts) - 1
     for prompt in prompts[1:]:
-        length = min(length, next((i for i in range(length) if prompt[i] != first[i]), length))
+        length = min(length, llama_cpp.Llama.longest_token_prefix(prompts[0], prompt))
     return max(0, length)
+
+
+def fewest_prefill_tokens(groups: Sequence[Sequence[Sequence[int]]]) -> int:
+    """Tokens a run of ``groups`` (each a report's prompts) must evaluate at the least: their shared
+    root once, then each group's prefix tree after it (what BatchDecoder.run evaluates)."""
+    root = shared_root_length(groups)
+    return root + sum(tree_tokens(prefix_tree(group, start=root)) for group in groups)
 
 
 def _owner(node: Node) -> int:

@@ -108,12 +108,12 @@ class LoadedModel:
     def __init__(self, entry: ModelEntry, base: SharedBase):
         self.entry, self.base = entry, base
         #: the adapters llama.cpp applies at run time (none when they are merged into ``base``)
-        self.adapters = () if merged(entry) else entry.adapters
+        self.adapters = () if entry.merged else entry.adapters
         #: the GGUF file llama.cpp loaded (the merged model's cache name when the adapters are merged)
         self.weights = os.path.basename(weights_path(entry))
         self.identity = {"model_sha256": entry.sha256 or file_sha256(entry.path),
                          "adapters": [[a.sha256 or file_sha256(a.path), a.scale] for a in entry.adapters]}
-        if merged(entry):
+        if entry.merged:
             self.identity["merge"] = entry.merge
 
     @property
@@ -173,16 +173,11 @@ def prompt_tokens(llm: Llama, prompt: Prompt) -> list[int]:
     return tokens
 
 
-def merged(entry: ModelEntry) -> bool:
-    """Whether the entry's adapters are merged into a model file rather than applied at run time."""
-    return bool(entry.merge and entry.adapters)
-
-
 @functools.cache
 def weights_path(entry: ModelEntry) -> str:
     """The GGUF file llama.cpp loads for ``entry``: its base, or its base with the adapters merged in
     (made on first use, then cached: radlite.inference.merge)."""
-    if not merged(entry):
+    if not entry.merged:
         return entry.path
     return merged_model(entry.path, [(a.path, a.scale) for a in entry.adapters], entry.merge)
 

@@ -66,7 +66,12 @@ class ModelEntry(BaseModel):
         if self.kind == RULES:
             return rules_model_id()
         names = [os.path.basename(self.path)] + [os.path.basename(a.path) for a in self.adapters]
-        return "+".join(names) + (f"@merged-{self.merge}" if self.merge and self.adapters else "")
+        return "+".join(names) + (f"@merged-{self.merge}" if self.merged else "")
+
+    @property
+    def merged(self) -> bool:
+        """Whether llama.cpp loads the adapters merged into a model file rather than applying them."""
+        return bool(self.merge and self.adapters)
 
 
 class TaskFigures(BaseModel):

@@ -13,7 +13,7 @@ from conftest import QUESTIONS, SAMPLE_REPORTS, run_cli
 from pipelines.options import TaskOptions
 from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
 from pipelines.task_stage import TaskStage
-from radlite.inference.batch import Completion, prefix_tree, shared_root_length, tree_tokens
+from radlite.inference.batch import Completion, fewest_prefill_tokens, prefix_tree, tree_tokens
 from radlite.inference.engine import LoadedModel, get_model, prompt_tokens
 from radlite.inference.runner import answers_by_prompt, plan_calls
 from radlite.io.records import IngestLimits
@@ -157,10 +157,7 @@ def test_each_reports_prefix_is_evaluated_once(stage):
             minimum += distinct
             by_model.setdefault(key, []).append(prompts)
         minimums.append(minimum)
-    batch_minimum = 0
-    for groups in by_model.values():
-        root = shared_root_length(groups)
-        batch_minimum += root + sum(tree_tokens(prefix_tree(g, start=root)) for g in groups)
+    batch_minimum = sum(fewest_prefill_tokens(groups) for groups in by_model.values())
     RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "run-t", None).answer(works)
     for work, minimum in zip(works, minimums, strict=True):
         assert work.counts.prefill_tokens <= 1.15 * minimum, (work.report.locator, work.counts.prefill_tokens, minimum)
