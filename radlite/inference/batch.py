@@ -119,6 +119,14 @@ def fewest_prefill_tokens(groups: Sequence[Sequence[Sequence[int]]]) -> int:
     return root + sum(tree_tokens(prefix_tree(group, start=root)) for group in groups)
 
 
+#: Batched contexts are sized in steps of this many cache cells (a multiple of llama.cpp's padding).
+CELL_STEP = 1024
+
+
+def _round_up(value: int, step: int) -> int:
+    return max(step, -(-value // step) * step)
+
+
 def _owner(node: Node) -> int:
     """The prompt whose sequence evaluates ``node``: one that ends there, else its first child's."""
     return node.ending[0] if node.ending else _owner(node.children[0])
@@ -160,38 +168,65 @@ class BatchDecoder:
     """A llama.cpp context with many sequences over an already loaded model.
 
     ``n_ctx`` is the per-prompt limit (prompt + answer, as for single-sequence decoding);
-    ``kv_cells`` the tokens all sequences together may hold; ``n_seq`` how many decode at once.
+    ``kv_cells`` the most tokens all sequences together may hold; ``n_seq`` how many decode at once.
+    The context is created on the first run and sized to the runs' work (see ``_reserve``).
     """
 
     def __init__(self, llm, *, n_ctx: int, threads: int, n_seq: int = 32, kv_cells: int | None = None):
-        self.llm, self.n_ctx, self.n_seq = llm, n_ctx, n_seq
-        self.kv_cells = kv_cells or 4 * n_ctx
+        self.llm, self.n_ctx, self.n_seq, self.threads = llm, n_ctx, n_seq, threads
+        self.max_cells = kv_cells or 4 * n_ctx
+        self.kv_cells = 0  # the cache cells of the current context (0: none yet)
         self.n_batch = n_ctx + n_seq  # one whole prompt node and a token for every sequence
-        # the single-sequence context's settings (attention kernel, cache types), so numbers match it
-        params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
-        params.n_ctx, params.n_batch, params.n_ubatch = self.kv_cells, self.n_batch, 512
-        # one more sequence than decode at once: it holds the run's shared root (shared_root_length)
-        params.n_seq_max, params.kv_unified, params.no_perf = n_seq + 1, True, True
-        params.n_threads = params.n_threads_batch = threads
-        self.ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
-        if not self.ctx:
-            raise RuntimeError("llama.cpp could not create a batched context")
+        self.ctx = None
+        self.memory = None
+        self._adapters: tuple[list, list[float]] = ([], [])
         self.vocab = llm._model.vocab
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         # one candidate, to ask a grammar about a single token
         self._one = llama_cpp.llama_token_data()
         self._candidates = llama_cpp.llama_token_data_array(ctypes.pointer(self._one), 1, -1, False)
-        self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
         self._samplers: dict[str | None, object] = {}
 
-    def close(self) -> None:
+    def _reserve(self, cells: int) -> None:
+        """A context holding at least ``cells`` cache cells (at most ``max_cells``).
+
+        Why: llama.cpp allocates and clears the whole KV cache when a context is created, about 60 ms
+        per 1,000 cells on the embedded model the first time, so a cache sized for the largest
+        possible batch (4 x n_ctx) cost a cold run a second per model while a batch of 8 reports uses
+        about 5,000 cells. Capacity only grows (at least doubling), so a process recreates its context
+        a few times at most; cell placement, and so llama.cpp's rounding, does not depend on the size."""
+        needed = min(self.max_cells, _round_up(cells, CELL_STEP))
+        if self.ctx and needed <= self.kv_cells:
+            return
+        want = min(self.max_cells, max(needed, 2 * self.kv_cells))
+        self._free_context()
+        # the single-sequence context's settings (attention kernel, cache types), so numbers match it
+        params = llama_cpp.llama_context_params.from_buffer_copy(self.llm.context_params)
+        params.n_ctx, params.n_batch, params.n_ubatch = want, self.n_batch, 512
+        # one more sequence than decode at once: it holds the run's shared root (shared_root_length)
+        params.n_seq_max, params.kv_unified, params.no_perf = self.n_seq + 1, True, True
+        params.n_threads = params.n_threads_batch = self.threads
+        self.ctx = llama_cpp.llama_init_from_model(self.llm._model.model, params)
+        if not self.ctx:
+            raise RuntimeError("llama.cpp could not create a batched context")
+        self.kv_cells = want
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self._apply_adapters()
+
+    def _free_context(self) -> None:
         if self.ctx:
+            llama_cpp.llama_free(self.ctx)
+            self.ctx, self.memory, self.kv_cells = None, None, 0
+
+    def close(self) -> None:
+        if self.batch is not None:
+            self._free_context()
             llama_cpp.llama_batch_free(self.batch)
+            self.batch = None
             for sampler in self._samplers.values():
                 llama_cpp.llama_sampler_free(sampler)
-            llama_cpp.llama_free(self.ctx)
-            self.ctx = None
+            self._samplers.clear()
 
     def __del__(self):
         try:
@@ -200,7 +235,14 @@ class BatchDecoder:
             pass
 
     def set_adapters(self, handles: list, scales: list[float]) -> None:
-        """Apply exactly these LoRA adapters; the cache is cleared (it was computed with other weights)."""
+        """Apply exactly these LoRA adapters (now, and to any context created later)."""
+        self._adapters = (list(handles), list(scales))
+        if self.ctx:
+            self._apply_adapters()
+
+    def _apply_adapters(self) -> None:
+        """The adapters onto the context; the cache is cleared (it was computed with other weights)."""
+        handles, scales = self._adapters
         array = (llama_cpp.llama_adapter_lora_p_ctypes * max(1, len(handles)))(*handles)
         floats = (ctypes.c_float * max(1, len(handles)))(*scales)
         if llama_cpp.llama_set_adapters_lora(self.ctx, array, len(handles), floats):
@@ -228,9 +270,32 @@ class BatchDecoder:
             if len(request.tokens) >= self.n_ctx:
                 raise ValueError(f"Requested tokens ({len(request.tokens)}) exceed context window of {self.n_ctx}")
 
+    def _plan(self, requests: list[Request], root: int) -> tuple[list[Node], int]:
+        """A group's prefix tree after the run's root and the cache cells it reserves (tree + answer
+        budgets); raises for a group the batched context can never hold."""
+        self._check(requests)
+        roots = prefix_tree([r.tokens for r in requests], start=root)
+        need = tree_tokens(roots) + sum(min(r.max_tokens, self.n_ctx - len(r.tokens)) for r in requests)
+        if len(requests) > self.n_seq or need > self.max_cells:
+            raise ValueError(f"group of {len(requests)} prompts needing {need} cache cells exceeds the "
+                             f"batched context ({self.n_seq} sequences, {self.max_cells} cells)")
+        return roots, need
+
+    def _cells_wanted(self, groups: Sequence[Sequence[Request]], root: int) -> int:
+        """Cache cells for every group of a run at once (those it can hold), plus the root."""
+        total = root
+        for group in groups:
+            try:
+                total += self._plan(list(group), root)[1] if group else 0
+            except ValueError:
+                continue
+        return total
+
     def run(self, groups: Sequence[Sequence[Request]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
         """Complete every request; per group, its completions (in order) or the exception that
         stopped it, and its cost. One group's failure never touches another's answers."""
+        root = shared_root_length([[r.tokens for r in group] for group in groups]) if SHARE_ROOT else 0
+        self._reserve(self._cells_wanted(groups, root))
         # an empty cache, so where cells go (and so llama.cpp's rounding) depends on these groups only
         llama_cpp.llama_memory_clear(self.memory, True)
         outcome: list = [None] * len(groups)
@@ -239,19 +304,14 @@ class BatchDecoder:
         free_cells = self.kv_cells
         active: dict[int, _Group] = {}
         decoding: list[_Sequence] = []
-        root, root_cost = self._prefill_root(groups)  # the first group admitted carries its cost
+        root, root_cost = self._prefill_root(groups, root)  # the first group admitted carries its cost
         free_cells -= root
         while waiting or active:
             while waiting:  # admit groups while sequences and cells last
                 index = waiting[0]
                 requests = list(groups[index])
                 try:
-                    self._check(requests)
-                    roots = prefix_tree([r.tokens for r in requests], start=root)
-                    need = tree_tokens(roots) + sum(min(r.max_tokens, self.n_ctx - len(r.tokens)) for r in requests)
-                    if len(requests) > self.n_seq or need > self.kv_cells:
-                        raise ValueError(f"group of {len(requests)} prompts needing {need} cache cells exceeds the "
-                                         f"batched context ({self.n_seq} sequences, {self.kv_cells} cells)")
+                    roots, need = self._plan(requests, root)
                 except Exception as exc:  # noqa: BLE001 - the group's error, not the batch's
                     waiting.popleft()
                     outcome[index] = (exc, GroupCost())
@@ -260,6 +320,11 @@ class BatchDecoder:
                     waiting.popleft()
                     outcome[index] = ([], GroupCost())
                     continue
+                if need > self.kv_cells and not active:
+                    # sized for the run's root + every group, so only after a cleared cache (root 0, cache
+                    # empty) can a group outgrow it: grow now, nothing is lost
+                    self._reserve(need)
+                    free_cells = self.kv_cells
                 if len(requests) > len(free_seqs) or need > free_cells:
                     break
                 waiting.popleft()
@@ -298,10 +363,9 @@ class BatchDecoder:
             decoding = [s for s in decoding if not s.done]
         return outcome
 
-    def _prefill_root(self, groups: Sequence[Sequence[Request]]) -> tuple[int, GroupCost | None]:
-        """Evaluate the tokens all the run's prompts share (shared_root_length) once, into the extra
-        sequence ``n_seq``; returns their length (0: none, or llama.cpp refused them) and cost."""
-        root = shared_root_length([[r.tokens for r in group] for group in groups]) if SHARE_ROOT else 0
+    def _prefill_root(self, groups: Sequence[Sequence[Request]], root: int) -> tuple[int, GroupCost | None]:
+        """Evaluate the ``root`` tokens all the run's prompts share (shared_root_length) once, into the
+        extra sequence ``n_seq``; returns their length (0: none, or llama.cpp refused them) and cost."""
         if not root:
             return 0, None
         first = next(group[0].tokens for group in groups if group)

@@ -13,7 +13,7 @@ from conftest import QUESTIONS, SAMPLE_REPORTS, run_cli
 from pipelines.options import TaskOptions
 from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
 from pipelines.task_stage import TaskStage
-from radlite.inference.batch import Completion, fewest_prefill_tokens, prefix_tree, tree_tokens
+from radlite.inference.batch import BatchDecoder, Completion, Request, fewest_prefill_tokens, prefix_tree, tree_tokens
 from radlite.inference.engine import LoadedModel, get_model, prompt_tokens
 from radlite.inference.runner import answers_by_prompt, plan_calls
 from radlite.io.records import IngestLimits
@@ -207,3 +207,32 @@ def test_prefix_tree_evaluates_each_shared_prefix_once():
     assert sorted(i for c in first.children for g in [c.ending] + [d.ending for d in c.children] for i in g) == \
         [0, 1, 2, 4]
 
+
+
+def test_the_batched_context_is_sized_to_the_work_and_grows_without_changing_answers():
+    """Creating a llama.cpp context clears every cache cell (a second per model for the largest
+    possible batch), so a run's context holds what its batch needs; a later, larger batch grows it,
+    and the answers do not depend on the context's size."""
+    entry = next(e for e in load_routing("embedded").models.values() if e.kind == "llama.cpp")
+    llm = get_model(entry.model_copy(update={"adapters": (), "merge": None})).llm
+    prompts = [tuple(llm.tokenize(f"Radiology report {i}: the lungs are".encode())) for i in range(6)]
+    # answers stop at the first full stop; the budget (what a group reserves) is what sizes the context
+    small = [[Request(p, 100, stop=(".",))] for p in prompts[:2]]
+    large = [[Request(p, 400, stop=(".",)), Request(p + p[-1:], 400, stop=(".",))] for p in prompts]
+    growing = BatchDecoder(llm, n_ctx=llm.n_ctx(), threads=2)
+    full = BatchDecoder(llm, n_ctx=llm.n_ctx(), threads=2)
+    try:
+        growing.run(small)
+        assert 0 < growing.kv_cells < growing.max_cells
+        before = growing.kv_cells
+        grown = growing.run(large)
+        assert before < growing.kv_cells < growing.max_cells
+        assert growing.kv_cells >= 12 * 400
+        full._reserve(full.max_cells)
+        answers = full.run(large)
+        assert full.kv_cells == full.max_cells
+        assert [[c.tokens for c in r] for r, _ in grown] == [[c.tokens for c in r] for r, _ in answers]
+        assert all(c.tokens for r, _ in grown for c in r)
+    finally:
+        growing.close()
+        full.close()
