@@ -295,7 +295,9 @@ class BatchDecoder:
         """Complete every request; per group, its completions (in order) or the exception that
         stopped it, and its cost. One group's failure never touches another's answers."""
         root = shared_root_length([[r.tokens for r in group] for group in groups]) if SHARE_ROOT else 0
+        start = time.perf_counter()
         self._reserve(self._cells_wanted(groups, root))
+        setup = time.perf_counter() - start  # llama.cpp's work too: a new context clears its cells
         # an empty cache, so where cells go (and so llama.cpp's rounding) depends on these groups only
         llama_cpp.llama_memory_clear(self.memory, True)
         outcome: list = [None] * len(groups)
@@ -304,7 +306,8 @@ class BatchDecoder:
         free_cells = self.kv_cells
         active: dict[int, _Group] = {}
         decoding: list[_Sequence] = []
-        root, root_cost = self._prefill_root(groups, root)  # the first group admitted carries its cost
+        root, run_cost = self._prefill_root(groups, root)
+        run_cost.seconds += setup  # the run's own cost (context, shared root): the first group admitted carries it
         free_cells -= root
         while waiting or active:
             while waiting:  # admit groups while sequences and cells last
@@ -333,8 +336,8 @@ class BatchDecoder:
                                open=len(requests))
                 for seq_id in group.seq_ids:  # the run's shared root, into each of the group's sequences
                     llama_cpp.llama_memory_seq_cp(self.memory, self.n_seq, seq_id, -1, -1)
-                if root_cost is not None:
-                    group.cost, root_cost = root_cost, None
+                if run_cost is not None:
+                    group.cost, run_cost = run_cost, None
                 active[index] = group
             try:
                 decoding += self._step(active, decoding)
@@ -363,18 +366,18 @@ class BatchDecoder:
             decoding = [s for s in decoding if not s.done]
         return outcome
 
-    def _prefill_root(self, groups: Sequence[Sequence[Request]], root: int) -> tuple[int, GroupCost | None]:
+    def _prefill_root(self, groups: Sequence[Sequence[Request]], root: int) -> tuple[int, GroupCost]:
         """Evaluate the ``root`` tokens all the run's prompts share (shared_root_length) once, into the
         extra sequence ``n_seq``; returns their length (0: none, or llama.cpp refused them) and cost."""
         if not root:
-            return 0, None
+            return 0, GroupCost()
         first = next(group[0].tokens for group in groups if group)
         start = time.perf_counter()
         try:
             self._decode([(token, pos, self.n_seq, False) for pos, token in enumerate(first[:root])])
         except Exception:  # noqa: BLE001 - then each group evaluates its whole prompts, as without a root
             llama_cpp.llama_memory_clear(self.memory, True)
-            return 0, None
+            return 0, GroupCost(0, time.perf_counter() - start)
         return root, GroupCost(root, time.perf_counter() - start)
 
     def _step(self, active: dict[int, _Group], decoding: list[_Sequence]) -> list[_Sequence]:
