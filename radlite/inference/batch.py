@@ -191,11 +191,12 @@ class BatchDecoder:
     def _reserve(self, cells: int) -> None:
         """A context holding at least ``cells`` cache cells (at most ``max_cells``).
 
-        Why: llama.cpp allocates and clears the whole KV cache when a context is created, about 60 ms
-        per 1,000 cells on the embedded model the first time, so a cache sized for the largest
-        possible batch (4 x n_ctx) cost a cold run a second per model while a batch of 8 reports uses
-        about 5,000 cells. Capacity only grows (at least doubling), so a process recreates its context
-        a few times at most; cell placement, and so llama.cpp's rounding, does not depend on the size."""
+        Why: llama.cpp allocates and clears the whole KV cache when a context is created (13 ms per
+        1,000 cells of the embedded model in a fresh process, benchmarks/kv_cache_bench.py; ~65 ms in a
+        cold pipeline run), so a cache sized for the largest possible batch (4 x n_ctx) cost a cold run
+        up to a second per model while a batch of 8 reports uses about 5,000 cells. Capacity only grows
+        (at least doubling), so a process recreates its context a few times at most; cell placement,
+        and so llama.cpp's rounding, does not depend on the size."""
         needed = min(self.max_cells, _round_up(cells, CELL_STEP))
         if self.ctx and needed <= self.kv_cells:
             return
@@ -276,9 +277,9 @@ class BatchDecoder:
         self._check(requests)
         roots = prefix_tree([r.tokens for r in requests], start=root)
         need = tree_tokens(roots) + sum(min(r.max_tokens, self.n_ctx - len(r.tokens)) for r in requests)
-        if len(requests) > self.n_seq or need > self.max_cells:
+        if len(requests) > self.n_seq or need > self.max_cells - root:  # the root keeps its cells
             raise ValueError(f"group of {len(requests)} prompts needing {need} cache cells exceeds the "
-                             f"batched context ({self.n_seq} sequences, {self.max_cells} cells)")
+                             f"batched context ({self.n_seq} sequences, {self.max_cells - root} cells)")
         return roots, need
 
     def _cells_wanted(self, groups: Sequence[Sequence[Request]], root: int) -> int:

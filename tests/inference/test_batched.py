@@ -236,3 +236,22 @@ def test_the_batched_context_is_sized_to_the_work_and_grows_without_changing_ans
     finally:
         growing.close()
         full.close()
+
+
+def test_a_group_that_cannot_fit_beside_the_shared_root_fails_alone():
+    """The run's shared root keeps its cells for the whole run, so a group needing more than the rest
+    of the largest context gets an error (it would otherwise wait for cells that never come); the
+    other groups are answered."""
+    entry = next(e for e in load_routing("embedded").models.values() if e.kind == "llama.cpp")
+    llm = get_model(entry.model_copy(update={"adapters": (), "merge": None})).llm
+    shared = tuple(llm.tokenize(b"You are a radiology assistant. Read the report and answer."))
+    large, small = shared + tuple(llm.tokenize(b" Report one.")), shared + tuple(llm.tokenize(b" Report two."))
+    decoder = BatchDecoder(llm, n_ctx=llm.n_ctx(), threads=2, kv_cells=1024)
+    try:
+        # the large group's own tokens + answer budget: within 1,024 cells, but not beside the root
+        budget = 1024 - (len(large) - len(shared)) - 2
+        outcome = decoder.run([[Request(large, budget)], [Request(small, 4)]])
+    finally:
+        decoder.close()
+    assert isinstance(outcome[0][0], ValueError) and "exceeds the batched context" in str(outcome[0][0])
+    assert not isinstance(outcome[1][0], Exception) and outcome[1][0][0].completion_tokens > 0
