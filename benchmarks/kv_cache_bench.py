@@ -27,33 +27,14 @@ sys.path.insert(0, ROOT)
 
 import llama_cpp  # noqa: E402
 
-
-def new_context(llm, cells: int, sequences: int, unified: bool, threads: int):
-    """A context over ``llm``'s model with the single-sequence context's settings (flash attention)."""
-    params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
-    params.n_ctx, params.n_batch, params.n_ubatch = cells, max(512, cells), 512
-    params.n_seq_max, params.kv_unified, params.no_perf = sequences, unified, True
-    params.n_threads = params.n_threads_batch = threads
-    ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
-    if not ctx:
-        raise RuntimeError("llama.cpp could not create the context")
-    return ctx
-
-
-def decode(ctx, batch, entries) -> None:
-    """One llama_decode of (token, position, sequence, wants logits) entries."""
-    for i, (token, pos, seq, logits) in enumerate(entries):
-        batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
-        batch.seq_id[i][0], batch.logits[i] = seq, logits
-    batch.n_tokens = len(entries)
-    if llama_cpp.llama_decode(ctx, batch) != 0:
-        raise RuntimeError("llama_decode failed")
+from radlite.inference.batch import decode, new_context  # noqa: E402
 
 
 def step_ms(llm, sequences: int, context: int, unified: bool, steps: int, threads: int) -> float:
     """Milliseconds per decode step of ``sequences`` sequences, each after ``context`` tokens of its own."""
     per_sequence = 256 * (-(-(context + steps + 1) // 256))
-    ctx = new_context(llm, per_sequence * sequences, sequences, unified, threads)
+    cells = per_sequence * sequences
+    ctx = new_context(llm, cells=cells, n_batch=cells, sequences=sequences, threads=threads, unified=unified)
     batch = llama_cpp.llama_batch_init(max(512, sequences), 0, 1)
     text = llm.tokenize(("The chest radiograph shows clear lungs and a normal heart. " * 60).encode())
     try:
@@ -83,7 +64,7 @@ def main() -> None:
     print(f"model {entry.label()} ({model.weights}), {threads} threads")
     for cells in (1024, 5120, 16384):  # first creation of each size: the cold run's cost
         start = time.perf_counter()
-        llama_cpp.llama_free(new_context(llm, cells, 33, True, threads))
+        llama_cpp.llama_free(new_context(llm, cells=cells, n_batch=cells, sequences=33, threads=threads))
         print(f"context creation, {cells} cells: {1000 * (time.perf_counter() - start):.0f} ms")
     for sequences in (8, 32):
         for context in (10, 300):

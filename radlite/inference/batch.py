@@ -127,6 +127,31 @@ def _round_up(value: int, step: int) -> int:
     return max(step, -(-value // step) * step)
 
 
+def new_context(llm, *, cells: int, n_batch: int, sequences: int, threads: int, unified: bool = True):
+    """A llama.cpp context over ``llm``'s model with ``cells`` KV cache cells for ``sequences``
+    sequences (one cache for all, or one stream each), with the single-sequence context's settings
+    (attention kernel, cache types) so numbers match it."""
+    params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
+    params.n_ctx, params.n_batch, params.n_ubatch = cells, n_batch, 512
+    params.n_seq_max, params.kv_unified, params.no_perf = sequences, unified, True
+    params.n_threads = params.n_threads_batch = threads
+    ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
+    if not ctx:
+        raise RuntimeError("llama.cpp could not create a batched context")
+    return ctx
+
+
+def decode(ctx, batch, entries: Sequence[tuple[int, int, int, bool]]) -> None:
+    """One llama_decode of (token, position, sequence id, wants logits) entries."""
+    for i, (token, pos, seq_id, logits) in enumerate(entries):
+        batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
+        batch.seq_id[i][0], batch.logits[i] = seq_id, logits
+    batch.n_tokens = len(entries)
+    status = llama_cpp.llama_decode(ctx, batch)
+    if status != 0:
+        raise RuntimeError(f"llama_decode failed with status {status}")
+
+
 def _owner(node: Node) -> int:
     """The prompt whose sequence evaluates ``node``: one that ends there, else its first child's."""
     return node.ending[0] if node.ending else _owner(node.children[0])
@@ -202,15 +227,9 @@ class BatchDecoder:
             return
         want = min(self.max_cells, max(needed, 2 * self.kv_cells))
         self._free_context()
-        # the single-sequence context's settings (attention kernel, cache types), so numbers match it
-        params = llama_cpp.llama_context_params.from_buffer_copy(self.llm.context_params)
-        params.n_ctx, params.n_batch, params.n_ubatch = want, self.n_batch, 512
         # one more sequence than decode at once: it holds the run's shared root (shared_root_length)
-        params.n_seq_max, params.kv_unified, params.no_perf = self.n_seq + 1, True, True
-        params.n_threads = params.n_threads_batch = self.threads
-        self.ctx = llama_cpp.llama_init_from_model(self.llm._model.model, params)
-        if not self.ctx:
-            raise RuntimeError("llama.cpp could not create a batched context")
+        self.ctx = new_context(self.llm, cells=want, n_batch=self.n_batch, sequences=self.n_seq + 1,
+                               threads=self.threads)
         self.kv_cells = want
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self._apply_adapters()
@@ -271,33 +290,27 @@ class BatchDecoder:
             if len(request.tokens) >= self.n_ctx:
                 raise ValueError(f"Requested tokens ({len(request.tokens)}) exceed context window of {self.n_ctx}")
 
-    def _plan(self, requests: list[Request], root: int) -> tuple[list[Node], int]:
+    def _plan(self, requests: Sequence[Request], root: int) -> tuple[list[Node], int] | Exception:
         """A group's prefix tree after the run's root and the cache cells it reserves (tree + answer
-        budgets); raises for a group the batched context can never hold."""
-        self._check(requests)
-        roots = prefix_tree([r.tokens for r in requests], start=root)
-        need = tree_tokens(roots) + sum(min(r.max_tokens, self.n_ctx - len(r.tokens)) for r in requests)
-        if len(requests) > self.n_seq or need > self.max_cells - root:  # the root keeps its cells
-            raise ValueError(f"group of {len(requests)} prompts needing {need} cache cells exceeds the "
-                             f"batched context ({self.n_seq} sequences, {self.max_cells - root} cells)")
+        budgets), or the error of a group the batched context can never hold."""
+        try:
+            self._check(list(requests))
+            roots = prefix_tree([r.tokens for r in requests], start=root)
+            need = tree_tokens(roots) + sum(min(r.max_tokens, self.n_ctx - len(r.tokens)) for r in requests)
+            if len(requests) > self.n_seq or need > self.max_cells - root:  # the root keeps its cells
+                raise ValueError(f"group of {len(requests)} prompts needing {need} cache cells exceeds the "
+                                 f"batched context ({self.n_seq} sequences, {self.max_cells - root} cells)")
+        except Exception as exc:  # noqa: BLE001 - the group's error, not the batch's
+            return exc
         return roots, need
-
-    def _cells_wanted(self, groups: Sequence[Sequence[Request]], root: int) -> int:
-        """Cache cells for every group of a run at once (those it can hold), plus the root."""
-        total = root
-        for group in groups:
-            try:
-                total += self._plan(list(group), root)[1] if group else 0
-            except ValueError:
-                continue
-        return total
 
     def run(self, groups: Sequence[Sequence[Request]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
         """Complete every request; per group, its completions (in order) or the exception that
         stopped it, and its cost. One group's failure never touches another's answers."""
         root = shared_root_length([[r.tokens for r in group] for group in groups]) if SHARE_ROOT else 0
-        start = time.perf_counter()
-        self._reserve(self._cells_wanted(groups, root))
+        plans, planned_root = [self._plan(group, root) for group in groups], root
+        start = time.perf_counter()  # cells for every group at once (those it can hold), plus the root
+        self._reserve(root + sum(plan[1] for plan in plans if not isinstance(plan, Exception)))
         setup = time.perf_counter() - start  # llama.cpp's work too: a new context clears its cells
         # an empty cache, so where cells go (and so llama.cpp's rounding) depends on these groups only
         llama_cpp.llama_memory_clear(self.memory, True)
@@ -314,12 +327,12 @@ class BatchDecoder:
             while waiting:  # admit groups while sequences and cells last
                 index = waiting[0]
                 requests = list(groups[index])
-                try:
-                    roots, need = self._plan(requests, root)
-                except Exception as exc:  # noqa: BLE001 - the group's error, not the batch's
+                plan = plans[index] if root == planned_root else self._plan(requests, root)
+                if isinstance(plan, Exception):
                     waiting.popleft()
-                    outcome[index] = (exc, GroupCost())
+                    outcome[index] = (plan, GroupCost())
                     continue
+                roots, need = plan
                 if not requests:
                     waiting.popleft()
                     outcome[index] = ([], GroupCost())
@@ -431,14 +444,7 @@ class BatchDecoder:
         return started
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
-        batch = self.batch
-        for i, (token, pos, seq_id, logits) in enumerate(entries):
-            batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
-            batch.seq_id[i][0], batch.logits[i] = seq_id, logits
-        batch.n_tokens = len(entries)
-        status = llama_cpp.llama_decode(self.ctx, batch)
-        if status != 0:
-            raise RuntimeError(f"llama_decode failed with status {status}")
+        decode(self.ctx, self.batch, entries)
 
     def _greedy(self, seq: _Sequence, logits_index: int) -> int:
         """The greedy token under the sequence's grammar. The grammar is first asked about the best
