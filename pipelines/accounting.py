@@ -61,6 +61,9 @@ class RunSummary(RunCounts):
     rows_by_table: dict[str, int]
     wall_seconds: float
     reject_rate_exceeded: bool = False
+    #: Failed model instances of earlier runs that this run planned again (pipelines.retry).
+    model_retried: int = 0
+    model_error_rate_exceeded: bool = False
 
     @computed_field
     @property
@@ -123,6 +126,10 @@ def render_summary(summary: RunSummary, console) -> None:
         console.print("grounded in the report text: " + ", ".join(
             f"{t} {summary.grounded_by_table.get(t, 0)}/{n} ({100 * summary.grounded_share.get(t, 0):.0f}%)"
             for t, n in summary.groundable_by_table.items()))
+    if summary.model_errors or summary.model_retried:
+        console.print(f"model calls failed: {summary.model_errors}/{summary.model_instances} task instances "
+                      f"(planned again by the next run); {summary.model_retried} failed instances of earlier runs "
+                      "retried")
     if summary.rules_answered or summary.cascaded:
         console.print(f"rules answered {summary.rules_answered} task instances; {summary.cascaded} passed on to "
                       "the model")

@@ -79,6 +79,11 @@ def execute_run(config: RunConfig) -> ExitCode:
         fail(f"{summary.rejected}/{summary.read} records rejected, more than --max-reject-rate "
              f"{output.max_reject_rate}; rejects are recorded in the rejects table")
         return ExitCode.REJECT_RATE
+    if summary.model_error_rate_exceeded:
+        fail(f"{summary.model_errors}/{summary.model_instances} task instances failed in the model, more than "
+             f"--max-model-error-rate {output.max_model_error_rate}; their rows say why (error column) and the "
+             "next run plans them again; `radlite doctor` checks the llama.cpp build and the model files")
+        return ExitCode.MODEL_ERRORS
     return ExitCode.OK
 
 
@@ -111,8 +116,8 @@ def run(inputs, out, **values):
     Any argument of the form --name=value that radlite does not know is passed to Apache Beam unchanged,
     e.g. --runner=FlinkRunner --extra_package=dist/radlite-0.1.0-py3-none-any.whl (see README, Scaling out).
 
-    Exit codes: 0 success, 1 failure, 2 OUT is locked by another run, 3 --max-reject-rate exceeded,
-    64 usage error.
+    Exit codes: 0 success, 1 failure (a crash of llama.cpp included), 2 OUT is locked by another run,
+    3 --max-reject-rate exceeded, 4 --max-model-error-rate exceeded, 64 usage error.
     """
     beam_args = [a for a in inputs if a.startswith("-")]
     paths = [a for a in inputs if not a.startswith("-")]

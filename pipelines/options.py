@@ -68,6 +68,10 @@ class OutputOptions(BaseModel):
     full: bool = Field(False, description="Reprocess everything, not only reports new since the last run.")
     max_reject_rate: float | None = Field(None, ge=0, le=1, description="Exit with code 3 when rejected/read "
                                                                          "exceeds this fraction.")
+    max_model_error_rate: float | None = Field(0.05, ge=0, le=1, description="Exit with code 4 when the task "
+                                               "instances whose model call failed exceed this fraction of those "
+                                               "sent to a model (their rows are committed; the next run retries "
+                                               "them).")
     quiet: bool = Field(False, description="Print nothing on success (for cron); errors still go to stderr.")
     summary_json: str | None = Field(None, description="Write the run summary as JSON to this file.")
 

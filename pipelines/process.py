@@ -17,6 +17,7 @@ import pyarrow as pa
 from pipelines import progress
 from pipelines.rows import REJECTS, REPORTS, reject_row, report_row
 from pipelines.task_stage import TaskStage
+from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache
 from radlite.inference.engine import LOAD_COUNTS, get_model
 from radlite.inference.runner import InferenceCounts, rules_step, run_report_tasks, run_reports_batched
@@ -61,8 +62,11 @@ class RecordProcessor:
 
     def __init__(self, limits: IngestLimits, done_reports: frozenset, done_rejects: frozenset,
                  stage: TaskStage | None, run_id: str, cache_path: str | None,
-                 load_model: Callable = get_model):
+                 load_model: Callable = get_model, crash_dir: str | None = None):
         self.limits, self.done_reports, self.done_rejects = limits, done_reports, done_rejects
+        #: where a process of this run logs a fatal signal when no supervisor gave it a place
+        #: (a Dask worker on another host): radlite.inference.crashlog
+        self.crash_dir = crash_dir
         self.stage, self.run_id, self.cache_path, self.load_model = stage, run_id, cache_path, load_model
         self._models: dict[str, object] = {}
         self._cache: ResultCache | None = None
@@ -145,6 +149,7 @@ class RecordProcessor:
 
     def _model(self, key: str):
         if key not in self._models:
+            crashlog.install(self.crash_dir)
             self._models[key] = self.load_model(self.stage.routing.models[key])
         return self._models[key]
 

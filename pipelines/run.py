@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -29,12 +30,15 @@ from pipelines.cluster import ClusterNotReady, check_dask_cluster
 from pipelines.etl import build_pipeline
 from pipelines.options import OutputOptions, RunnerOptions, TaskOptions
 from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
+from pipelines.retry import FailedInstance, failed_instances, worth_retrying
 from pipelines.task_stage import TaskStage
+from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache
 from radlite.io.inputs import InputSpec
 from radlite.io.records import IngestLimits
 from radlite.store import OutputStore
 from radlite.tables import EVIDENCE_TABLES, TABLES, arrow_schema
+from radlite.tasks import TASKS
 
 try:  # the 'dask' extra: registers Beam's DaskRunner options (--dask_client_address, ...) when installed
     import apache_beam.runners.dask.dask_runner  # noqa: F401
@@ -76,6 +80,18 @@ def done_keys(store: OutputStore, full: bool) -> tuple[frozenset, frozenset]:
     rejects = store.read_table("rejects", ["reject_id"])
     pairs = frozenset(zip(reports.column("report_id").to_pylist(), reports.column("text_sha256").to_pylist()))
     return pairs, frozenset(rejects.column("reject_id").to_pylist())
+
+
+def instances_to_retry(store: OutputStore, stage: TaskStage | None) -> list[FailedInstance]:
+    """Committed task instances whose model call failed and that this run plans again (pipelines.retry)."""
+    if stage is None or not store.manifest()["files"].get("reports"):
+        return []
+    columns = ["report_id", "task", "model_id", "valid", "error"]
+    found = []
+    for table in sorted({TASKS[name].table for name in stage.task_names}):
+        found += failed_instances(store.read_table(table, columns),
+                                  store.read_table(table, columns + ["run_id"], history=True))
+    return [f for f in found if worth_retrying(f, stage.routing)]
 
 
 def _beam_parser() -> _BeamArgumentParser:
@@ -131,6 +147,19 @@ def uses_dask(config: RunConfig) -> str | None:
 
 
 @contextmanager
+def beam_errors_unlogged() -> Iterator[None]:
+    """Beam logs a failing bundle's traceback before it raises the error; the run reports every error
+    itself, in one line (a cron job would mail the traceback), so Beam's own log stays quiet meanwhile."""
+    logger = logging.getLogger("apache_beam")
+    saved = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
+
+
+@contextmanager
 def temp_files_under(directory: str) -> Iterator[None]:
     """Beam's temporary folders (and worker processes') go under ``directory`` for the block, so they
     are removed with the run's staging directory instead of piling up in /tmp."""
@@ -180,7 +209,8 @@ def run_etl(config: RunConfig, on_step: Callable[[str], None] | None = None) -> 
     shards = config.runner.workers
     if address := uses_dask(config):
         try:
-            shards = 2 * len(check_dask_cluster(address))  # two shards per worker: a slow one is shared out
+            # two shards per worker: a slow one is shared out
+            shards = 2 * len(check_dask_cluster(address, stage.routing.model_files() if stage else []))
         except ClusterNotReady as exc:
             raise RunError(str(exc)) from None
     store = OutputStore(config.out, on_step)
@@ -191,9 +221,13 @@ def run_etl(config: RunConfig, on_step: Callable[[str], None] | None = None) -> 
         try:
             return _run_and_commit(config, store, stage, run_id, started, shards)
         except Exception as exc:
-            if not is_disk_full(exc):
+            staging = store.staging_dir(run_id)
+            crashed = crashlog.crashes(os.environ.get(crashlog.ENV)) + crashlog.crashes(os.path.join(staging, "crash"))
+            if not crashed and not is_disk_full(exc):
                 raise
-            shutil.rmtree(store.staging_dir(run_id), ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            if crashed:  # a worker process died in native code: the runner's own error says less
+                raise RunError(crashed[0].message()) from None
             raise RunError(f"disk full while writing {store.root}: nothing of this run was committed and its "
                            "staging files were removed; the previous state is intact") from None
 
@@ -203,16 +237,23 @@ def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | No
     """The graph, the accounting and the commit of one locked run."""
     t0 = time.perf_counter()
     done_reports, done_rejects = done_keys(store, config.output.full)
+    retried = [] if config.output.full else instances_to_retry(store, stage)
+    if retried:
+        again = {f.report_id for f in retried}
+        done_reports = frozenset(pair for pair in done_reports if pair[0] not in again)
     staging = store.staging_dir(run_id)
     os.makedirs(staging, exist_ok=True)
+    crashlog.note_staging(staging)
     cache_path = os.path.join(store.root, "cache", "results.sqlite") if stage else None
     if cache_path:
         ResultCache(cache_path).close()  # created (WAL mode) here, before workers race to create it
-    processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run_id, cache_path)
+    processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run_id, cache_path,
+                                crash_dir=os.path.join(staging, "crash"))
     bar = _progress_bar(config)
     try:
         options = pipeline_options(config, shards)
-        with temp_files_under(os.path.join(staging, "tmp")), beam.Pipeline(options=options) as p:
+        with beam_errors_unlogged(), temp_files_under(os.path.join(staging, "tmp")), \
+                beam.Pipeline(options=options) as p:
             build_pipeline(p, specs=config.inputs, limits=config.limits, processor=processor, staging_dir=staging,
                            shards=shards)
     finally:
@@ -230,9 +271,12 @@ def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | No
     counts = RunCounts.from_staged(ledger, grounded)
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
     summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,
-                         wall_seconds=round(time.perf_counter() - t0, 3))
+                         wall_seconds=round(time.perf_counter() - t0, 3), model_retried=len(retried))
     rate = config.output.max_reject_rate
     summary.reject_rate_exceeded = bool(rate is not None and summary.read and summary.rejected / summary.read > rate)
+    error_rate = config.output.max_model_error_rate
+    summary.model_error_rate_exceeded = bool(error_rate is not None and summary.model_instances
+                                             and summary.model_errors / summary.model_instances > error_rate)
     if summary.read != summary.accepted + summary.rejected:
         raise RuntimeError(f"record accounting broken: read={summary.read} accepted={summary.accepted} "
                            f"rejected={summary.rejected}")

@@ -13,5 +13,8 @@ class ExitCode(IntEnum):
     LOCKED = 2
     #: The run committed, but rejected/read exceeded --max-reject-rate.
     REJECT_RATE = 3
+    #: The run committed, but failed model calls / task instances sent to a model exceeded
+    #: --max-model-error-rate (the failed instances are planned again by the next run).
+    MODEL_ERRORS = 4
     #: The command line itself is wrong: unknown option, missing argument (sysexits EX_USAGE).
     USAGE = 64

@@ -57,6 +57,8 @@ class Reject(BaseModel):
     locator: str
     reason: RejectReason
     message: str
+    #: How many earlier rejects of the same input had this locator and reason (radlite.io.readers).
+    occurrence: int = 0
 
     @field_validator("source", "locator", "message")
     @classmethod
@@ -66,5 +68,8 @@ class Reject(BaseModel):
 
     @property
     def reject_id(self) -> str:
-        """Stable id so that a rerun over the same bad input adds no new reject row."""
+        """Stable id so that a rerun over the same bad input adds no new reject row; a repeated reject
+        (same locator and reason) is told apart by its occurrence number."""
+        if self.occurrence:
+            return stable_id(self.source, self.locator, self.reason.value, str(self.occurrence))
         return stable_id(self.source, self.locator, self.reason.value)

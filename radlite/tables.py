@@ -109,6 +109,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("cache_hits", pa.int64(), "Task outputs served from the result cache."),
         ("cache_lookups", pa.int64(), "Task outputs looked up in the result cache."),
         ("rules_answered", pa.int64(), "Task instances the rule extractors answered (no model asked)."),
+        ("model_instances", pa.int64(), "Task instances answered by a model (or its result cache)."),
+        ("model_errors", pa.int64(), "Task instances whose model call failed (model_error:, context_overflow:)."),
+        ("model_retried", pa.int64(), "Failed model instances of earlier runs that this run planned again."),
         ("grounded_share", pa.string(), "JSON object: task table -> share of its values whose evidence was found "
                                         "in the report text."),
         ("radlite_version", pa.string(), "Package version that ran.", False),

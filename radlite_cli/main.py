@@ -16,6 +16,8 @@ from pipelines.cli import run
 from radlite import __version__
 from radlite.errors import ExitCode
 from radlite_cli.catalog import export, repair, schemas, sql, tables
+from radlite_cli.doctor import doctor
+from radlite_cli.supervise import supervised
 from training.cli import models, train
 
 
@@ -48,14 +50,15 @@ def cli() -> None:
     radlite export OUT --table T --to F  write one table to .parquet or .csv
     radlite repair OUT                 rebuild a damaged manifest from the data files
     radlite schemas --check            compare code and the checked-in table contract
+    radlite doctor                     check this machine: llama.cpp build, CPU, model files, smoke decode
     radlite train ... / models ...     build datasets, evaluate, route, validate models
     """
 
 
-for command in (run, sql, export, tables, repair, schemas, train, models):
+for command in (run, sql, export, tables, repair, schemas, train, models, doctor):
     cli.add_command(command)
 
 
 def main() -> None:
-    """Console entry point."""
-    cli.main(prog_name="radlite")
+    """Console entry point: the command runs in a supervised child process (radlite_cli.supervise)."""
+    sys.exit(supervised(lambda: cli.main(prog_name="radlite")))

@@ -18,6 +18,7 @@ import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
 from radlite.hashing import file_sha256
+from radlite.inference import crashlog
 from radlite.inference.batch import BatchDecoder, Completion, GroupCost, Request
 from radlite.inference.merge import merged_model
 from radlite.prompts import Prompt
@@ -192,6 +193,8 @@ def get_model(entry: ModelEntry) -> LoadedModel:
     key = base_key(entry)
     with _LOCK:
         if key not in _MODELS:
+            crashlog.evaluating(entry.label())  # loading: a bad build or file can die here too
             _MODELS[key] = SharedBase(*key)
+            crashlog.evaluating(None)
             LOAD_COUNTS[os.path.basename(key[0])] += 1
         return LoadedModel(entry, _MODELS[key])

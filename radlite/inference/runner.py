@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from radlite.evidence import Evidence, evidence_columns
+from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache, cache_key
 from radlite.prompts import Prompt, render_prompt
 from radlite.report import Report
@@ -29,6 +30,9 @@ class InferenceCounts(BaseModel):
     outputs_invalid: int = Field(0, description="Outputs kept with valid = false.")
     rules_answered: int = Field(0, description="Task instances the rules answered (never sent to a model).")
     cascaded: int = Field(0, description="Task instances the rules left open, passed on to the model.")
+    model_instances: int = Field(0, description="Task instances answered by a model (or its cache).")
+    model_errors: int = Field(0, description="Task instances whose model call failed (model_error:, "
+                                             "context_overflow:); the next incremental run plans them again.")
 
 
 
@@ -85,11 +89,13 @@ def rules_step(routing: RoutingTable, report: Report, instance: TaskInstance, ru
                                                                "model)")], None
 
 
-def model_error(exc: Exception) -> str:
-    """The ``error`` of a row whose model call failed: a code, then llama.cpp's words."""
+def model_error(exc: Exception, n_ctx: int) -> str:
+    """The ``error`` of a row whose model call failed: a code, then llama.cpp's words. An overflow
+    names the context size it overflowed (radlite.retry plans it again only once n_ctx is larger)."""
     message = f"{type(exc).__name__}: {exc}"[:500]
     if "exceed context window" in message or "context" in message and "too long" in message:
-        return f"context_overflow: {message} (raise n_ctx in the routing entry to process such reports)"
+        return (f"context_overflow: {message} (n_ctx={n_ctx}; raise n_ctx in the routing entry to process such "
+                "reports)")
     return f"model_error: {message}"
 
 
@@ -101,6 +107,7 @@ class ModelCall:
     prompt: Prompt
     key: str
     common: dict
+    n_ctx: int
 
     @property
     def task(self) -> Task:
@@ -116,7 +123,8 @@ def plan_calls(model, report: Report, instances: list[TaskInstance], run_id: str
         prompt = render_prompt(profile, task, instance, report)
         calls.append(ModelCall(instance, prompt, cache_key(model.identity, prompt.text, prompt.decoding_params()),
                                {"report_id": report.report_id, "task": task.name, "model_id": model_id,
-                                "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id}))
+                                "prompt_id": prompt.prompt_id, "prompt_sha256": prompt.sha256, "run_id": run_id},
+                               model.entry.n_ctx))
     return calls
 
 
@@ -132,6 +140,7 @@ def cached_outputs(calls: list[ModelCall], cache: ResultCache | None, stats: Inf
 
 def call_rows(call: ModelCall, raw: str, report: Report, stats: InferenceCounts) -> list[tuple[str, dict]]:
     rows = result_rows(call.task.name, raw, call.instance, report, call.common)
+    stats.model_instances += 1
     stats.outputs_valid += rows[0]["valid"]
     stats.outputs_invalid += not rows[0]["valid"]
     return [(call.task.table, row) for row in rows]
@@ -140,7 +149,10 @@ def call_rows(call: ModelCall, raw: str, report: Report, stats: InferenceCounts)
 def failed_call_rows(call: ModelCall, report: Report, exc: Exception, stats: InferenceCounts) -> list[tuple[str, dict]]:
     """A model call that raised: one valid=false row with the error, never a crash."""
     stats.outputs_invalid += 1
-    return [(call.task.table, invalid_row(call.task, call.instance, report, call.common, None, model_error(exc)))]
+    stats.model_instances += 1
+    stats.model_errors += 1
+    return [(call.task.table, invalid_row(call.task, call.instance, report, call.common, None,
+                                          model_error(exc, call.n_ctx)))]
 
 
 def count_generation(stats: InferenceCounts, prompt_tokens: int, completion_tokens: int) -> None:
@@ -172,7 +184,8 @@ def _run_calls_one_by_one(model, report: Report, calls: list[ModelCall], cache: 
     for call, raw in zip(calls, cached_outputs(calls, cache, stats), strict=True):
         if raw is None:
             try:
-                generation = model.generate(call.prompt)
+                with crashlog.evaluation(model.entry.label()):
+                    generation = model.generate(call.prompt)
             except Exception as exc:  # noqa: BLE001 - any model failure becomes this instance's row, not a crash
                 out += failed_call_rows(call, report, exc, stats)
                 continue
@@ -213,7 +226,8 @@ def run_reports_batched(model, work: list[tuple[Report, list[TaskInstance], Infe
                 decoded[call.key] = call
                 todo.append(call)
         pending.append(todo)
-    results = iter(model.generate_groups([[c.prompt for c in calls] for calls in pending if calls]))
+    with crashlog.evaluation(model.entry.label()):
+        results = iter(model.generate_groups([[c.prompt for c in calls] for calls in pending if calls]))
     answers: dict[str, object] = {}  # cache key -> Completion, or the exception that failed its report
     for (_, _, stats), todo in zip(work, pending, strict=True):
         if todo:

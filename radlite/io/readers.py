@@ -18,6 +18,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import PurePosixPath
@@ -363,6 +364,20 @@ def reject_duplicates(items: Iterable[Item]) -> Iterator[Item]:
         yield item
 
 
+def number_repeated_rejects(items: Iterable[Item]) -> Iterator[Item]:
+    """A reject with the same locator and reason as an earlier one of this input (an id given three
+    times, a zip naming one member twice) gets its occurrence number, hence a reject_id of its own:
+    each is a record read, and the rejects table must hold one row for each."""
+    seen: Counter = Counter()
+    for item in items:
+        if isinstance(item, Reject):
+            key = (item.locator, item.reason)
+            if seen[key]:
+                item = item.model_copy(update={"occurrence": seen[key]})
+            seen[key] += 1
+        yield item
+
+
 def read_input(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     """All records of one input; an input that cannot be opened at all becomes one reject."""
     if spec.format is not InputFormat.FOLDER:
@@ -376,7 +391,7 @@ def read_input(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
                          message="input is not a regular file")
             return
     try:
-        for item in reject_duplicates(READERS[spec.format](spec, limits)):
+        for item in number_repeated_rejects(reject_duplicates(READERS[spec.format](spec, limits))):
             yield replace(item, modality=spec.modality) if spec.modality and isinstance(item, SourceRecord) else item
     except (OSError, zipfile.BadZipFile, tarfile.TarError, ValueError) as exc:
         yield Reject(source=spec.source, locator=spec.path, reason=RejectReason.UNREADABLE_INPUT,

@@ -111,6 +111,11 @@ class RoutingTable(BaseModel):
         keys = self.tasks[task]
         return [keys] if isinstance(keys, str) else list(keys)
 
+    def model_files(self) -> list[str]:
+        """Every model and adapter file the table's language-model entries load."""
+        return sorted({path for entry in self.models.values() if entry.kind == LLAMA_CPP
+                       for path in [entry.path, *(a.path for a in entry.adapters)]})
+
     def model_for(self, task: str) -> tuple[str, ModelEntry] | None:
         """The task's language-model entry, if its chain has one."""
         key = next((k for k in self.chain(task) if self.models[k].kind == LLAMA_CPP), None)
