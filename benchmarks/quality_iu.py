@@ -1,11 +1,14 @@
 """Quality on REAL reports: CheXpert labels on Open-i's IU X-ray reports against NegBio's hand labels.
 
-    python benchmarks/quality_iu.py --data ../shared/data [--split test] [--limit N] [--out FILE.md]
+    python benchmarks/quality_iu.py --data ../shared/data [--split validation|test] [--limit N] [--out FILE.md]
 
 Data (not in this repository; CC BY-NC-ND 4.0 as stated by the publisher): DATA/iu-xray/
 indiana_reports.csv, DATA/negbio/openi_gld_std14.csv (ChestX-ray14 labels) and DATA/negbio/
 openi-testset.txt (NegBio's 771-report test list). ``--split test`` scores those 771 reports;
-``--split dev`` the other 3,080, the only ones rules were developed on.
+``--split validation`` (alias ``dev``) the other 3,080, the only ones rules are developed on. Every
+``--split test`` run appends a line (date, commit, command, figures) to the test-split ledger,
+docs/quality/test-ledger.jsonl (training/eval/ledger.py); ``--ledger PATH`` appends any split's run to
+PATH instead. The default split is ``validation``: scoring the test list is a deliberate act.
 
 Gold labels map to CheXpert's (training/data/sources/openi.py): Atelectasis, Cardiomegaly,
 Effusion -> Pleural Effusion, Pneumonia, Pneumothorax, Consolidation, Edema, Mass/Nodule -> Lung
@@ -30,7 +33,6 @@ import os
 import re
 import tempfile
 import time
-from collections import Counter
 
 import yaml
 
@@ -39,11 +41,12 @@ from pipelines.run import RunConfig, run_etl
 from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.routing import RULES, load_routing
 from radlite.store import OutputStore
-from training.data.sources.openi import MAPPED_LABELS, read_gold, read_reports, read_test_ids, report_text
+from training.data.sources.openi import MAPPED_LABELS, report_text
+from training.eval.ledger import LEDGER, record_scoring
+from training.eval.negbio import gold_labels, is_positive, scores, split_reports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-COUNTS_UNCERTAIN = {"cardiomegaly"}
 REAL_DATA_ADAPTER = "embedded-lora-cpu-demo.gguf"
 GROUNDED_TABLES = ("abnormalities", "temporal_changes", "entities")
 _KEYWORDS = {"atelectasis": "atelecta", "cardiomegaly": "cardiomegaly|enlarged heart|heart is enlarged",
@@ -60,24 +63,6 @@ def keyword_labels(text: str) -> set[str]:
             if re.search(words, sentence, re.I) and not _NEGATED.search(sentence):
                 found.add(label)
     return found or {"no finding"}
-
-
-def scores(predicted: dict[str, set[str]], gold: dict[str, set[str]]) -> tuple[dict, float]:
-    """Per label (precision, recall, F1, support) and micro-F1 over the mapped labels."""
-    tp, fp, fn = Counter(), Counter(), Counter()
-    for key, labels in predicted.items():
-        truth = gold.get(key, set())
-        for label in MAPPED_LABELS:
-            tp[label] += label in labels and label in truth
-            fp[label] += label in labels and label not in truth
-            fn[label] += label not in labels and label in truth
-    per_label = {}
-    for label in MAPPED_LABELS:
-        p = tp[label] / max(1, tp[label] + fp[label])
-        r = tp[label] / max(1, tp[label] + fn[label])
-        per_label[label] = (p, r, 2 * p * r / max(1e-9, p + r), tp[label] + fn[label])
-    t, f, n = sum(tp.values()), sum(fp.values()), sum(fn.values())
-    return per_label, 2 * t / max(1, 2 * t + f + n)
 
 
 def write_export(rows: list[dict], path: str) -> None:
@@ -119,8 +104,7 @@ def run_arm(export: str, out: str, routing: str, tasks: str) -> tuple[dict[str, 
     key_of = {r["report_id"]: r["locator"].removeprefix("id=") for r in store.read_table("reports").to_pylist()}
     labels: dict[str, set[str]] = {key: set() for key in key_of.values()}
     for row in store.read_table("abnormalities").to_pylist():
-        positive = row["status"] == "positive" or (row["status"] == "uncertain" and row["finding"] in COUNTS_UNCERTAIN)
-        if row["valid"] and positive:
+        if row["valid"] and is_positive(row["finding"], row["status"]):
             labels[key_of[row["report_id"]]].add(row["finding"])
     return labels, rate, store
 
@@ -138,17 +122,20 @@ def ungrounded_model_rows(store: OutputStore) -> dict[str, tuple[int, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
-    parser.add_argument("--split", choices=["test", "dev"], default="test")
+    parser.add_argument("--split", choices=["validation", "dev", "test"], default="validation",
+                        help="validation (alias dev): the 3,080 reports off the test list; test: NegBio's 771 "
+                             "(recorded in the test-split ledger).")
     parser.add_argument("--limit", type=int, help="Score only the first N reports of the split.")
     parser.add_argument("--model-limit", type=int, help="Arms that run a language model (model, routed) score "
                                                         "only the first N reports (a CPU runs ~1 report/s).")
     parser.add_argument("--arms", default="keywords,rules,model,routed")
     parser.add_argument("--out", help="Also write the figures as markdown to this file.")
+    parser.add_argument("--ledger", help=f"Append this run to this ledger (any split); default: test runs only, "
+                                         f"to {os.path.relpath(LEDGER, ROOT)}.")
     args = parser.parse_args()
-    test_ids = read_test_ids(os.path.join(args.data, "negbio", "openi-testset.txt"))
-    gold = read_gold(os.path.join(args.data, "negbio", "openi_gld_std14.csv"))
-    chosen = [(key, row) for key, _, row in read_reports(os.path.join(args.data, "iu-xray", "indiana_reports.csv"))
-              if (key in test_ids) == (args.split == "test")][:args.limit]
+    args.split = "validation" if args.split == "dev" else args.split
+    gold = gold_labels(args.data)
+    chosen = [(key, row) for key, _, row in split_reports(args.data, args.split)][:args.limit]
     lines = [f"# CheXpert labels on IU X-ray ({args.split} split: {len(chosen)} real reports) vs NegBio's gold", "",
              f"Command: `python benchmarks/quality_iu.py --split {args.split}"
              + (f" --limit {args.limit}" if args.limit else "")
@@ -156,6 +143,7 @@ def main() -> None:
              "| arm | reports | " + " | ".join(MAPPED_LABELS) + " | micro-F1 | reports/s |",
              "|---|---|" + "---|" * (len(MAPPED_LABELS) + 2)]
     grounding = None
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as work:
         export = os.path.join(work, "iu.csv")
         write_export([row for _, row in chosen], export)
@@ -176,6 +164,7 @@ def main() -> None:
                                              abnormality_routing(arm, os.path.join(work, f"{arm}.yaml")),
                                              "abnormality_detection")
             per_label, micro = scores(predicted, gold)
+            figures[f"{arm} micro-F1" + (f" (first {len(scored)})" if len(scored) != len(chosen) else "")] = micro
             cells = " | ".join(f"{f1:.2f} ({p:.2f}/{r:.2f})" for p, r, f1, _ in per_label.values())
             lines.append(f"| {arm} | {len(scored)} | {cells} | **{micro:.3f}** | {rate:.1f} |")
             print(f"{arm:9s} n={len(scored)} micro-F1 {micro:.3f}  {rate:8.1f} reports/s  "
@@ -191,6 +180,9 @@ def main() -> None:
     if args.out:
         with open(args.out, "w") as fh:
             fh.write("\n".join(lines) + "\n")
+    if args.split == "test" or args.ledger:
+        count = record_scoring("quality_iu", len(chosen), figures, path=args.ledger or LEDGER, split=args.split)
+        print(f"ledger {args.ledger or os.path.relpath(LEDGER, ROOT)}: {count} scorings recorded")
 
 
 if __name__ == "__main__":

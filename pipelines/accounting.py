@@ -33,12 +33,17 @@ class RunCounts(InferenceCounts):
     #: table -> rows whose value was looked for in the report / of them found there.
     groundable_by_table: dict[str, int] = {}
     grounded_by_table: dict[str, int] = {}
+    #: table -> rows whose value was checked against its own evidence / of them supported by it.
+    checkable_by_table: dict[str, int] = {}
+    supported_by_table: dict[str, int] = {}
     #: worker process -> model files it had loaded by its last record (each should load each once).
     model_loads_by_worker: dict[int, int] = {}
 
     @classmethod
-    def from_staged(cls, ledger: pa.Table, grounded: dict[str, list[bool | None]]) -> RunCounts:
-        """Counts from the run's ledger (deduplicated by record) and its task rows' grounded column."""
+    def from_staged(cls, ledger: pa.Table, grounded: dict[str, list[bool | None]],
+                    supported: dict[str, list[bool | None]] | None = None) -> RunCounts:
+        """Counts from the run's ledger (deduplicated by record) and its task rows' grounded and supported
+        columns."""
         rows = {(r["source"], r["sequence"]): r for r in ledger.to_pylist()}.values()
         outcomes = Counter(r["outcome"] for r in rows)
         sums = {name: sum(r[name] for r in rows) for name in InferenceCounts.model_fields}
@@ -47,10 +52,13 @@ class RunCounts(InferenceCounts):
             loads[r["worker"]] = max(loads.get(r["worker"], 0), r["model_loads"])
         claims = {t: [g for g in values if g is not None] for t, values in grounded.items()}
         reasons = Counter(r["reason"] for r in rows if r["outcome"] == REJECTED)
+        checks = {t: [v for v in values if v is not None] for t, values in (supported or {}).items()}
         return cls(**sums, read=len(rows), accepted_new=outcomes[ACCEPTED_NEW],
                    skipped_unchanged=outcomes[SKIPPED_UNCHANGED], rejected_by_reason=dict(sorted(reasons.items())),
                    groundable_by_table={t: len(c) for t, c in claims.items() if c},
-                   grounded_by_table={t: sum(c) for t, c in claims.items() if c}, model_loads_by_worker=loads)
+                   grounded_by_table={t: sum(c) for t, c in claims.items() if c},
+                   checkable_by_table={t: len(c) for t, c in checks.items() if c},
+                   supported_by_table={t: sum(c) for t, c in checks.items() if c}, model_loads_by_worker=loads)
 
 
 class RunSummary(RunCounts):
@@ -91,6 +99,12 @@ class RunSummary(RunCounts):
         """Per task table, the share of values whose evidence was found in the report."""
         return {t: round(self.grounded_by_table.get(t, 0) / n, 4) for t, n in self.groundable_by_table.items() if n}
 
+    @computed_field
+    @property
+    def supported_share(self) -> dict[str, float]:
+        """Per task table, the share of checked values whose own evidence asserts them (``supported``)."""
+        return {t: round(self.supported_by_table.get(t, 0) / n, 4) for t, n in self.checkable_by_table.items() if n}
+
     def runs_row(self, *, started: datetime, finished: datetime, inputs: list[str], tasks: list[str],
                  routing: str | None, options_json: str) -> dict:
         """The run's audit row: every summary field that the ``runs`` table has a column for."""
@@ -126,6 +140,10 @@ def render_summary(summary: RunSummary, console) -> None:
         console.print("grounded in the report text: " + ", ".join(
             f"{t} {summary.grounded_by_table.get(t, 0)}/{n} ({100 * summary.grounded_share.get(t, 0):.0f}%)"
             for t, n in summary.groundable_by_table.items()))
+    if summary.checkable_by_table:
+        console.print("supported by their own evidence: " + ", ".join(
+            f"{t} {summary.supported_by_table.get(t, 0)}/{n} ({100 * summary.supported_share.get(t, 0):.0f}%)"
+            for t, n in summary.checkable_by_table.items()))
     if summary.model_errors or summary.model_retried:
         console.print(f"model calls failed: {summary.model_errors}/{summary.model_instances} task instances "
                       f"(planned again by the next run); {summary.model_retried} failed instances of earlier runs "

@@ -37,8 +37,9 @@ from radlite.inference.cache import ResultCache
 from radlite.io.inputs import InputSpec
 from radlite.io.records import IngestLimits
 from radlite.store import OutputStore
-from radlite.tables import EVIDENCE_TABLES, TABLES, arrow_schema
+from radlite.tables import EVIDENCE_TABLES, REVIEW_TABLES, TABLES, TIMELINE_TABLES, arrow_schema
 from radlite.tasks import TASKS
+from radlite.timeline.build import refresh_timeline
 
 try:  # the 'dask' extra: registers Beam's DaskRunner options (--dask_client_address, ...) when installed
     import apache_beam.runners.dask.dask_runner  # noqa: F401
@@ -262,13 +263,16 @@ def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | No
         if bar is not None:
             bar.close()
     store.on_step("after_pipeline")
-    staged = {t: store.staged_files(run_id, t) for t in TABLES if t != "runs"}
+    staged = {t: store.staged_files(run_id, t) for t in TABLES
+              if t != "runs" and t not in REVIEW_TABLES + TIMELINE_TABLES}
     ledger = read_staged(store.staged_files(run_id, LEDGER), LEDGER_SCHEMA)
     if ledger.num_rows != len(set(zip(ledger.column("source").to_pylist(), ledger.column("sequence").to_pylist()))):
         staged = {t: dedupe_files(files, os.path.join(staging, "deduped", t)) for t, files in staged.items()}
     grounded = {t: [g for f in staged[t] for g in pq.read_table(f, columns=["grounded"]).column(0).to_pylist()]
                 for t in EVIDENCE_TABLES}
-    counts = RunCounts.from_staged(ledger, grounded)
+    supported = {t: [v for f in staged[t] for v in pq.read_table(f, columns=["supported"]).column(0).to_pylist()]
+                 for t in EVIDENCE_TABLES}
+    counts = RunCounts.from_staged(ledger, grounded, supported)
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
     summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,
                          wall_seconds=round(time.perf_counter() - t0, 3), model_retried=len(retried))
@@ -290,6 +294,7 @@ def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | No
     staged["runs"] = [run_file]
     summary.rows_by_table["runs"] = 1
     store.commit(run_id, staged)
+    refresh_timeline(store, run_id)  # pairing and finding timeline of the touched patients
     return summary
 
 

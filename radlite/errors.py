@@ -16,5 +16,10 @@ class ExitCode(IntEnum):
     #: The run committed, but failed model calls / task instances sent to a model exceeded
     #: --max-model-error-rate (the failed instances are planned again by the next run).
     MODEL_ERRORS = 4
+    #: radlite review gate: the lower bound of the table's precision interval is below --min-precision
+    #: (or its miss-rate upper bound above --max-miss-rate).
+    REVIEW_BELOW = 5
+    #: radlite review gate: no current verdicts to judge by (none imported, or all stale after a model change).
+    REVIEW_STALE = 6
     #: The command line itself is wrong: unknown option, missing argument (sysexits EX_USAGE).
     USAGE = 64

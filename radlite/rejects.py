@@ -46,6 +46,13 @@ class RejectReason(str, Enum):
     BAD_FILENAME = "bad_filename"
     NOT_A_REGULAR_FILE = "not_a_regular_file"
     BAD_TYPE = "bad_type"
+    #: HL7 v2 input (radlite.io.hl7): a message with no MSH, not an ORU^R01, with no text OBX, with
+    #: unusable MSH-1/MSH-2 encoding characters, or an earlier version of a result replaced in the file.
+    HL7_NO_MSH = "hl7_no_msh"
+    HL7_WRONG_MESSAGE_TYPE = "hl7_wrong_message_type"
+    HL7_NO_TEXT = "hl7_no_text"
+    HL7_BAD_ENCODING = "hl7_bad_encoding"
+    HL7_SUPERSEDED = "hl7_superseded"
 
 
 class Reject(BaseModel):

@@ -7,8 +7,10 @@ from enum import Enum
 
 from pydantic import Field
 
+from radlite.exam_headers import names_chest_radiograph
 from radlite.hashing import stable_id, text_sha256
 from radlite.sections import SectionTexts, parse_sections
+from radlite.timeline.dates import header_date
 
 
 class Modality(str, Enum):
@@ -86,7 +88,11 @@ def infer_modality(exam_line: str, text: str) -> str:
     """Modality code (XR, CT, MR, US, MG, PET, NM) from the exam line, else the report head; a report
     with no word of its modality that reads like a chest radiograph (and like no cross-sectional
     study) is XR."""
-    modality = _first_match(MODALITY_PATTERNS, exam_line, text[:400])
+    modality = _first_match(MODALITY_PATTERNS, exam_line)
+    if modality == "unknown" and names_chest_radiograph(exam_line):
+        return "XR"
+    if modality == "unknown":
+        modality = _first_match(MODALITY_PATTERNS, text[:400])
     if modality == "unknown" and reads_like_chest_radiograph(text):
         return "XR"
     return modality
@@ -102,7 +108,10 @@ def _or_given(inferred: str, given: str | None) -> str:
 
 
 def find_study_date(text: str) -> str | None:
-    """ISO date from a 'DATE:'-style line, when the report carries one."""
+    """ISO date (with the time when stated) from a 'DATE:'-style header line, when the report carries one."""
+    stated = header_date(text)
+    if stated:
+        return stated
     m = _DATE.search(text[:600])
     if not m:
         return None

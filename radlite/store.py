@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -35,12 +36,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from radlite.tables import TABLES, arrow_schema
+from radlite.timeline.views import CATALOG_VIEWS
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.duckdb"
 #: Tables with one current row per key: the latest run's. Task tables follow their report (see
 #: current_rows_sql); ``runs`` keeps every row.
-KEYED_TABLES = {"reports": "report_id", "rejects": "reject_id"}
+KEYED_TABLES = {"reports": "report_id", "rejects": "reject_id", "review_verdicts": "verdict_id"}
+#: Tables recomputed per patient after a commit (radlite.timeline): the latest computation per key,
+#: among rows whose report still belongs to that patient.
+DERIVED_TABLES = {"report_priors": "report_id", "finding_timeline": "patient_id"}
 _RUN_FILE = re.compile(r"^(?P<run>.+)-(?P<n>\d{5})\.parquet$")
 
 
@@ -69,6 +74,25 @@ def _atomic_write_text(path: str, text: str) -> None:
         raise
 
 
+#: How long a run waits for OUT's lock before it says OUT is locked: a run killed a moment ago (its
+#: supervising ``radlite`` process and the child doing the work die a few milliseconds apart) may still
+#: be releasing it; a run that is really going on holds it far longer.
+LOCK_GRACE_SECONDS = 2.0
+
+
+def _flock_soon(fh) -> None:
+    """Take the exclusive lock, retrying for LOCK_GRACE_SECONDS; raises BlockingIOError."""
+    deadline = time.monotonic() + LOCK_GRACE_SECONDS
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -89,6 +113,11 @@ def current_rows_sql(table: str) -> str:
     """
     if table == "runs":
         return 'SELECT * FROM "runs_history"'
+    if table in DERIVED_TABLES:
+        return (f'SELECT t.* FROM "{table}_history" t JOIN _radlite_run_order o USING (run_id) '
+                f'WHERE EXISTS (SELECT 1 FROM ({current_rows_sql("reports")}) r WHERE r.report_id = t.report_id '
+                "AND r.patient_id IS NOT DISTINCT FROM t.patient_id) "
+                f"QUALIFY o.seq = max(o.seq) OVER (PARTITION BY t.{DERIVED_TABLES[table]})")
     if table in KEYED_TABLES:
         return (f'SELECT h.* FROM "{table}_history" h JOIN _radlite_run_order o USING (run_id) '
                 f"QUALIFY row_number() OVER (PARTITION BY h.{KEYED_TABLES[table]} ORDER BY o.seq DESC) = 1")
@@ -147,7 +176,7 @@ class OutputStore:
         fd = os.open(os.path.join(self.root, ".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
         fh = os.fdopen(fd, "r+")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_soon(fh)
         except BlockingIOError:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
@@ -217,6 +246,16 @@ class OutputStore:
             files = [os.path.join(self.table_dir(table), "_schema.parquet")]
             files += [os.path.join(self.table_dir(table), n) for n in manifest["files"][table]]
             con.execute(f'CREATE OR REPLACE VIEW "{table}_history" AS SELECT * FROM read_parquet({_sql_list(files)})')
+
+    def committed_views(self, tables) -> duckdb.DuckDBPyConnection:
+        """An in-memory connection with ``<table>_history`` and current ``<table>`` views of ``tables``
+        (and of reports), for steps that compute from the committed state."""
+        con = duckdb.connect()
+        tables = set(tables) | {"reports"}
+        self._history_views(con, tables, self.manifest())
+        for table in tables:
+            con.execute(f'CREATE VIEW "{table}" AS {current_rows_sql(table)}')
+        return con
 
     def read_table(self, table: str, columns: list[str] | None = None, history: bool = False) -> pa.Table:
         """The committed rows of ``table``: the current ones, or with ``history`` every version."""
@@ -313,6 +352,23 @@ class OutputStore:
         self.build_catalog()
         return manifest
 
+    def commit_derived(self, run_id: str, staged: dict[str, list[str]], marks: dict) -> None:
+        """Publish tables computed from the committed state after ``run_id``'s commit (radlite.timeline):
+        their files join the run's, under its id, and ``marks`` (e.g. the last run they cover) are saved
+        in the manifest, in one atomic manifest replace as in commit."""
+        manifest = self.manifest()
+        for table, paths in staged.items():
+            taken = sum(name.startswith(run_id + "-") for name in manifest["files"][table])
+            for n, path in enumerate(paths, taken):
+                name = f"{run_id}-{n:05d}.parquet"
+                os.replace(path, os.path.join(self.table_dir(table), name))
+                manifest["files"][table].append(name)
+        manifest.update(marks)
+        self.on_step("before_derived_manifest")
+        _atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1))
+        if any(staged.values()):
+            self.build_catalog()
+
     def _finished_at(self, run_id: str, run_files: list[str]):
         """When a run committed, from its own runs row (commit order for repaired manifests)."""
         name = next((n for n in run_files if n.startswith(run_id + "-")), None)
@@ -334,6 +390,8 @@ class OutputStore:
             self._history_views(con, TABLES, manifest)
             for table in TABLES:
                 con.execute(f'CREATE VIEW "{table}" AS {current_rows_sql(table)}')
+            for name, sql in CATALOG_VIEWS.items():
+                con.execute(f'CREATE VIEW "{name}" AS {sql}')
             con.execute("CREATE TABLE _radlite_catalog AS SELECT ? AS root, ? AS runs",
                         [self.root, len(manifest["runs"])])
         finally:

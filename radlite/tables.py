@@ -50,6 +50,11 @@ EVIDENCE_COLUMNS = _cols(
     ("grounded", pa.bool_(), "True: the evidence was found in the report; false: looked for and not found (a value "
                              "the report may not support); null: the value claims nothing to point at "
                              "(not_mentioned, No applicable RADS, a chosen answer)."),
+    ("supported", pa.bool_(), "True: the evidence words, read by the assertion engine, assert the value (a positive "
+                              "finding not negated there, M1 where metastasis is stated present); false: they "
+                              "contradict it (M1 on 'No evidence of distant metastasis'); null: nothing to check "
+                              "(no evidence, or no check for this value: RADS categories, QA answers). "
+                              "See docs/values.md."),
 )
 #: Task tables whose every row points at its evidence in the report.
 EVIDENCE_TABLES = ("rads", "staging", "entities", "temporal_changes", "abnormalities", "qa_answers")
@@ -114,6 +119,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("model_retried", pa.int64(), "Failed model instances of earlier runs that this run planned again."),
         ("grounded_share", pa.string(), "JSON object: task table -> share of its values whose evidence was found "
                                         "in the report text."),
+        ("supported_share", pa.string(), "JSON object: task table -> share of its checked values (supported not "
+                                         "null) whose own evidence asserts them."),
         ("radlite_version", pa.string(), "Package version that ran.", False),
         ("options", pa.string(), "JSON of the run's options."),
     ),
@@ -123,6 +130,23 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("category", pa.string(), "Canonical category within the system, e.g. 4A, 5, TR-viable."),
         ("label", pa.string(), "Canonical label, e.g. 'BI-RADS 4A', or 'No applicable RADS'."),
         ("severity_rank", pa.int32(), "Ordinal severity within the system (higher is more suspicious)."),
+        ("scope", pa.string(), "report: the report-level category (the highest the impression states, else the "
+                               "computed one); site: one site, side or lesion of a report that assesses several."),
+        ("site", pa.string(), "Site words the category is stated or computed for, as written in lower case "
+                              "('primary site', 'right breast', 'segment 7', 'nodule 2 left lobe'); null when none."),
+        ("computed_category", pa.string(), "Category computed from the stated features by the system's formula "
+                                           "(rules rows of CAD-RADS, Lung-RADS, TI-RADS); null when no formula "
+                                           "applies or the formula leaves it open (computed_features says why)."),
+        ("rads_version", pa.string(), "Version of the published definitions the computed category follows: "
+                                      "'Lung-RADS v2022', 'CAD-RADS 2.0', 'ACR TI-RADS 2017'."),
+        ("agreement", pa.string(), "Stated vs computed category: agree, disagree, stated_only (no computed "
+                                   "category) or computed_only (the report states none: category is the computed "
+                                   "one); null on a model's rows."),
+        ("computed_features", pa.string(), "The features the computed category comes from ('solid nodule, mean "
+                                           "diameter 8 mm, baseline'), or why the formula leaves it open."),
+        ("computed_evidence_start", pa.int32(), "Offset in reports.text of the words the features are read from."),
+        ("computed_evidence_end", pa.int32(), "End offset (exclusive) of those words."),
+        ("computed_evidence", pa.string(), "reports.text[computed_evidence_start:computed_evidence_end]."),
     ),
     "staging": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("n_stage", pa.string(), "N0, N1, N2 or N3 (n_staging rows)."),
@@ -160,13 +184,85 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("question", pa.string(), "Question text."),
         ("answer", pa.string(), "Answer text."),
     ),
+    "report_priors": _cols(
+        ("report_id", pa.string(), "Report (reports.report_id).", False),
+        ("patient_id", pa.string(), "Patient id of the report (null: none in the input)."),
+        ("series", pa.string(), "Modality family and body region the report is compared within, e.g. 'CT chest' "
+                                "(null: none, see reason)."),
+        ("study_date", pa.string(), "Study date (ISO, with THH:MM when known) used for ordering; null when the "
+                                    "input gives none or it is no date."),
+        ("position", pa.int32(), "Place in the patient's series, 0 = first study (null: not placed)."),
+        ("prior_report_id", pa.string(), "The patient's previous study of the same series (null: none, see reason)."),
+        ("prior_basis", pa.string(), "What ordered the two studies: study_date, study_time (same day), "
+                                     "same_day_arrival_order (same day, no times) or arrival_order (no dates in the "
+                                     "series: commit order, then position in the input)."),
+        ("reason", pa.string(), "Why the report has no prior: first study of its series, no patient id, modality or "
+                                "region unknown, undated among dated studies."),
+        ("run_id", pa.string(), "Run after whose commit the pairing was computed (runs.run_id).", False),
+    ),
+    "finding_timeline": _cols(
+        ("patient_id", pa.string(), "Patient id.", False),
+        ("series", pa.string(), "Modality family and body region, e.g. 'CT chest'.", False),
+        ("report_id", pa.string(), "The study's report (reports.report_id).", False),
+        ("study_date", pa.string(), "Study date (ISO) when known."),
+        ("position", pa.int32(), "Place of the study in the patient's series, 0 = first.", False),
+        ("prior_report_id", pa.string(), "Prior study compared against (report_priors); null for the first."),
+        ("prior_basis", pa.string(), "How the prior was chosen (report_priors.prior_basis)."),
+        ("finding_kind", pa.string(), "chexpert (abnormalities), rads, n_stage, m_stage, lesion (a sized lesion the "
+                                      "rules name), or stated (a stated change that names none of these).", False),
+        ("finding", pa.string(), "CheXpert label, RADS system, N or M, lesion name ('nodule right upper lobe') or "
+                                 "the stated finding's words.", False),
+        ("value", pa.string(), "Value at this study: status, category, stage or size (e.g. '8 mm')."),
+        ("assertion", pa.string(), "present, absent, uncertain or not_mentioned at this study."),
+        ("category_rank", pa.int32(), "Ordinal rank of a RADS category (rads.severity_rank) or an N/M stage."),
+        ("size_mm", pa.float64(), "Lesion size (largest dimension, mm) at this study."),
+        ("prior_value", pa.string(), "Value at the prior study."),
+        ("prior_assertion", pa.string(), "Assertion at the prior study (null: no prior study)."),
+        ("prior_size_mm", pa.float64(), "Lesion size at the prior study."),
+        ("size_change_pct", pa.float64(), "100 * (size_mm - prior_size_mm) / prior_size_mm."),
+        ("computed_change", pa.string(), "Change computed against the prior study: baseline (no prior), new, "
+                                         "resolved, persistent, increased / decreased (size, >= 20%), category_up, "
+                                         "category_down, unchanged (category), absent, not_restated, not_mentioned, "
+                                         "uncertain."),
+        ("stated_change", pa.string(), "Change the report states for this finding (temporal_changes.change)."),
+        ("agreement", pa.string(), "agree / disagree between stated and computed change; no_prior (nothing to check "
+                                   "against); unchecked (the comparison cannot say); null when nothing is stated."),
+        ("evidence_start", pa.int32(), "Offset in this report's text of the finding's words."),
+        ("evidence_end", pa.int32(), "End offset (exclusive)."),
+        ("evidence", pa.string(), "The finding's words in this report."),
+        ("prior_evidence_start", pa.int32(), "Offset in the prior report's text of the finding's words."),
+        ("prior_evidence_end", pa.int32(), "End offset (exclusive) in the prior report."),
+        ("stated_evidence_start", pa.int32(), "Offset in this report's text of the stated change's finding."),
+        ("stated_evidence_end", pa.int32(), "End offset (exclusive)."),
+        ("run_id", pa.string(), "Run after whose commit the timeline was computed (runs.run_id).", False),
+    ),
+    "review_verdicts": _cols(
+        ("verdict_id", pa.string(), "Stable id: hash of item_id and reviewer (a later import by the same reviewer "
+                                    "supersedes the earlier verdict).", False),
+        ("sample_id", pa.string(), "Sample the item was drawn in (radlite review OUT ...).", False),
+        ("item_id", pa.string(), "Sampled value: hash of table, report_id, task and the row's key.", False),
+        ("reviewer", pa.string(), "Name given with radlite review import --reviewer.", False),
+        ("table_name", pa.string(), "Table of the reviewed value, e.g. abnormalities.", False),
+        ("report_id", pa.string(), "Report of the reviewed value (reports.report_id).", False),
+        ("task", pa.string(), "Task of the reviewed row.", False),
+        ("label", pa.string(), "What the value is about: finding, RADS system, entity label, question id.", False),
+        ("status", pa.string(), "positive, uncertain, assigned (claims) or negative, not_mentioned, none (no claim), "
+                                "as committed when sampled.", False),
+        ("value", pa.string(), "The value shown to the reviewer.", False),
+        ("model_id", pa.string(), "model_id of the reviewed row: the verdict is stale once the table's row has "
+                                  "another.", False),
+        ("verdict", pa.string(), "correct, incorrect or cant_tell.", False),
+        ("corrected_value", pa.string(), "The value the reviewer typed as right (optional)."),
+        ("reviewed_at", pa.timestamp("us", tz="UTC"), "When the reviewer marked it in the page."),
+        ("run_id", pa.string(), "Import that committed the verdict (runs.run_id).", False),
+    ),
 }
 
 TABLE_DOCS = {
     "reports": "One row per accepted report, with provenance and sections.",
     "rejects": "One row per refused input record, with a reason code.",
     "runs": "One row per committed run: counts, timings, options.",
-    "rads": "RADS category per report (rads_assignment).",
+    "rads": "RADS category per report, and per site when a report assesses several (rads_assignment).",
     "staging": "N and M stage per report (n_staging, m_staging).",
     "entities": "RadGraph-schema entities per report (radiology_ner).",
     "temporal_changes": "Temporal changes per report (temporal_comparison).",
@@ -174,7 +270,14 @@ TABLE_DOCS = {
     "impressions": "Generated impression per report (impression_generation).",
     "nli": "Impression sentence vs findings inference (radiology_nli).",
     "qa_answers": "Answers to registry questions (radiology_qa).",
+    "report_priors": "Each report's prior study of the same patient and series (radlite.timeline).",
+    "finding_timeline": "Per patient, finding and study: value, change vs the prior, stated change, agreement.",
+    "review_verdicts": "Reviewers' verdicts on sampled values (radlite review import).",
 }
+#: Tables computed from the committed tables after a run's commit (radlite.timeline.build).
+TIMELINE_TABLES = ("report_priors", "finding_timeline")
+#: Tables a review import writes; an ETL run never stages them.
+REVIEW_TABLES = ("review_verdicts",)
 
 
 def arrow_schema(table: str) -> pa.Schema:

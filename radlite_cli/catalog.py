@@ -13,6 +13,9 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
+from radlite.export.fhir import DEFAULT_PATIENT_SYSTEM
+from radlite.export.standard import FORMATS, export_standard
+from radlite.export.values import ExportError
 from radlite.query import QueryRefused, csv_safe, run_query
 from radlite.store import OutputLocked, OutputStore, StoreDamaged
 from radlite.tables import TABLE_DOCS, TABLES, contract_json, write_contract
@@ -84,11 +87,34 @@ def sql(out, query, fmt):
 
 @click.command()
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
-@click.option("--table", "table_name", required=True, type=click.Choice(list(TABLES)), help="Table to export.")
-@click.option("--to", "target", required=True, type=click.Path(dir_okay=False),
-              help="File to write: .parquet (typed, as committed) or .csv (formula cells neutralised).")
-def export(out, table_name, target):
-    """Write the committed rows of one table of OUT to a Parquet or CSV file."""
+@click.option("--table", "table_name", type=click.Choice(list(TABLES)), help="Table to export (--format table).")
+@click.option("--to", "target", required=True, type=click.Path(),
+              help="--format table: a .parquet (typed, as committed) or .csv file (formula cells neutralised); "
+                   "fhir, omop: a folder, written whole or not at all (an earlier export there is replaced).")
+@click.option("--format", "fmt", type=click.Choice(["table", *FORMATS]), default="table", show_default=True,
+              help="table: one table; fhir: FHIR R4 Bulk Data NDJSON; omop: OMOP CDM v5.4 NOTE and NOTE_NLP "
+                   "(docs/standards.md).")
+@click.option("--since", "since", metavar="RUN_ID", help="fhir, omop: only reports with rows from runs after this one.")
+@click.option("--with-text", is_flag=True, help="fhir: include report text (presentedForm, conclusion, evidence "
+                                                "words); it carries PHI.")
+@click.option("--concept-map", type=click.Path(dir_okay=False, exists=True),
+              help="omop: a site's Athena CONCEPT.csv; codes found in it get their concept_id (else 0).")
+@click.option("--patient-system", default=DEFAULT_PATIENT_SYSTEM, show_default=True,
+              help="fhir: identifier system of the patient ids (the site's MRN system URI).")
+def export(out, table_name, target, fmt, since, with_text, concept_map, patient_system):
+    """Write one table of OUT to a Parquet or CSV file, or OUT as FHIR R4 or OMOP NOTE/NOTE_NLP to a folder."""
+    if fmt != "table":
+        try:
+            manifest = export_standard(_store(out), fmt, target, since=since, with_text=with_text,
+                                       concept_map=concept_map, patient_system=patient_system)
+        except (ExportError, FileExistsError) as exc:
+            raise click.ClickException(str(exc)) from None
+        counts = {o.get("type") or o["table"]: o["count"] for o in manifest["output"]}
+        counts = ", ".join(f"{n} {name}" for name, n in counts.items())
+        click.echo(f"wrote {fmt} export of {manifest['reports']} reports to {target}: {counts}")
+        return
+    if table_name is None:
+        raise click.BadParameter("name the table to export", param_hint="--table")
     if not target.endswith((".parquet", ".csv")):
         raise click.BadParameter("name a .parquet or .csv file", param_hint="--to")
     rows = _store(out).read_table(table_name)

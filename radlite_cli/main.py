@@ -17,6 +17,7 @@ from radlite import __version__
 from radlite.errors import ExitCode
 from radlite_cli.catalog import export, repair, schemas, sql, tables
 from radlite_cli.doctor import doctor
+from radlite_cli.review import review
 from radlite_cli.supervise import supervised
 from training.cli import models, train
 
@@ -51,11 +52,12 @@ def cli() -> None:
     radlite repair OUT                 rebuild a damaged manifest from the data files
     radlite schemas --check            compare code and the checked-in table contract
     radlite doctor                     check this machine: llama.cpp build, CPU, model files, smoke decode
+    radlite review OUT --sample N --out DIR  review a sample in a browser; import, report, gate
     radlite train ... / models ...     build datasets, evaluate, route, validate models
     """
 
 
-for command in (run, sql, export, tables, repair, schemas, train, models, doctor):
+for command in (run, sql, export, tables, repair, schemas, train, models, doctor, review):
     cli.add_command(command)
 
 

@@ -11,12 +11,14 @@ the child's last step), so the previous state is what readers see.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 
 from radlite.errors import ExitCode
@@ -47,12 +49,15 @@ def supervised(work: Callable[[], int | None]) -> int:
     os.environ[SUPERVISED] = str(os.getpid())
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
-    if pid == 0:  # the child: the work, exactly as unsupervised, in a process group of its own
+    if pid == 0:  # the child: the work, exactly as unsupervised
         code = 1
         try:
-            os.setpgid(0, 0)
+            _die_with(parent)
             code = _call(work)
+        except BaseException:  # a bug: shown as Python would show it, then the child ends as it must
+            traceback.print_exc()
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -61,6 +66,18 @@ def supervised(work: Callable[[], int | None]) -> int:
         return _watch(pid, directory)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _die_with(parent: int) -> None:
+    """The child ends when the supervising process ends, even by SIGKILL: a killed ``radlite`` must not
+    leave its work running (and holding OUT's lock) behind it. Linux's PR_SET_PDEATHSIG."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was in place
+        os._exit(ExitCode.FAILED)
 
 
 def _call(work: Callable[[], int | None]) -> int:
@@ -74,8 +91,10 @@ def _call(work: Callable[[], int | None]) -> int:
 
 
 def _watch(pid: int, directory: str) -> int:
-    """Wait for the child; forward SIGINT/SIGTERM to it; report a crash in one line."""
-    forwarded = {sig: signal.signal(sig, lambda s, _f: _kill(pid, s)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    """Wait for the child; pass SIGTERM on to it (Ctrl-C reaches it from the terminal); report a crash in
+    one line."""
+    forwarded = {signal.SIGTERM: signal.signal(signal.SIGTERM, lambda s, _f: _kill(pid, s)),
+                 signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN)}
     crashed_at = None
     try:
         while True:
@@ -85,7 +104,7 @@ def _watch(pid: int, directory: str) -> int:
             if crashed_at is None and crashlog.crashes(directory):
                 crashed_at = time.monotonic()
             if crashed_at is not None and time.monotonic() - crashed_at > GRACE_SECONDS:
-                _kill_group(pid)
+                _kill(pid, signal.SIGKILL)  # its own worker processes end with their connection to it
                 _, status = os.waitpid(pid, 0)
                 return _report(directory, signal.SIGKILL)
             time.sleep(0.2)
@@ -110,11 +129,3 @@ def _kill(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
-
-
-def _kill_group(pid: int) -> None:
-    """The child and every process it started (Beam's worker processes) that are still in its group."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        _kill(pid, signal.SIGKILL)

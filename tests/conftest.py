@@ -12,7 +12,10 @@ from radlite_cli.main import cli
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE_REPORTS = os.path.join(ROOT, "sample_data", "reports")
 QUESTIONS = os.path.join(ROOT, "sample_data", "questions.yaml")
-REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "radlite-published-prompts.json")
+#: The published prompts (facts: system prompt, task prompts, routes), copied from
+#: ../shared/reference/radlite-published-prompts.json so the prompt-bytes tests run in every clone.
+REFERENCE = os.path.join(ROOT, "tests", "fixtures", "radlite-published-prompts.json")
+SHARED_REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "radlite-published-prompts.json")
 
 
 @pytest.fixture

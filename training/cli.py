@@ -23,6 +23,7 @@ from radlite.tasks import TASKS
 from training.data.build import build_data, load_split, parse_source
 from training.data.curation import CurationConfig
 from training.data.sources.openi import read_test_ids
+from training.eval.ledger import LEDGER, record_evaluation
 from training.eval.predict import predict
 from training.eval.records import Evaluation
 from training.eval.report import summarize, trivial_comparisons, write_evaluation
@@ -102,6 +103,10 @@ def eval_command(routing, split_path, baseline, models_dir, k_shot, shots_path, 
                                                                                   evaluation, split)})
     reference = run(baseline) if baseline else None
     comparison = write_evaluation(out_dir, evaluation, reference).comparison or {}
+    count = record_evaluation([e for e in (evaluation, reference) if e], records)
+    if count:
+        click.echo(f"this split holds reports of the fixed IU X-ray test list: recorded in {LEDGER} "
+                   f"({count} scorings so far)")
     for task, figures in evaluation.tasks.items():
         line = f"{task:24s} {figures.metric:20s} {figures.score:.3f}  valid {figures.validity:.2f}"
         if task in comparison:

@@ -36,6 +36,8 @@ def _pinned(entry: ModelEntry) -> ModelEntry:
 
 #: A candidate whose answers' values the report text states less often than this is passed over
 #: when another candidate for the task reaches it: a right label on an invented finding is not evidence.
+#: A value whose own evidence contradicts it (supported = false) counts as not grounded
+#: (training/eval/predict.py, evidence_counts).
 MIN_GROUNDED = 0.9
 
 

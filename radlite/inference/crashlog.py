@@ -71,8 +71,9 @@ def evaluating(entry: str | None) -> None:
     if _state.get("entry") == entry:
         return
     path = os.path.join(str(_state["dir"]), _name() + ".entry")
-    with open(path, "w") as fh:
+    with open(path + ".tmp", "w") as fh:  # replaced whole: a crash while writing leaves the previous marker
         fh.write(entry or "")
+    os.replace(path + ".tmp", path)
     _state["entry"] = entry
 
 
@@ -87,7 +88,8 @@ def evaluation(entry: str) -> Iterator[None]:
 
 
 def crashes(directory: str | None) -> list[Crash]:
-    """The processes that logged a fatal signal into ``directory``."""
+    """The processes that logged a fatal signal into ``directory``, those that were evaluating a model
+    first (a worker that dies can take others down with it: the first cause is the one to name)."""
     if not directory or not os.path.isdir(directory):
         return []
     found = []
@@ -106,13 +108,14 @@ def crashes(directory: str | None) -> list[Crash]:
         except FileNotFoundError:
             entry = None
         found.append(Crash(process, signal, entry))
-    return found
+    return sorted(found, key=lambda crash: crash.entry is None)
 
 
 def note_staging(staging_dir: str) -> None:
     """Tell the supervising process (if any) which staging folder this run writes: it removes it when
     the run dies, and looks there for the crash logs of workers on other hosts (OUT is shared)."""
     if directory := os.environ.get(ENV):
+        os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, _RUN_FILE), "w") as fh:
             json.dump({"staging": staging_dir}, fh)
 

@@ -13,6 +13,7 @@ from radlite.prompts import Prompt, render_prompt
 from radlite.report import Report
 from radlite.routing import RULES, RoutingTable
 from radlite.rules.answers import rule_answer, rule_tables_sha256, rules_model_id, rules_prompt_id
+from radlite.support import supported
 from radlite.tables import EVIDENCE_TABLES
 from radlite.tasks import TASKS, ParseError, Task, TaskInstance
 
@@ -43,8 +44,13 @@ def answer_rows(task: Task, result: BaseModel, raw: str, evidence: list[Evidence
     if not rows:  # nothing found (no entity, no change): one row says the task ran
         rows, evidence = [task.known_columns(instance, report)], [None]
     with_evidence = task.table in EVIDENCE_TABLES
-    return [{**common, **row, **(evidence_columns(ev, report.text) if with_evidence else {}), "valid": True,
+    return [{**common, **row, **(_evidence(task, row, ev, report.text) if with_evidence else {}), "valid": True,
              "raw_output": raw, "error": None} for row, ev in zip(rows, evidence, strict=True)]
+
+
+def _evidence(task: Task, row: dict, evidence: Evidence | None, text: str) -> dict:
+    """The evidence columns of one row: where its value comes from, grounded, and supported."""
+    return {**evidence_columns(evidence, text), "supported": supported(task.name, row, evidence, text)}
 
 
 def invalid_row(task: Task, instance: TaskInstance, report: Report, common: dict, raw: str | None,

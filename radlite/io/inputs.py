@@ -19,6 +19,7 @@ class InputFormat(str, Enum):
     CSV = "csv"
     JSONL = "jsonl"
     PARQUET = "parquet"
+    HL7 = "hl7"
 
 
 _SUFFIX_FORMATS = {
@@ -35,6 +36,7 @@ _SUFFIX_FORMATS = {
     ".ndjson": InputFormat.JSONL,
     ".parquet": InputFormat.PARQUET,
     ".pq": InputFormat.PARQUET,
+    ".hl7": InputFormat.HL7,
 }
 
 #: Column names tried, in order, when no mapping is given.

@@ -25,6 +25,7 @@ from pathlib import PurePosixPath
 
 import pyarrow.parquet as pq
 
+from radlite.io.hl7 import read_hl7
 from radlite.io.inputs import ColumnMapping, InputFormat, InputSpec
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.rejects import Reject, RejectReason, has_surrogates
@@ -348,6 +349,7 @@ READERS = {
     InputFormat.CSV: read_csv,
     InputFormat.JSONL: read_jsonl,
     InputFormat.PARQUET: read_parquet,
+    InputFormat.HL7: read_hl7,
 }
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules import chexpert, impression, rads, temporal, text, tnm
+from radlite.rules import assertion, chexpert, impression, rads, rads_formulas, stage_findings, temporal, text, tnm
 from radlite.tasks import TASKS, TaskInstance
 from radlite.tasks import rads as rads_patterns  # the RADS spellings and where they are stated
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
@@ -46,18 +46,27 @@ def _answer(task_name: str, result: BaseModel, evidence: list[Evidence | None]) 
 
 
 def _rads(report: Report, instance: TaskInstance) -> RuleAnswer | None:
-    stated = rads.stated_rads(report)
-    return _answer("rads_assignment", stated[0], [stated[1]]) if stated else None
+    assessed = rads.assessed_rads(report)
+    return _answer("rads_assignment", assessed[0], assessed[1]) if assessed else None
 
 
 def _n_stage(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    """The stated N stage; else N0 computed from nodes stated negative (N+ needs the organ's TNM table
+    for N1-N3, so it is left to the next entry of the route)."""
     stated = tnm.stated_n_stage(report)
-    return _answer("n_staging", StageResult(n_stage=stated[0]), [stated[1]]) if stated else None
+    if stated:
+        return _answer("n_staging", StageResult(n_stage=stated[0]), [stated[1]])
+    computed = stage_findings.computed_n(report)
+    return _answer("n_staging", StageResult(n_stage="N0"), [computed.evidence]) if computed.value == "N0" else None
 
 
 def _m_stage(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    """The stated M stage; else M0/M1 computed from what the report states about distant metastasis."""
     stated = tnm.stated_m_stage(report)
-    return _answer("m_staging", StageResult(m_stage=stated[0]), [stated[1]]) if stated else None
+    if stated:
+        return _answer("m_staging", StageResult(m_stage=stated[0]), [stated[1]])
+    computed = stage_findings.computed_m(report)
+    return _answer("m_staging", StageResult(m_stage=computed.value), [computed.evidence]) if computed.value else None
 
 
 def _abnormalities(report: Report, instance: TaskInstance) -> RuleAnswer | None:
@@ -91,7 +100,8 @@ EXTRACTORS: dict[str, Callable[[Report, TaskInstance], RuleAnswer | None]] = {
 def rule_tables_sha256() -> str:
     """SHA-256 over the source of every rule module: any change to a phrase table changes it."""
     digest = hashlib.sha256()
-    for module in (chexpert, impression, rads, temporal, text, tnm, rads_patterns):
+    for module in (chexpert, impression, rads, temporal, text, tnm, rads_patterns, *rads_formulas.MODULES,
+                   assertion, stage_findings):
         digest.update(inspect.getsource(module).encode())
     return digest.hexdigest()
 

@@ -1,10 +1,10 @@
-"""CheXpert's 14 labels as stated in a report: mentions, NegEx negation (negspacy), uncertainty, sections.
+"""CheXpert's 14 labels as stated in a report: mentions, their assertion (radlite.rules.assertion), sections.
 
 Mentions are found by the phrase tables below in the findings and impression (never in the
-indication or history: "rule out pneumonia" is a question, not a finding). Each mention is then
-negated or not by negspacy's NegEx with its clinical termset (pseudo-negations and terminations
-included, scoped to the sentence), and made uncertain by the hedges below, which outrank negation
-("cannot exclude pneumonia" is uncertain, not negative). Per label a positive mention wins over an
+indication or history: "rule out pneumonia" is a question, not a finding). Each mention's status is
+the assertion engine's (present/absent/uncertain as positive/negative/uncertain): negation scoped to
+its clause, "no new A" negative, "cannot exclude A" and coordinated or differential findings ("A
+versus B", "A or B") uncertain. Per label a positive mention wins over an
 uncertain one, which wins over a negative one (CheXpert's aggregation); a label with no mention is
 not_mentioned. Every stated label keeps the span of the mention that decided it.
 """
@@ -15,12 +15,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import spacy
-from negspacy.negation import Negex  # noqa: F401 - registers the "negex" pipe factory
-from negspacy.termsets import termset
-
 from radlite.report import Report
-from radlite.rules.text import FINDING_SECTIONS, finding_spans, sentence_around
+from radlite.rules.assertion import assert_mention
+from radlite.rules.text import FINDING_SECTIONS, finding_spans
 
 #: Mention phrases per label (regular expressions, case-insensitive, matched on word boundaries).
 MENTIONS: dict[str, tuple[str, ...]] = {
@@ -73,19 +70,6 @@ NORMAL_STATEMENTS: dict[str, tuple[str, ...]] = {
                                    r"normal (?:cardio)?mediastinal (?:silhouette|contours?)"),
 }
 
-#: Hedges that make a mention uncertain, before it in its sentence or after it. A negated mention
-#: stays negative ("no pleural line to suggest pneumothorax"), except under the hedges that deny a
-#: negation ("cannot exclude", "not ruled out"), which make it uncertain.
-UNCERTAIN_BEFORE = re.compile(
-    r"\b(?:may|might|could|possibl[ey]|probabl[ey]|likely|suggest\w*|suspicious|suspected|concerning|question(?:able)?"
-    r"|differential|consider\w*|equivocal|indeterminate|presumab\w*|vs\.?|versus|atypical|early"
-    r"|underlying|suspicion|worrisome)\b|\?", re.I)
-UNCERTAIN_AFTER = re.compile(
-    r"^[^.;]{0,40}?\b(?:is |are |be )?(?:possible|possibly|suspected|likely|questioned)\b|^[^.;]{0,40}\?", re.I)
-DENIED_NEGATION = re.compile(
-    r"\b(?:cannot|can not|can't|could not|not)\s+(?:be\s+)?(?:entirely\s+|completely\s+|definitely\s+)?"
-    r"(?:exclude[ds]?|ruled? out)\b", re.I)
-
 #: Abnormal statements outside the 14 labels: a report holding one (positive) has a finding.
 OTHER_FINDINGS = re.compile(
     r"\b(?:granulom\w*|emphysem\w*|copd|hyperinflat\w*|hyperexpan\w*|degenerative|spondylo\w*|osteophyt\w*|scoliosis"
@@ -128,37 +112,6 @@ def _compiled() -> tuple[dict[str, re.Pattern], dict[str, re.Pattern]]:
     return mentions, normals
 
 
-@lru_cache(maxsize=1)
-def _negex_pipeline():
-    """A blank English spaCy pipeline: sentences, then NegEx over the entities we set."""
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    terms = termset("en_clinical")
-    # "A versus B" and "evaluate for B" are hedges here, not negations (UNCERTAIN_BEFORE takes them).
-    terms.remove_patterns({"preceding_negations": ["versus", "evaluate for", "doubt"]})
-    terms.add_patterns({"preceding_negations": ["clear of", "resolution of", "resolved", "no evidence of",
-                                                "no radiographic evidence of", "without evidence of", "negative for",
-                                                "no definite", "no focal", "no acute", "no visible", "no displaced"],
-                        "following_negations": ["resolved", "has resolved", "have resolved", "not seen",
-                                                "not identified", "not visualized", "is absent", "are absent"],
-                        "pseudo_negations": ["no change", "no significant change", "no interval change",
-                                             "not significantly changed", "no increase", "no new", "without change"],
-                        "termination": ["but", "however", "although", "which", "with", "and there is", "though",
-                                        "apart from", "except"]})
-    nlp.add_pipe("negex", config={"neg_termset": terms.get_patterns(), "ent_types": list(MENTIONS)})
-    return nlp
-
-
-def _status(text: str, start: int, end: int, negated: bool) -> str:
-    left, right = sentence_around(text, start, end)
-    if DENIED_NEGATION.search(text[left:right]):
-        return "uncertain"
-    if negated:
-        return "negative"
-    hedged = UNCERTAIN_BEFORE.search(text[left:start]) or UNCERTAIN_AFTER.search(text[end:right])
-    return "uncertain" if hedged else "positive"
-
-
 def mentions(report: Report, sections: tuple[str, ...] = FINDING_SECTIONS) -> list[Mention]:
     """Every label mention in the report's ``sections``, with its status, in text order."""
     text = report.text
@@ -176,18 +129,12 @@ def mentions(report: Report, sections: tuple[str, ...] = FINDING_SECTIONS) -> li
                 start, end = m.start() + s, m.end() + s
                 if not any(a <= start < b for a, b in normal_ranges):
                     candidates.append((start, end, label))
-    doc = _negex_pipeline().make_doc(text)
-    entities, kept = [], []
+    kept: list[tuple[int, int, str]] = []
     for start, end, label in sorted(candidates):
-        span = doc.char_span(start, end, label=label, alignment_mode="expand")
-        if span is not None and not any(span.start < o.end and o.start < span.end for o in entities):
-            entities.append(span)
+        if not any(start < e and s < end for s, e, _ in kept):
             kept.append((start, end, label))
-    doc.ents = entities
-    for _, pipe in _negex_pipeline().pipeline:
-        doc = pipe(doc)
-    for (start, end, label), entity in zip(kept, doc.ents):
-        found.append(Mention(label, start, end, _status(text, start, end, entity._.negex)))
+    found += [Mention(label, start, end, assert_mention(text, start, end).chexpert_status)
+              for start, end, label in kept]
     return sorted(found, key=lambda m: m.start)
 
 
@@ -210,7 +157,8 @@ def _no_finding(report: Report, by_label: dict[str, Mention | None]) -> Mention 
         return Mention("no finding", first.start, first.end, "negative")
     text = report.text
     for s, e in finding_spans(report):
-        other = next((m for m in OTHER_FINDINGS.finditer(text[s:e]) if not _negated_other(text, s + m.start())), None)
+        other = next((m for m in OTHER_FINDINGS.finditer(text[s:e])
+                      if not _negated_other(text, s + m.start(), s + m.end())), None)
         if other:
             return Mention("no finding", s + other.start(), s + other.end(), "negative")
     for s, e in finding_spans(report):
@@ -223,9 +171,5 @@ def _no_finding(report: Report, by_label: dict[str, Mention | None]) -> Mention 
     return Mention("no finding", spans[0][0], spans[-1][1], "positive")
 
 
-_NEGATION_BEFORE = re.compile(r"\b(?:no|without|negative|free of|resolved|resolution of)\b[^.;]*$", re.I)
-
-
-def _negated_other(text: str, start: int) -> bool:
-    left, _ = sentence_around(text, start, start)
-    return bool(_NEGATION_BEFORE.search(text[left:start]))
+def _negated_other(text: str, start: int, end: int) -> bool:
+    return assert_mention(text, start, end).status == "absent"

@@ -12,7 +12,8 @@ import re
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules.text import finding_spans, sentence_around
+from radlite.rules.assertion import assert_mention
+from radlite.rules.text import finding_spans
 from radlite.tasks.temporal import Change, TemporalResult
 
 CUES = {
@@ -31,7 +32,15 @@ _BEFORE = re.compile(rf"\b(?:interval\s+|mild(?:ly)?\s+|slight(?:ly)?\s+)?(?P<cu
 _AFTER = re.compile(rf"(?:^|(?<=[.;]\s)|\b(?:the|a)\s+){_PHRASE}\s+(?:is|are|has|have|remains?|appears?)\s+(?:been\s+|"
                     rf"now\s+|again\s+)?(?P<cue>{_CUE})\b", re.I)
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
-_NO_NEW = re.compile(r"\bno\s+(?:\w+\s+){0,2}$", re.I)
+_NEAR = re.compile(r"^\s*(?:\w+\s+){0,2}$")
+
+
+def _negated_cue(text: str, start: int, end: int) -> bool:
+    """The change cue itself is negated ("no new consolidation"): the assertion engine's negation
+    stands at most two words before it."""
+    assertion = assert_mention(text, start, end)
+    return (assertion.status == "absent" and assertion.cue_end is not None and assertion.cue_end <= start
+            and bool(_NEAR.match(text[assertion.cue_end:start])))
 
 
 def stated_changes(report: Report) -> tuple[TemporalResult, list[Evidence]] | None:
@@ -47,8 +56,7 @@ def stated_changes(report: Report) -> tuple[TemporalResult, list[Evidence]] | No
                 finding = _ARTICLE.sub("", raw.strip())
                 f_start = m.start("finding") + len(raw) - len(raw.lstrip()) + len(raw.strip()) - len(finding)
                 span = (f_start, f_start + len(finding))
-                left, _ = sentence_around(text, m.start(), m.end())
-                if not finding or span in seen or _NO_NEW.search(text[left:m.start("cue")]):
+                if not finding or span in seen or _negated_cue(text, m.start("cue"), m.end("cue")):
                     continue
                 seen.add(span)
                 changes.append(Change(finding=finding, change=CUES[m.group("cue").lower()]))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from radlite.evidence import Evidence
 from radlite.report import Report
+from radlite.rules.rads_formulas import computed_for
 from radlite.rules.text import finding_spans, is_historical, matches_in
 from radlite.tasks.base import (
     Decoding,
@@ -56,10 +58,25 @@ _NONE = re.compile(r"\b(NO\s+(APPLICABLE\s+)?RADS|NOT\s+APPLICABLE|N/A|NONE)\b")
 
 
 class RadsResult(BaseModel):
+    """A RADS category: the report-level answer, or (``scope`` "site") one site, side or lesion of it.
+
+    A model's answer fills the first four fields. The rules also fill ``site``, the category computed
+    from the stated features (``computed_*``, ``rads_version``), ``agreement`` of the stated and the
+    computed category, and ``sites``: one result per site when the report assesses several."""
+
     system: str | None
     category: str | None
     label: str
     severity_rank: int | None
+    scope: Literal["report", "site"] = "report"
+    site: str | None = None
+    computed_category: str | None = None
+    rads_version: str | None = None
+    agreement: Literal["agree", "disagree", "stated_only", "computed_only"] | None = None
+    computed_features: str | None = None
+    computed_evidence_start: int | None = None
+    computed_evidence_end: int | None = None
+    sites: list[RadsResult] = Field(default_factory=list)
 
 
 def _canonical_category(system: str, raw: str) -> str:
@@ -154,9 +171,26 @@ class RadsAssignment(Task):
     def answer(self, result: RadsResult) -> str:
         return result.label
 
+    def rows(self, result: RadsResult, instance: TaskInstance, report: Report) -> list[dict]:
+        """The report-level row, then one row per site of ``result.sites`` (rules answers only)."""
+        return [_row(result, report)] + [_row(site, report) for site in result.sites]
+
     def ground(self, result: RadsResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
-        """The statement of the predicted category (the impression's last one); none for No RADS."""
+        """The statement of the predicted category (the impression's last one), else the features a
+        formula computes that category from; none for No RADS."""
         if result.system is None:
             return [None]
         same = [(s, e) for s, e, stated in stated_categories(report) if stated.label == result.label]
-        return [Evidence(*same[-1]) if same else Evidence()]
+        if same:
+            return [Evidence(*same[-1])]
+        computed = [c.evidence for exam, lesions in computed_for(report) for c in ([exam] if exam else []) + lesions
+                    if c.category is not None and f"{c.system} {c.category}" == result.label and c.evidence.grounded]
+        return [computed[0] if computed else Evidence()]
+
+
+def _row(result: RadsResult, report: Report) -> dict:
+    """One rads row: the result's columns with the computed evidence quoted from the report."""
+    row = result.model_dump(exclude={"sites"})
+    start, end = result.computed_evidence_start, result.computed_evidence_end
+    row["computed_evidence"] = report.text[start:end] if start is not None else None
+    return row

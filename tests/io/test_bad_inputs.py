@@ -180,3 +180,31 @@ def test_a_multi_megabyte_quoted_field_is_one_too_large_reject_and_the_next_rows
     summary = _accounted(ingest([path], str(tmp_path / "out"), max_report_bytes=256 * 1024))
     assert _reasons(str(tmp_path / "out")) == {"too_large": 1}
     assert _locators(str(tmp_path / "out")) == ["id=h2", "id=h3"] and summary.read == 3
+
+
+def test_records_rejected_under_one_id_each_keep_a_rejects_row_in_the_catalog(tmp_path):
+    from conftest import run_cli
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "ids.csv").write_text("id,text\n1,FINDINGS: clear.\n1,FINDINGS: again.\n1,FINDINGS: and again.\n")
+    with zipfile.ZipFile(src / "names.zip", "w") as zf, pytest.warns(UserWarning, match="Duplicate name"):
+        for n in range(3):
+            zf.writestr("same.txt", GOOD.format(n=n))
+    out = tmp_path / "out"
+    for _ in range(2):  # the rerun adds no reject twice
+        assert run_cli("run", src / "ids.csv", src / "names.zip", "--out", out, "--tasks", "none",
+                       "--quiet").exit_code == 0
+
+    def sql(query):
+        result = run_cli("sql", out, query, "--format", "csv")
+        assert result.exit_code == 0, result.stderr
+        return result.stdout.strip().splitlines()[1:]
+
+    assert sql("SELECT reason, count(*) FROM rejects GROUP BY reason") == ["duplicate_id,4"]
+    assert sql("SELECT count(DISTINCT reject_id) FROM rejects") == ["4"]
+    first = sql("SELECT read, accepted, rejected FROM runs ORDER BY started_at LIMIT 1")[0]
+    read, accepted, rejected = map(int, first.split(","))
+    assert read == 6 and read == accepted + rejected
+    assert sql("SELECT count(*) FROM reports") == [str(accepted)] and sql("SELECT count(*) FROM rejects") == [
+        str(rejected)]

@@ -1,5 +1,6 @@
 """A run killed at any point leaves the previous state intact; the next run completes the work."""
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from conftest import ROOT, run_cli, run_cli_process
 from etl_helpers import ingest, run_killed_at, table_rows, write_good_folder
 
 from pipelines.run import new_run_id
-from radlite.store import OutputLocked, OutputStore
+from radlite.store import MANIFEST, OutputLocked, OutputStore
 
 
 def _state(out):
@@ -37,19 +38,44 @@ def test_killed_run_then_rerun_has_no_duplicates_and_no_missing_reports(tmp_path
     assert sorted(r["locator"] for r in reports) == [f"r{i:05d}.txt" for i in range(7)]
 
 
+def _staged_files(out) -> list[str]:
+    return [name for _, _, files in os.walk(os.path.join(out, ".staging")) for name in files]
+
+
+def _wait_for_lock_release(out, timeout: float = 30.0) -> None:
+    """A killed child process lets go of OUT's lock when the kernel has finished it, a moment after its parent."""
+    deadline = time.time() + timeout
+    with open(os.path.join(out, ".lock")) as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                assert time.time() < deadline, "a killed run still holds the lock"
+                time.sleep(0.05)
+
+
 def test_sigkill_mid_pipeline_then_rerun_completes(tmp_path):
     src, out = tmp_path / "in", str(tmp_path / "out")
     write_good_folder(str(src), 3000)
     proc = subprocess.Popen([sys.executable, "-m", "radlite_cli", "run", str(src), "--out", out, "--tasks", "none",
-                             "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while not os.path.isdir(os.path.join(out, ".staging")) and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert OutputStore(out).read_table("reports").num_rows in (0, 3000)
+                             "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while not _staged_files(out) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    # the state this test names: the run is alive and has staged output, and nothing is committed yet
+    assert proc.poll() is None, "the run ended before it could be killed mid-pipeline: nothing was tested"
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole run: the command and any child it runs the work in
+    assert proc.wait() == -signal.SIGKILL
+    _wait_for_lock_release(out)
+    assert _staged_files(out), "killed before anything was staged"
+    assert not os.path.exists(os.path.join(out, MANIFEST)), "killed after the commit, not mid-pipeline"
+    # killed between staging and commit: a reader sees the previous state (none), not a partial run
+    assert OutputStore(out).read_table("reports").num_rows == 0
     assert run_cli("run", str(src), "--out", out, "--tasks", "none", "--quiet").exit_code == 0
+    assert not _staged_files(out)  # the killed run's staged files were cleared, not committed
     reports = OutputStore(out).read_table("reports").column("locator").to_pylist()
     assert len(reports) == len(set(reports)) == 3000
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 import yaml
-from conftest import REFERENCE, ROOT
+from conftest import REFERENCE, ROOT, SHARED_REFERENCE
 
 from radlite.prompts import (
     PROFILES,
@@ -82,12 +82,18 @@ def test_v1_profile_shares_one_report_prefix_across_tasks():
     assert prefix.endswith("<|im_start|>assistant\n[") and REPORT.text in prefix
 
 
-@pytest.mark.skipif(not os.path.exists(REFERENCE), reason="needs ../shared/reference")
 def test_packaged_paper_interface_matches_the_published_reference():
     spec, ours = json.load(open(REFERENCE)), paper_interface()
     for key in ("system_prompt", "stop", "temperature", "default_max_tokens", "task_max_tokens", "task_prompts",
                 "task_routes"):
         assert ours[key] == spec[key], key
+
+
+def test_the_reference_fixture_is_the_published_file():
+    """tests/fixtures holds a byte-for-byte copy of the published prompts (checked where both exist)."""
+    if not os.path.exists(SHARED_REFERENCE):
+        pytest.skip("../shared/reference is not here to compare the fixture with")
+    assert open(REFERENCE, "rb").read() == open(SHARED_REFERENCE, "rb").read()
 
 
 def test_builtin_paper_routing_follows_the_published_task_routes():

@@ -148,3 +148,22 @@ def test_a_run_leaves_no_beam_temp_folders_behind(tmp_path):
     ingest([str(tmp_path / "in")], str(tmp_path / "out"), workers=2)
     after = {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("beam-")}
     assert after <= before
+
+
+def test_disk_full_while_the_pipeline_writes_is_one_line_without_a_traceback(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    import pipelines.etl
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_good_folder(str(src), 3)
+
+    class FullDisk(pq.ParquetWriter):
+        def write_table(self, *args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pipelines.etl.pq, "ParquetWriter", FullDisk)
+    result = run_cli("run", src, "--out", out, "--tasks", "none")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "disk full" in result.stderr
+    assert "Traceback" not in result.stderr and "Traceback" not in result.output

@@ -107,6 +107,9 @@ class SplitCounts(BaseModel):
     synthetic: int
     #: task -> real (gold labels on real reports), silver (labels from rules or models) and synthetic records.
     by_origin: dict[str, dict[str, int]] = {}
+    #: abnormality detection, real reports: CheXpert label -> tier of its value (gold: NegBio's hand
+    #: label, positive vs not; silver: the rules) -> records
+    label_tiers: dict[str, dict[str, int]] = {}
 
 
 class DatasetCard(BaseModel):
@@ -129,6 +132,14 @@ def _origins(records) -> dict[str, dict[str, int]]:
     return {task: dict(sorted(c.items())) for task, c in sorted(origins.items())}
 
 
+def _label_tiers(records) -> dict[str, dict[str, int]]:
+    tiers: dict[str, Counter] = defaultdict(Counter)
+    for record in records:
+        for label, tier in record.label_tiers.items():
+            tiers[label][tier.value] += 1
+    return {label: dict(sorted(c.items())) for label, c in tiers.items()}
+
+
 def _counts(values) -> dict[str, int]:
     return dict(sorted(Counter(values).items()))
 
@@ -138,20 +149,27 @@ def dataset_card(result: CurationResult) -> DatasetCard:
     return DatasetCard(dropped=result.dropped, splits={
         name: SplitCounts(total=len(records), by_task=_counts(r.task for r in records),
                           by_source=_counts(r.source for r in records), by_tier=_counts(r.tier.value for r in records),
-                          synthetic=sum(r.synthetic for r in records), by_origin=_origins(records))
+                          synthetic=sum(r.synthetic for r in records), by_origin=_origins(records),
+                          label_tiers=_label_tiers(records))
         for name, records in result.splits.items()})
 
 
 def card_markdown(card: DatasetCard) -> str:
     lines = ["# Dataset card", "", "Built by `radlite train build-data`. Records marked synthetic come from "
              "`training/data/synthetic_reports.py` and are not clinical data. Real: gold labels on real reports; "
-             "silver: labels from the rule extractors (for IU X-ray abnormality records, the CheXpert labels "
-             "NegBio's gold does not cover are silver).", ""]
+             "silver: labels from the rule extractors, wholly or in part. IU X-ray abnormality records are silver: "
+             "NegBio's hand labels say only positive-vs-not for nine CheXpert labels; the rules give the other five "
+             "labels and every negative or uncertain status. Per label, the table under each split says which.", ""]
     for name, split in card.splits.items():
         lines += [f"## {name}: {split.total} records ({split.synthetic} synthetic)", "",
                   "| task | n |", "|---|---|"]
         lines += [f"| {task} | {n} ({', '.join(f'{k} {v}' for k, v in split.by_origin.get(task, {}).items())}) |"
                   for task, n in split.by_task.items()]
+        if split.label_tiers:
+            lines += ["", "Abnormality detection on real reports, per label (gold: NegBio's hand label, positive vs "
+                      "not; silver: the rules):", "", "| label | gold | silver |", "|---|---|---|"]
+            lines += [f"| {label} | {c.get('gold', 0)} | {c.get('silver', 0)} |"
+                      for label, c in split.label_tiers.items()]
         lines += ["", "Sources: " + ", ".join(f"{k} {v}" for k, v in split.by_source.items()),
                   "Tiers: " + ", ".join(f"{k} {v}" for k, v in split.by_tier.items()), ""]
     lines += ["Dropped: " + (", ".join(f"{k} {v}" for k, v in card.dropped.items()) or "none"), ""]

@@ -35,6 +35,9 @@ class InstructionRecord(BaseModel):
     #: The real report a record was made from: all of one report's records stay in one split, and a
     #: report on the fixed test list (--test-ids) only ever in the test split.
     report_key: str | None = None
+    #: Abnormality records: per CheXpert label, the tier of its value. NegBio's gold makes a label gold
+    #: only for "positive vs not" on the nine labels it covers; the rules give every other value.
+    label_tiers: dict[str, Tier] = Field(default_factory=dict)
 
 
 def record_instance(record: InstructionRecord):

@@ -12,6 +12,7 @@ from radlite.inference.engine import get_model
 from radlite.prompts import Prompt
 from radlite.routing import RULES, ModelEntry, RoutingTable
 from radlite.rules.answers import rule_answer
+from radlite.support import supported
 from radlite.tasks import TASKS, ParseError
 from training.data.records import InstructionRecord, record_instance, record_prompt
 
@@ -75,10 +76,14 @@ def scored(record: InstructionRecord, model_id: str, raw: str, seconds: float) -
 
 def evidence_counts(record: InstructionRecord, parsed: BaseModel) -> tuple[int, int]:
     """(values that claim a place in the report, those the report text states), grounded exactly as the
-    pipeline grounds a model's rows: a score counts right labels, this counts invented findings."""
+    pipeline grounds a model's rows: a score counts right labels, this counts invented findings. A value
+    whose own evidence contradicts it (``supported`` false: M1 on "no distant metastasis") counts as not
+    grounded, so `radlite train route` sets such candidates aside like those that invent findings."""
     report, instance = record_instance(record)
-    evidence = [e for e in TASKS[record.task].ground(parsed, instance, report) if e is not None]
-    return len(evidence), sum(e.grounded for e in evidence)
+    task = TASKS[record.task]
+    pairs = [(row, e) for row, e in zip(task.rows(parsed, instance, report), task.ground(parsed, instance, report),
+                                        strict=False) if e is not None]
+    return len(pairs), sum(e.grounded and supported(task.name, row, e, report.text) is not False for row, e in pairs)
 
 
 def predict(records: list[InstructionRecord], routing: RoutingTable, *, k_shot: int = 0,

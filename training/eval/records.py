@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Any
 
+from pydantic import BaseModel, model_validator
+
+from radlite.hashing import text_sha256
 from radlite.routing import ModelEntry
 
 
 class SampleScore(BaseModel):
+    """One record's outcome. The answer is kept as its sha256 and length, never its text: an answer
+    may copy sentences of a licensed report (IU X-ray is CC BY-NC-ND 4.0) into a committed eval.json.
+    Two answers are the same when their hashes are."""
+
     id: str
     score: float
     valid: bool
-    raw: str
+    raw_sha256: str
+    raw_chars: int
     claims: int = 0
     grounded: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hash_legacy_raw(cls, data: Any) -> Any:
+        """eval.json files written before answers were hashed carry ``raw``: read them as its hash."""
+        if isinstance(data, dict) and "raw" in data:
+            data = {k: v for k, v in data.items() if k != "raw"} | {
+                "raw_sha256": text_sha256(data["raw"]), "raw_chars": len(data["raw"])}
+        return data
+
+    @classmethod
+    def of(cls, id: str, score: float, valid: bool, raw: str, claims: int = 0, grounded: int = 0) -> SampleScore:
+        return cls(id=id, score=score, valid=valid, raw_sha256=text_sha256(raw), raw_chars=len(raw), claims=claims,
+                   grounded=grounded)
 
 
 class RadsAnalysis(BaseModel):

@@ -67,9 +67,11 @@ def read_test_ids(path: str) -> set[str]:
         return {line.strip() for line in fh if line.strip()}
 
 
-def _abnormality_answer(report: Report, gold: set[str] | None) -> tuple[str, Tier]:
+def _abnormality_answer(report: Report, gold: set[str] | None) -> tuple[str, Tier, dict[str, Tier]]:
     """The abnormality answer for one report: NegBio's gold for the labels it covers (positive when
-    labelled, else the rules' negative or uncertain, else not mentioned), the rules for the rest."""
+    labelled, else the rules' negative or uncertain, else not mentioned), the rules for the rest.
+    Its tier is silver, since the rules give part of every answer; the labels whose positive-vs-not
+    is NegBio's are gold in the per-label tiers."""
     stated = label_report(report)
     labels = {name: stated[name].status if stated[name] else "not_mentioned" for name in CHEXPERT_LABELS}
     if gold is not None:
@@ -78,23 +80,24 @@ def _abnormality_answer(report: Report, gold: set[str] | None) -> tuple[str, Tie
                 labels[name] = "positive"
             elif labels[name] == "positive":
                 labels[name] = "not_mentioned"
-    return TASKS["abnormality_detection"].answer(AbnormalityResult(labels=labels)), (Tier.GOLD if gold is not None
-                                                                                     else Tier.SILVER)
+    tiers = {name: Tier.GOLD if gold is not None and name in MAPPED_LABELS else Tier.SILVER for name in CHEXPERT_LABELS}
+    return TASKS["abnormality_detection"].answer(AbnormalityResult(labels=labels)), Tier.SILVER, tiers
 
 
 def iu_xray(path: str, gold: dict[str, set[str]] | None = None) -> Iterator[InstructionRecord]:
     """Open-i reports -> impression generation (findings -> impression, gold), abnormality detection
-    (NegBio's gold where given, the rules' silver labels otherwise) and temporal comparison (the rules'
-    stated changes, silver). Every record keeps its report's key, for the fixed test list."""
+    (silver records: per label, NegBio's gold for positive-vs-not on the labels it covers, the rules
+    otherwise) and temporal comparison (the rules' stated changes, silver). Every record keeps its
+    report's key, for the fixed test list."""
     for key, report, row in read_reports(path):
         findings, impression = (row.get("findings") or "").strip(), (row.get("impression") or "").strip()
         common = {"source": SOURCE, "report_key": key}
         if findings and impression:
             yield InstructionRecord(id=f"{SOURCE}:{key}:impression", task="impression_generation", input=findings,
                                     output=impression, tier=Tier.GOLD, **common)
-        answer, tier = _abnormality_answer(report, gold.get(key) if gold is not None else None)
+        answer, tier, label_tiers = _abnormality_answer(report, gold.get(key) if gold is not None else None)
         yield InstructionRecord(id=f"{SOURCE}:{key}:abnormality", task="abnormality_detection", input=report.text,
-                                output=answer, tier=tier, **common)
+                                output=answer, tier=tier, label_tiers=label_tiers, **common)
         changes = stated_changes(report)
         if changes and mentions_prior(report):
             yield InstructionRecord(id=f"{SOURCE}:{key}:temporal", task="temporal_comparison",

@@ -1,0 +1,147 @@
+"""FHIR R4 export: one DiagnosticReport per report and one Observation per structured value, written as
+FHIR Bulk Data NDJSON (``DiagnosticReport.ndjson``, ``Observation.ndjson``: one resource per line).
+
+The Patient is referenced by identifier (``subject.identifier``; no Patient resource is written, the
+receiving server resolves it). Report text carries PHI: ``presentedForm``, ``conclusion`` and the
+evidence words are written only with ``with_text``; offsets always are. Codes come from codes.csv;
+where it has none the value is coded in radlite's own code system (``RADLITE_CODES``) with its text.
+docs/standards.md documents the extensions and the code table.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections import defaultdict
+
+from radlite.export.values import ExportData, StructuredValue, codes
+from radlite.hashing import stable_id
+
+#: Extension and system URIs: URNs, so no one mistakes them for resolvable profiles (docs/standards.md).
+PROVENANCE_EXTENSION = "urn:radlite:fhir:StructureDefinition:provenance"
+EVIDENCE_EXTENSION = "urn:radlite:fhir:StructureDefinition:evidence"
+REPORT_ID_SYSTEM = "urn:radlite:report-id"
+DEFAULT_PATIENT_SYSTEM = "urn:radlite:patient-id"
+#: radlite's code system for values no standard code is mapped to (RADS categories, stages, changes).
+RADLITE_CODES = "urn:radlite:fhir:CodeSystem:value"
+RESOURCE_TYPES = ("DiagnosticReport", "Observation")
+
+
+def _coding(kind: str, name: str) -> dict | None:
+    found = codes().get((kind, name))
+    return {"system": found.system, "code": found.code, "display": found.display} if found else None
+
+
+def _concept(kind: str, name: str, text: str) -> dict:
+    """A CodeableConcept: the standard code when codes.csv has one, else radlite's, always with text."""
+    coding = _coding(kind, name) or {"system": RADLITE_CODES, "code": f"{kind}:{name}"}
+    return {"coding": [coding], "text": text}
+
+
+def _subject(report: dict, patient_system: str) -> dict:
+    return {"subject": {"identifier": {"system": patient_system, "value": report["patient_id"]}}} \
+        if report["patient_id"] else {}
+
+
+def _effective(report: dict) -> dict:
+    return {"effectiveDateTime": report["study_date"][:10]} if report["study_date"] else {}
+
+
+def _provenance(value: StructuredValue) -> dict:
+    return {"url": PROVENANCE_EXTENSION, "extension": [
+        {"url": "model_id", "valueString": value.model_id},
+        {"url": "prompt_id", "valueString": value.prompt_id},
+        {"url": "prompt_sha256", "valueString": value.prompt_sha256},
+        {"url": "run_id", "valueString": value.run_id},
+        {"url": "task", "valueString": value.task}]}
+
+
+def _evidence(value: StructuredValue, with_text: bool) -> list[dict]:
+    parts = []
+    if value.evidence_start is not None and value.evidence_end is not None:
+        parts += [{"url": "start", "valueInteger": value.evidence_start},
+                  {"url": "end", "valueInteger": value.evidence_end}]
+    if value.grounded is not None:
+        parts.append({"url": "grounded", "valueBoolean": value.grounded})
+    if with_text and value.evidence:
+        parts.append({"url": "text", "valueString": value.evidence})
+    return [{"url": EVIDENCE_EXTENSION, "extension": parts}] if parts else []
+
+
+_TITLES = {"rads": "{name} category", "n_stage": "N stage", "m_stage": "M stage", "chexpert": "{name}",
+           "temporal_change": "Change of {name}"}
+#: Kinds of value written as Observations (entities are NOTE_NLP rows only: their value is report words).
+OBSERVED_KINDS = tuple(_TITLES)
+
+
+def observation(value: StructuredValue, report: dict, patient_system: str, with_text: bool) -> dict:
+    """One Observation: the value's code, its answer, its assertion and where it comes from."""
+    name = value.name
+    resource = {
+        "resourceType": "Observation",
+        "id": stable_id(value.report_id, value.key),
+        "extension": [_provenance(value)] + _evidence(value, with_text),
+        "status": "amended" if report.get("_amended") else "final",
+        "category": [{"coding": [_coding("category", "imaging")]}],
+        "code": _concept("stage" if value.kind in ("n_stage", "m_stage") else value.kind, name,
+                         _TITLES[value.kind].format(name=name)),
+        **_subject(report, patient_system), **_effective(report),
+    }
+    if value.assertion is not None and value.kind == "chexpert":
+        resource["valueCodeableConcept"] = _concept("assertion", value.assertion, value.assertion)
+        resource["interpretation"] = [{"coding": [_coding("interpretation", value.assertion)]}]
+    else:
+        resource["valueCodeableConcept"] = {"coding": [{"system": RADLITE_CODES, "code": value.value}],
+                                            "text": value.value}
+    return resource
+
+
+def diagnostic_report(report: dict, observations: list[dict], patient_system: str, with_text: bool) -> dict:
+    """The report: status, code and exam, its patient and date, its Observations; text only ``with_text``."""
+    exam = report["examination"] or " ".join(p for p in (report["modality"], report["body_region"])
+                                             if p and p != "unknown") or "Diagnostic imaging study"
+    resource = {
+        "resourceType": "DiagnosticReport",
+        "id": report["report_id"],
+        "identifier": [{"system": REPORT_ID_SYSTEM, "value": report["report_id"]}],
+        "status": "amended" if report.get("_amended") else "final",
+        "category": [{"coding": [_coding("category", "radiology")]}],
+        "code": _concept("report", "diagnostic_report", exam),
+        **_subject(report, patient_system), **_effective(report),
+        "result": [{"reference": f"Observation/{o['id']}"} for o in observations],
+    }
+    if with_text:
+        resource["presentedForm"] = [{"contentType": "text/plain; charset=utf-8",
+                                      "data": base64.b64encode(report["text"].encode()).decode()}]
+        if report["impression"]:
+            resource["conclusion"] = report["impression"]
+    return {k: v for k, v in resource.items() if v != []}
+
+
+def resources(data: ExportData, patient_system: str = DEFAULT_PATIENT_SYSTEM,
+              with_text: bool = False) -> dict[str, list[dict]]:
+    """Resource type -> resources, for every report of ``data``."""
+    by_report: dict[str, list[StructuredValue]] = defaultdict(list)
+    for value in data.values:
+        if value.kind in OBSERVED_KINDS:
+            by_report[value.report_id].append(value)
+    out: dict[str, list[dict]] = {t: [] for t in RESOURCE_TYPES}
+    for report in data.reports:
+        report = {**report, "_amended": report["report_id"] in data.amended}
+        observations = [observation(v, report, patient_system, with_text) for v in by_report[report["report_id"]]]
+        out["DiagnosticReport"].append(diagnostic_report(report, observations, patient_system, with_text))
+        out["Observation"].extend(observations)
+    return out
+
+
+def write_ndjson(data: ExportData, directory: str, patient_system: str = DEFAULT_PATIENT_SYSTEM,
+                 with_text: bool = False) -> dict[str, int]:
+    """Write ``<ResourceType>.ndjson`` files into ``directory``; returns resource type -> count."""
+    counts = {}
+    for resource_type, items in resources(data, patient_system, with_text).items():
+        with open(os.path.join(directory, f"{resource_type}.ndjson"), "w") as fh:
+            for item in items:
+                fh.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
+        counts[resource_type] = len(items)
+    return counts

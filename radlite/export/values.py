@@ -1,0 +1,143 @@
+"""What an export carries: OUT's current reports and their structured values, as typed records.
+
+FHIR and OMOP exports both start here, so a value means the same thing in both: one
+``StructuredValue`` per RADS category, N or M stage, CheXpert finding (not_mentioned left out:
+the report says nothing), temporal change and entity, each with its assertion, evidence offsets
+and provenance. Only valid rows become values.
+
+``since``: only reports with a row (the report or any value) from a run committed after that run
+are exported, each with all its current values, so a receiver replaces whole reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from radlite.store import OutputStore
+
+#: abnormalities.status -> assertion.
+STATUS_ASSERTION = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}
+#: RadGraph entity label -> assertion (definitely present / uncertain / definitely absent).
+ENTITY_ASSERTION = {"OBS-DP": "present", "OBS-U": "uncertain", "OBS-DA": "absent", "ANAT-DP": "present"}
+#: Task tables read for values, in export order.
+VALUE_TABLES = ("rads", "staging", "abnormalities", "temporal_changes", "entities")
+CODES_CSV = os.path.join(os.path.dirname(__file__), "codes.csv")
+
+
+class ExportError(ValueError):
+    """An export that cannot be written (unknown --since run, bad concept map); the message says why."""
+
+
+@dataclass(frozen=True)
+class Coding:
+    """One row of codes.csv: a standard code for a kind of value, and where it comes from."""
+
+    system: str
+    code: str
+    display: str
+    source: str
+
+
+@cache
+def codes() -> dict[tuple[str, str], Coding]:
+    """(kind, name) -> Coding, from the checked-in, cited table codes.csv."""
+    with open(CODES_CSV, newline="") as fh:
+        return {(r["kind"], r["name"]): Coding(r["system"], r["code"], r["display"], r["source"])
+                for r in csv.DictReader(fh)}
+
+
+@dataclass(frozen=True)
+class StructuredValue:
+    """One exported value of one report.
+
+    kind: rads, n_stage, m_stage, chexpert, temporal_change or entity; name: what it is about
+    (RADS system, N/M, finding, entity label); value: the answer (category, stage, status, change,
+    entity text); assertion: present, absent or uncertain (None: not an assertion, e.g. a stage).
+    """
+
+    key: str
+    report_id: str
+    kind: str
+    name: str
+    value: str
+    assertion: str | None
+    evidence_start: int | None
+    evidence_end: int | None
+    evidence: str | None
+    grounded: bool | None
+    task: str
+    model_id: str
+    prompt_id: str
+    prompt_sha256: str
+    run_id: str
+
+
+def _values(table: str, row: dict) -> list[tuple[str, str, str, str | None]]:
+    """(kind, name, value, assertion) for one valid task row; empty when the row claims nothing."""
+    if table == "rads":
+        if not row["system"] or row["system"] == "none":
+            return []
+        return [("rads", row["system"], row["label"] or row["category"], None)]
+    if table == "staging":
+        found = [("n_stage", "N", row["n_stage"], None)] if row["n_stage"] else []
+        return found + ([("m_stage", "M", row["m_stage"], None)] if row["m_stage"] else [])
+    if table == "abnormalities":
+        assertion = STATUS_ASSERTION.get(row["status"])
+        return [("chexpert", row["finding"], row["status"], assertion)] if assertion else []
+    if table == "temporal_changes":
+        return [("temporal_change", row["finding"], row["change"], "present")] if row["change"] else []
+    if table == "entities":
+        return [("entity", row["label"], row["text"], ENTITY_ASSERTION.get(row["label"]))] if row["text"] else []
+    raise ValueError(f"no values are exported from table {table!r}")
+
+
+@dataclass(frozen=True)
+class ExportData:
+    """Current reports (rows of ``reports``), their values, report ids with an earlier text, the runs."""
+
+    reports: list[dict]
+    values: list[StructuredValue]
+    amended: frozenset[str]
+    through_run: str | None
+
+
+def load(store: OutputStore, since: str | None = None) -> ExportData:
+    """The reports and values to export from ``store``; ``since`` a committed run id (ExportError otherwise)."""
+    runs = store.manifest()["runs"]
+    if since is not None and since not in runs:
+        raise ExportError(f"--since {since}: no such committed run in {store.root}")
+    later = set(runs[runs.index(since) + 1:]) if since is not None else set(runs)
+    reports = store.read_table("reports").to_pylist()
+    values: list[StructuredValue] = []
+    changed = {r["report_id"] for r in reports if r["run_id"] in later}
+    seen: set[tuple[str, str]] = set()
+    for table in VALUE_TABLES:
+        for row in store.read_table(table).to_pylist():
+            if not row["valid"]:
+                continue
+            if row["run_id"] in later:
+                changed.add(row["report_id"])
+            for kind, name, value, assertion in _values(table, row):
+                key = f"{table}:{row['task']}:{name}:{value}:{row['evidence_start']}:{row.get('entity_index')}"
+                if (row["report_id"], key) in seen:
+                    continue  # the same claim twice (same words, same place): one value
+                seen.add((row["report_id"], key))
+                values.append(StructuredValue(
+                    key=key,
+                    report_id=row["report_id"], kind=kind, name=name, value=value, assertion=assertion,
+                    evidence_start=row["evidence_start"], evidence_end=row["evidence_end"],
+                    evidence=row["evidence"], grounded=row["grounded"], task=row["task"],
+                    model_id=row["model_id"], prompt_id=row["prompt_id"], prompt_sha256=row["prompt_sha256"],
+                    run_id=row["run_id"]))
+    history = store.read_table("reports", ["report_id", "text_sha256"], history=True).to_pylist()
+    versions: dict[str, set[str]] = {}
+    for row in history:
+        versions.setdefault(row["report_id"], set()).add(row["text_sha256"])
+    return ExportData(
+        reports=sorted((r for r in reports if r["report_id"] in changed), key=lambda r: r["report_id"]),
+        values=sorted((v for v in values if v.report_id in changed), key=lambda v: (v.report_id, v.key)),
+        amended=frozenset(rid for rid, shas in versions.items() if len(shas) > 1),
+        through_run=runs[-1] if runs else None)

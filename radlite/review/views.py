@@ -1,0 +1,61 @@
+"""What a reviewer sees of one row of a task table: one small view per reviewable table, one registration.
+
+A view names the row's *label* (what the value is about: a finding, a RADS system, an entity label), its
+*value* as shown, and its *status*: a claim (``positive``, ``uncertain``, ``assigned``) whose precision
+is measured, or no claim (``negative``, ``not_mentioned``, ``none``) whose miss rate is measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from radlite.hashing import stable_id
+
+#: Statuses that assert something in the report: a verdict on them measures precision.
+CLAIMS = ("positive", "uncertain", "assigned")
+#: Statuses that assert nothing was found: a verdict on them measures the miss rate.
+NO_CLAIMS = ("negative", "not_mentioned", "none")
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """How the rows of one table are shown and counted."""
+
+    table: str
+    #: Columns that tell one report's rows of this table apart (besides task).
+    key: tuple[str, ...]
+    label: Callable[[dict], str]
+    value: Callable[[dict], str]
+    status: Callable[[dict], str]
+
+
+VIEWS: dict[str, ReviewView] = {}
+
+
+def register(view: ReviewView) -> None:
+    VIEWS[view.table] = view
+
+
+def is_claim(status: str) -> bool:
+    return status in CLAIMS
+
+
+def item_id(view: ReviewView, row: dict) -> str:
+    """Stable id of a reviewable value: the same row of a later run with the same key has the same id."""
+    return stable_id(view.table, row["report_id"], row["task"], *(str(row[k]) for k in view.key))
+
+
+register(ReviewView("abnormalities", ("finding",), lambda r: r["finding"], lambda r: r["status"],
+                    lambda r: r["status"]))
+register(ReviewView("rads", (), lambda r: r["system"] if r["system"] not in (None, "none") else "none",
+                    lambda r: r["label"] or "No applicable RADS",
+                    lambda r: "none" if r["system"] in (None, "none") else "assigned"))
+register(ReviewView("staging", (), lambda r: r["task"], lambda r: r["n_stage"] or r["m_stage"] or "",
+                    lambda r: "positive" if (r["n_stage"] or r["m_stage"]) else "not_mentioned"))
+register(ReviewView("entities", ("entity_index",), lambda r: r["label"] or "", lambda r: r["text"] or "",
+                    lambda r: "positive"))
+register(ReviewView("temporal_changes", ("finding", "change"), lambda r: r["change"] or "",
+                    lambda r: f"{r['finding']}: {r['change']}", lambda r: "positive"))
+register(ReviewView("qa_answers", ("question_id",), lambda r: r["question_id"], lambda r: r["answer"] or "",
+                    lambda r: "positive" if r["answer"] else "not_mentioned"))

@@ -1,0 +1,243 @@
+"""The assertion engine: is a finding mention present, absent or uncertain, historical, hypothetical?
+
+Every rule extractor asks this one module (CheXpert labels, temporal cues, nodes and metastases for
+staging, RADS features, entities). Given a report text and the span of one mention, it reads the
+mention's sentence and answers with an ``Assertion``:
+
+- ``absent``: a negation governs the mention ("no pneumothorax", "without effusion", "effusion has
+  resolved", "no new focal pneumonia": no new A is absent for A), within its clause (a "but",
+  "however", "which" ... ends the scope);
+- ``uncertain``: a denied negation ("cannot exclude A", "A is not excluded": these outrank the
+  negation they contain), a question ("rule out A", "to evaluate for A": also ``hypothetical``), a
+  coordinated or differential construction ("A or B", "A and/or B", "A versus/vs B", "either A or
+  B", "A, B or C", "it is unsure whether this represents A or B", "differential includes A"), or a
+  hedge ("may represent A", "A is likely", "suspicious for A");
+- ``present`` otherwise.
+
+``historical`` marks a mention stated about the past ("history of A", "previously treated A",
+"interval resolution of A", "status post"), independently of the status. The conventions follow
+the CheXpert labeler and NegBio where they speak, with one deliberate difference ("no new A" is
+absent, not uncertain); docs/values.md says where and why. The trigger tables are our own.
+
+Public API::
+
+    assert_mention(text, start, end) -> Assertion
+    assert_mentions(text, spans) -> list[Assertion]      # many mentions of one text
+
+The text is the whole report (or any text); offsets are character offsets into it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Status = Literal["present", "absent", "uncertain"]
+STATUSES: tuple[Status, ...] = ("present", "absent", "uncertain")
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What a report asserts about one mention.
+
+    ``status``: present, absent or uncertain. ``historical``: stated about the past;
+    ``hypothetical``: asked, not stated (rule out, evaluate for). ``rule``: which construction decided
+    the status (``default`` when nothing did); ``cue_start``/``cue_end``: the words that decided it
+    (None for ``default``), offsets into the text."""
+
+    status: Status
+    historical: bool = False
+    hypothetical: bool = False
+    rule: str = "default"
+    cue_start: int | None = None
+    cue_end: int | None = None
+
+    @property
+    def chexpert_status(self) -> str:
+        """The CheXpert labeler's word for the status: positive, negative or uncertain."""
+        return {"present": "positive", "absent": "negative", "uncertain": "uncertain"}[self.status]
+
+
+def _words(*phrases: str) -> str:
+    """One alternation of phrases, each matched on word boundaries with any spacing between words."""
+    parts = sorted({p for p in phrases}, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in parts)
+
+
+# --- Sentences and clauses -------------------------------------------------------------------------
+
+#: A sentence ends at . ; ? ! followed by space or the end (not "vs.", "e.g.", "Dr.", "1.5"), at a blank
+#: line, or at a line break before a numbered or bulleted item or a header.
+_SENTENCE_END = re.compile(r"(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bDr)(?<!\bapprox)[.;?!](?=\s|$)|\n\s*\n|"
+                           r"\n(?=\s*(?:\d+[.)]\s|[-*\u2022]\s|[A-Z][A-Z /&]{2,}:))", re.I)
+#: Words that end a negation's or hedge's scope inside a sentence (NegEx's "terminations").
+_TERMINATION = re.compile(r"\b(?:" + _words(
+    "but", "however", "although", "though", "which", "whereas", "yet", "nevertheless", "except", "apart from",
+    "aside from", "with", "and there is", "and there are", "otherwise", "while", "though there is") + r")\b", re.I)
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence holding text[start:end]: (first offset, end offset)."""
+    left = 0
+    for m in _SENTENCE_END.finditer(text, 0, start):
+        left = m.end()
+    m = _SENTENCE_END.search(text, end)
+    return left, m.start() if m else len(text)
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The part of the mention's sentence between the terminations around it."""
+    left, right = sentence_bounds(text, start, end)
+    for m in _TERMINATION.finditer(text, left, start):
+        left = m.end()
+    m = _TERMINATION.search(text, end, right)
+    return left, m.start() if m else right
+
+
+# --- Trigger tables (our own; read the CheXpert labeler's and NegBio's patterns for the conventions) --
+
+#: Phrases that contain a negation word but negate nothing ("no change in the effusion").
+_PSEUDO = re.compile(r"\b(?:" + _words(
+    "no change", "no significant change", "no interval change", "no significant interval change", "no increase",
+    "no decrease", "no substantial change", "without change", "without interval change", "not significantly changed",
+    "not changed", "not only", "not necessarily", "no further", "gram negative", "not been changed",
+    "without significant change") + r")\b", re.I)
+#: "cannot exclude A", "A is not excluded", "cannot rule out A": uncertain, outranking the negation.
+_DENIED_NEGATION = re.compile(
+    r"\b(?:cannot|can\s+not|can't|could\s+not|not|unable\s+to|difficult\s+to|hard\s+to)\s+(?:be\s+)?"
+    r"(?:entirely\s+|completely\s+|fully\s+|definitely\s+|totally\s+|reliably\s+|confidently\s+)?"
+    r"(?:exclude[ds]?|ruled?\s+out|be\s+excluded|be\s+ruled\s+out|excluded)\b", re.I)
+#: A negation before the mention: "no", "without", "negative for", "resolution of", "no new".
+_NEGATION_BEFORE = re.compile(r"\b(?:" + _words(
+    "no", "without", "negative for", "free of", "clear of", "absence of", "absent", "resolution of", "resolved",
+    "removal of", "rather than", "no longer", "never", "nor", "neither", "not", "denies", "deny", "negative",
+    "fails to demonstrate", "does not demonstrate", "do not demonstrate", "does not show", "did not show",
+    "no evidence of", "no sign of", "no signs of", "interval clearing of", "cleared") + r")\b", re.I)
+#: A negation after the mention: "A is not seen", "A has resolved", "A removed".
+_NEGATION_AFTER = re.compile(r"^[^,]{0,60}?\b(?:" + _words(
+    "not seen", "not identified", "not visualized", "not present", "not appreciated", "not demonstrated",
+    "not evident", "not detected", "not noted", "not visible", "is absent", "are absent", "absent", "resolved",
+    "has resolved", "have resolved", "has cleared", "have cleared", "cleared", "removed", "no longer seen",
+    "no longer present", "no longer visualized", "no longer", "is excluded", "are excluded", "ruled out",
+    "has been removed", "have been removed", "not enlarged") + r")\b", re.I)
+#: The negation triggers that are themselves a resolution (the finding was there): historical too.
+_RESOLUTION = re.compile(r"\b(?:resol\w+|clear(?:ed|ing)|removed|removal|no longer)\b", re.I)
+#: Questions: the mention is asked about, not stated.
+_HYPOTHETICAL_BEFORE = re.compile(r"\b(?:" + _words(
+    "rule out", "r/o", "to evaluate for", "evaluate for", "evaluation for", "to assess for", "assess for",
+    "to exclude", "in order to exclude", "to rule out", "if there is", "in case of", "should there be",
+    "question of", "concern for possible", "screen for", "screening for") + r")\b", re.I)
+#: Hedges before the mention in its sentence.
+_HEDGE_BEFORE = re.compile(r"\b(?:" + _words(
+    "may", "might", "could", "possible", "possibly", "probable", "probably", "likely", "suggest", "suggests",
+    "suggested", "suggesting", "suggestive", "suspicious", "suspected", "suspect", "concerning", "concern for",
+    "question", "questionable", "differential", "differential diagnosis", "consider", "considered", "considering",
+    "equivocal", "indeterminate", "presumably", "presumed", "presumptive", "vs", "versus", "atypical", "early",
+    "underlying", "suspicion", "worrisome", "unsure whether", "unsure if", "uncertain whether", "unclear whether",
+    "unclear if", "not certain whether", "either", "favor", "favored", "favour", "cannot be distinguished",
+    "cannot be differentiated", "indistinguishable", "or possibly") + r")\b|\?", re.I)
+#: Hedges after the mention ("A is likely", "A?").
+_HEDGE_AFTER = re.compile(r"^[^.;,]{0,40}?\b(?:is |are |be )?(?:possible|possibly|suspected|likely|questioned|"
+                          r"not certain|uncertain|favored|presumed)\b|^[^.;]{0,40}\?", re.I)
+#: Historical statements.
+_HISTORICAL = re.compile(r"\b(?:" + _words(
+    "history of", "hx of", "h/o", "previously treated", "previously resected", "previously seen",
+    "previously noted", "previously demonstrated", "previously described", "previous", "status post", "s/p",
+    "interval resolution", "resolved", "remote", "old", "healed", "prior history",
+    "known history", "post-surgical", "postsurgical", "post-operative", "postoperative", "removed", "resected",
+    "in the past") + r")\b|\bprior\b(?!\s+(?:study|studies|exam\w*|radiograph\w*|films?|ct|mri?|imaging|images|"
+    r"comparison|chest))|\b(?:in|from) (?:19|20)\d\d\b", re.I)
+
+# --- Coordination: "A or B", "A and/or B", "A versus B", "A, B or C" ---------------------------------
+
+_CONNECTOR = r"(?:or|and\s*/\s*or|versus|vs\.?|or\s+possibly|or\s+less\s+likely|or\s+more\s+likely)"
+#: Words that may stand between a finding word and its connector ("atelectatic changes or pneumonia").
+_GAP_WORD = r"(?!(?:in|at|on|of|the|a|an|is|are|was|were|be|been|seen|noted|present|within|to|from|with|and|no|"\
+            r"not|without|there|this|that|which|than|for|by|as|seen)\b)[\w'-]+"
+_LIST_ITEM = r"(?!\s*(?:no|not|without|there|normal)\b)\s*[\w'-]+(?:\s+[\w'-]+){0,3}"
+_OR = r"(?:or|and\s*/\s*or|or\s+possibly)"
+#: "A or B", "A versus B"; a comma list only before "or" ("A, B or C": "opacity, atelectasis versus
+#: pneumonia" names the opacity and then weighs two readings of it).
+_COORDINATED_AFTER = re.compile(rf"^(?:\s+{_GAP_WORD}){{0,2}}(?:\s+{_CONNECTOR}|(?:\s*,{_LIST_ITEM})+,?\s+{_OR})(?=\s)",
+                                re.I)
+#: "A or B": B after a connector, with at most three words of its own before it ("or a small amount of").
+_COORDINATED_BEFORE = re.compile(rf"(?<![\w-])(?P<word>[\w'-]+),?\s+{_CONNECTOR}\s+(?:[\w'-]+\s+){{0,4}}$", re.I)
+#: Words of size, degree or side: "small or moderate effusion" coordinates the size, not the finding.
+_SIZE_WORDS = re.compile(r"^(?:small|tiny|trace|trivial|mild|minimal|moderate|large|severe|marked|right|left|"
+                         r"bilateral|unilateral|upper|lower|acute|chronic|new|old|early|focal|patchy|diffuse|"
+                         r"minor|slight|subtle|stable|increased|decreased|one|two|three|single|multiple)$", re.I)
+
+
+#: A scar as the other alternative ("atelectasis or scarring", "scar versus atelectasis") asks whether
+#: the finding is old, not whether it is there: the finding stays present (NegBio's annotators' reading
+#: on IU X-ray; see docs/values.md).
+_SEQUELA = re.compile(r"^(?:(?:[\w'-]+\s+){0,3}?(?:scar\w*|fibros\w*|fibrotic|chronic)\b)", re.I)
+_SEQUELA_BEFORE = re.compile(r"\b(?:scar\w*|fibros\w*|fibrotic|chronic(?:\s+[\w'-]+)?)$", re.I)
+
+
+def _coordinated(text: str, start: int, end: int, left: int, right: int) -> tuple[int, int] | None:
+    """The span of the words making the mention one of coordinated alternatives, if any."""
+    after = _COORDINATED_AFTER.match(text[end:right])
+    if after and not _SEQUELA.match(text[end + after.end():right].lstrip()):
+        return end + after.start(), end + after.end()
+    before = _COORDINATED_BEFORE.search(text[left:start])
+    if before and not _SIZE_WORDS.match(before.group("word")) and not _SEQUELA_BEFORE.search(
+            text[left:left + before.start() + len(before.group("word"))]):
+        return left + before.start(), left + before.end()
+    return None
+
+
+def _masked(text: str, left: int, right: int) -> str:
+    """text[left:right] with pseudo-negations blanked (same length, so offsets hold)."""
+    return _PSEUDO.sub(lambda m: " " * len(m.group()), text[left:right])
+
+
+def _last(pattern: re.Pattern, text: str) -> re.Match | None:
+    found = None
+    for match in pattern.finditer(text):
+        found = match
+    return found
+
+
+def assert_mention(text: str, start: int, end: int) -> Assertion:
+    """What ``text`` asserts about the mention text[start:end] (see the module docstring)."""
+    s_left, s_right = sentence_bounds(text, start, end)
+    left, right = _clause(text, start, end)
+    before, after = _masked(text, left, start), _masked(text, end, right)
+    historical = bool(_HISTORICAL.search(text, s_left, s_right))
+    hypothetical = _last(_HYPOTHETICAL_BEFORE, before)
+
+    def decided(status: Status, rule: str, m: re.Match | None, base: int) -> Assertion:
+        cue = (base + m.start(), base + m.end()) if m else (None, None)
+        return Assertion(status, historical, bool(hypothetical), rule, *cue)
+
+    denied = _DENIED_NEGATION.search(_masked(text, left, right))
+    if denied:
+        return decided("uncertain", "denied negation", denied, left)
+    negation = _last(_NEGATION_BEFORE, before)
+    if negation:
+        return Assertion("absent", historical or bool(_RESOLUTION.search(negation.group())), bool(hypothetical),
+                         "negation", left + negation.start(), left + negation.end())
+    post = _NEGATION_AFTER.search(after)
+    if post:
+        resolved = bool(_RESOLUTION.search(post.group()))
+        return Assertion("absent", historical or resolved, bool(hypothetical), "negation",
+                         end + post.start(), end + post.end())
+    if hypothetical:
+        return decided("uncertain", "hypothetical", hypothetical, left)
+    coordinated = _coordinated(text, start, end, s_left, s_right)
+    if coordinated:
+        return Assertion("uncertain", historical, False, "coordination", *coordinated)
+    hedge = _last(_HEDGE_BEFORE, text[s_left:start])
+    if hedge:
+        return decided("uncertain", "hedge", hedge, s_left)
+    hedge_after = _HEDGE_AFTER.search(text[end:s_right + 1])
+    if hedge_after:
+        return decided("uncertain", "hedge", hedge_after, end)
+    return Assertion("present", historical)
+
+
+def assert_mentions(text: str, spans: list[tuple[int, int]]) -> list[Assertion]:
+    """``assert_mention`` for each (start, end) of one text, in the order given."""
+    return [assert_mention(text, s, e) for s, e in spans]

@@ -1,0 +1,88 @@
+"""Where computed-RADS features are read: finding text, asserted mentions, lesion blocks and site words.
+
+Whether a mention is asserted ("no nodule" is not a nodule, "no punctate echogenic foci" adds no
+points) is the assertion engine's answer (radlite.rules.assertion), the one used by every rule.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from radlite.report import Report
+from radlite.rules.assertion import assert_mention, sentence_bounds
+from radlite.rules.text import finding_spans
+
+
+def feature_spans(report: Report) -> list[tuple[int, int]]:
+    """The text lesions are described in: the FINDINGS section(s), or every finding section when the
+    report has none (an impression only restates the findings, and would count each lesion twice)."""
+    return finding_spans(report, ("findings",)) or finding_spans(report)
+
+
+def asserted(text: str, start: int, end: int) -> bool:
+    """The report states text[start:end] as present now (not negated, hedged or asked)."""
+    return assert_mention(text, start, end).status == "present"
+
+
+def last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
+    """The last match of ``pattern`` in text[start:end]."""
+    matches = list(pattern.finditer(text, start, end))
+    return matches[-1] if matches else None
+
+
+def absent(text: str, start: int, end: int) -> bool:
+    """The report states text[start:end] is not there ("no pulmonary nodules")."""
+    return assert_mention(text, start, end).status == "absent"
+
+
+def first_asserted(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
+    """The first match of ``pattern`` in text[start:end] that the report asserts."""
+    return next((m for m in pattern.finditer(text, start, end) if asserted(text, m.start(), m.end())), None)
+
+
+class Block(NamedTuple):
+    """The text describing one lesion: from where it is introduced to where the next one is."""
+
+    start: int
+    end: int
+    noun_start: int
+    noun_end: int
+
+
+_LABEL = re.compile(r"^\s*(?:#|no\.?|number)?\s*(?:\d+|[A-H])\b", re.I)
+_SPLIT = re.compile(r",|;|\band\b", re.I)
+
+
+def lesion_blocks(text: str, noun: re.Pattern, spans: list[tuple[int, int]], needs: re.Pattern) -> list[Block]:
+    """One block per lesion: an asserted ``noun`` mention that introduces a lesion (its sentence matches
+    ``needs``, e.g. holds a size, or the noun is numbered: "Nodule 2:") starts a block; the block runs
+    to the next such mention (later sentences about "the nodule" belong to it)."""
+    blocks: list[Block] = []
+    for span_start, span_end in spans:
+        anchors = []
+        for m in noun.finditer(text, span_start, span_end):
+            left, right = sentence_bounds(text, m.start(), m.end())
+            labelled = bool(_LABEL.match(text, m.end()))
+            if (labelled or needs.search(text, left, right)) and asserted(text, m.start(), m.end()):
+                anchors.append((max(left, span_start), m))
+        starts = []
+        for i, (left, m) in enumerate(anchors):
+            if i and anchors[i - 1][0] == left:  # a second lesion in the same sentence: split at and / comma
+                previous = anchors[i - 1][1]
+                cut = last_match(_SPLIT, text, previous.end(), m.start())
+                left = cut.start() if cut else previous.end()
+            starts.append(left)
+        for i, (_, m) in enumerate(anchors):
+            end = starts[i + 1] if i + 1 < len(anchors) else span_end
+            blocks.append(Block(starts[i], end, m.start(), m.end()))
+    return blocks
+
+
+def site_words(text: str, lexicon: re.Pattern, start: int, end: int) -> tuple[str, int, int] | None:
+    """The site words of a lesion in text[start:end] (lower case, single spaces) and their span."""
+    found = list(lexicon.finditer(text, start, end))
+    if not found:
+        return None
+    words = " ".join(dict.fromkeys(" ".join(m.group().lower().split()) for m in found))
+    return words, found[0].start(), found[-1].end()

@@ -1,0 +1,89 @@
+"""`supported`: does a value's own evidence say what the value says?
+
+``grounded`` tells that a value's evidence words are in the report; ``supported`` reads those words
+with the assertion engine (radlite.rules.assertion) and tells whether they assert the value:
+
+- abnormalities: a positive or uncertain finding whose evidence negates it ("no pneumothorax") is
+  not supported; a negative finding whose evidence is a mention asserted present is not either;
+- staging: the stage the evidence states ("M1b"), else N0/N+ or M0/M1 computed from the node or
+  metastasis mentions inside the evidence (radlite.rules.stage_findings): M1 on "No evidence of
+  distant metastasis" is not supported;
+- entities: OBS-DP needs the mention asserted present, OBS-DA absent, OBS-U uncertain; anatomy
+  (ANAT-DP) is not an assertion;
+- temporal_changes: a change (new, worse, better, unchanged) of a finding the evidence negates
+  ("no new effusion") is not supported; a resolution is.
+
+True / false as above; None where there is nothing to check (no evidence, not grounded, a table or
+value with no check: RADS categories, QA answers).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from radlite.evidence import Evidence
+from radlite.rules.assertion import assert_mention
+from radlite.rules.stage_findings import stage_within
+
+_STATUS_OF_CHEXPERT = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}
+_STATUS_OF_RADGRAPH = {"OBS-DP": "present", "OBS-DA": "absent", "OBS-U": "uncertain"}
+_STAGE = re.compile(r"(?<![A-Za-z])(?:[cpyr]{1,2})?(?P<stage>[NM][0-3])", re.I)
+
+
+def _abnormality(row: dict, text: str, start: int, end: int) -> bool | None:
+    claimed = _STATUS_OF_CHEXPERT.get(row.get("status") or "")
+    if claimed is None or row.get("finding") == "no finding":
+        return None
+    asserted = assert_mention(text, start, end).status
+    if claimed in ("present", "uncertain"):
+        return asserted != "absent"
+    # a negative label: contradicted only by a plain present mention; "heart size is normal" is the
+    # evidence of a negative label without a negation word, so only a mention's own words count
+    return not (asserted == "present" and not re.search(r"normal|unremarkable|clear|within", text[start:end], re.I))
+
+
+def _stage(letter: str) -> Callable[[dict, str, int, int], bool | None]:
+    def check(row: dict, text: str, start: int, end: int) -> bool | None:
+        value = row.get(f"{letter.lower()}_stage")
+        if not value:
+            return None
+        stated = [m.group("stage").upper() for m in _STAGE.finditer(text, start, end)
+                  if m.group("stage").upper().startswith(letter)]
+        if stated:
+            return value in stated
+        computed = stage_within(text, start, end, letter).value
+        if computed is None:
+            return None
+        return computed == value if letter == "M" else (computed == "N0") == (value == "N0")
+    return check
+
+
+def _entity(row: dict, text: str, start: int, end: int) -> bool | None:
+    claimed = _STATUS_OF_RADGRAPH.get(row.get("label") or "")
+    return None if claimed is None else assert_mention(text, start, end).status == claimed
+
+
+def _change(row: dict, text: str, start: int, end: int) -> bool | None:
+    if not row.get("change"):
+        return None
+    assertion = assert_mention(text, start, end)
+    return row["change"] == "resolved" or assertion.status != "absent" or assertion.historical
+
+
+#: task -> check of one row against its evidence words; tasks not named here have none (None).
+CHECKS: dict[str, Callable[[dict, str, int, int], bool | None]] = {
+    "abnormality_detection": _abnormality,
+    "n_staging": _stage("N"),
+    "m_staging": _stage("M"),
+    "radiology_ner": _entity,
+    "temporal_comparison": _change,
+}
+
+
+def supported(task: str, row: dict, evidence: Evidence | None, text: str) -> bool | None:
+    """Whether the row's value is asserted by its own evidence in ``text`` (see the module docstring)."""
+    check = CHECKS.get(task)
+    if check is None or evidence is None or not evidence.grounded:
+        return None
+    return check(row, text, evidence.start, evidence.end)

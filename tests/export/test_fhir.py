@@ -1,0 +1,122 @@
+"""FHIR R4 export: every resource validates (fhir.resources R4B), references resolve, offsets point at the
+evidence, text only on request, incremental and atomic."""
+
+import base64
+import json
+import os
+
+import pytest
+from conftest import run_cli
+from export_helpers import build_export_out
+from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+from fhir.resources.R4B.observation import Observation
+
+from radlite.export.fhir import EVIDENCE_EXTENSION, PROVENANCE_EXTENSION
+from radlite.store import OutputStore
+
+MODELS = {"DiagnosticReport": DiagnosticReport, "Observation": Observation}
+
+
+@pytest.fixture(scope="session")
+def exported_out(tmp_path_factory):
+    return build_export_out(tmp_path_factory)
+
+
+def _export(out, target, *extra):
+    result = run_cli("export", out, "--format", "fhir", "--to", target, *extra)
+    assert result.exit_code == 0, result.output
+    return {t: [json.loads(line) for line in open(os.path.join(target, f"{t}.ndjson"))] for t in MODELS}
+
+
+def _extension(resource, url):
+    found = [e for e in resource.get("extension", []) if e["url"] == url]
+    return {e["url"]: next(v for k, v in e.items() if k.startswith("value")) for e in found[0]["extension"]} \
+        if found else None
+
+
+def test_every_resource_validates_and_references_resolve(exported_out, tmp_path):
+    resources = _export(exported_out, str(tmp_path / "fhir"))
+    for resource_type, items in resources.items():
+        for item in items:
+            assert item["resourceType"] == resource_type
+            MODELS[resource_type].model_validate(item)  # raises on any invalid element
+    observation_ids = {o["id"] for o in resources["Observation"]}
+    referenced = [r["reference"].split("/", 1)[1] for d in resources["DiagnosticReport"] for r in d.get("result", [])]
+    assert sorted(referenced) == sorted(observation_ids)
+    reports = OutputStore(exported_out).read_table("reports").to_pylist()
+    assert {d["id"] for d in resources["DiagnosticReport"]} == {r["report_id"] for r in reports}
+
+
+def test_one_observation_per_finding_with_assertion_provenance_and_offsets(exported_out, tmp_path):
+    resources = _export(exported_out, str(tmp_path / "fhir"))
+    store = OutputStore(exported_out)
+    abnormal = [r for r in store.read_table("abnormalities").to_pylist()
+                if r["valid"] and r["status"] != "not_mentioned"]
+    changes = [r for r in store.read_table("temporal_changes").to_pylist() if r["valid"] and r["change"]]
+    assert len(resources["Observation"]) == len(abnormal) + len(changes) > 0
+    text = {r["report_id"]: r["text"] for r in store.read_table("reports").to_pylist()}
+    interpretation = {"positive": "POS", "negative": "NEG", "uncertain": "IND"}
+    expected = {(r["report_id"], r["finding"]): interpretation[r["status"]] for r in abnormal}
+    by_report = {o["id"]: d["id"] for d in resources["DiagnosticReport"] for o in
+                 [{"id": r["reference"].split("/")[1]} for r in d.get("result", [])]}
+    seen = 0
+    for obs in resources["Observation"]:
+        provenance = _extension(obs, PROVENANCE_EXTENSION)
+        assert provenance["model_id"] and len(provenance["prompt_sha256"]) == 64 and provenance["run_id"]
+        if provenance["task"] == "abnormality_detection":
+            seen += 1
+            key = (by_report[obs["id"]], obs["code"]["text"])
+            assert obs["interpretation"][0]["coding"][0]["code"] == expected[key]
+        evidence = _extension(obs, EVIDENCE_EXTENSION)
+        if evidence and "start" in evidence and evidence.get("grounded"):
+            assert text[by_report[obs["id"]]][evidence["start"]:evidence["end"]].strip()
+        assert "text" not in (evidence or {})  # no report words without --with-text
+    assert seen == len(abnormal)
+    effusion = [o for o in resources["Observation"] if o["code"]["text"] == "pleural effusion"]
+    assert effusion and all(o["code"]["coding"][0] == {"system": "http://snomed.info/sct", "code": "60046008",
+                                                       "display": "Pleural effusion (disorder)"} for o in effusion)
+
+
+def test_report_text_only_with_the_flag(exported_out, tmp_path):
+    plain = _export(exported_out, str(tmp_path / "plain"))
+    assert not any("presentedForm" in d or "conclusion" in d for d in plain["DiagnosticReport"])
+    full = _export(exported_out, str(tmp_path / "full"), "--with-text")
+    text = {r["report_id"]: r["text"] for r in OutputStore(exported_out).read_table("reports").to_pylist()}
+    for report in full["DiagnosticReport"]:
+        assert base64.b64decode(report["presentedForm"][0]["data"]).decode() == text[report["id"]]
+
+
+def test_hl7_report_keeps_patient_date_and_exam(exported_out, tmp_path):
+    resources = _export(exported_out, str(tmp_path / "fhir"))
+    chest = [d for d in resources["DiagnosticReport"] if d.get("subject", {}).get("identifier", {}).get("value")
+             == "SYN-P001"]
+    assert len(chest) == 1 and chest[0]["effectiveDateTime"] == "2024-03-05"
+    assert chest[0]["code"]["text"] == "CHEST (PA AND LAT)"
+
+
+def test_since_exports_only_later_runs_and_the_folder_is_replaced_whole(exported_out, tmp_path):
+    runs = OutputStore(exported_out).manifest()["runs"]
+    target = str(tmp_path / "fhir")
+    _export(exported_out, target)
+    manifest = json.load(open(os.path.join(target, "export.json")))
+    assert manifest["through_run_id"] == runs[-1]
+    again = _export(exported_out, target, "--since", runs[-1])  # replaces the earlier export
+    assert again == {"DiagnosticReport": [], "Observation": []}
+    result = run_cli("export", exported_out, "--format", "fhir", "--to", target, "--since", "no-such-run")
+    assert result.exit_code != 0 and "no such committed run" in result.output
+    assert json.load(open(os.path.join(target, "export.json")))["since_run_id"] == runs[-1]  # untouched
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".fhir")]  # no temporary folder left
+
+
+def test_a_folder_that_is_not_an_export_is_never_replaced(exported_out, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    result = run_cli("export", exported_out, "--format", "fhir", "--to", tmp_path / "mine")
+    assert result.exit_code != 0 and "not a radlite export folder" in result.output
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "omop"])
+def test_export_needs_no_table_but_table_format_does(exported_out, tmp_path, fmt):
+    assert run_cli("export", exported_out, "--to", tmp_path / "x.csv").exit_code != 0
+    assert run_cli("export", exported_out, "--format", fmt, "--to", tmp_path / fmt).exit_code == 0
