@@ -6,8 +6,14 @@ Layout of OUT::
     tables/<table>/<run_id>-<n>.parquet     data files, only meaningful once listed in the manifest
     manifest.json                           committed runs and their files: the single commit point
     catalog.duckdb                          one view per table over the manifest's files
-    .staging/<run_id>/                      a run's output before commit
+    cache/results.sqlite                    model answers by prompt and model (radlite.inference.cache)
+    .staging/<run_id>/<table>/*.parquet     a run's output before commit (bundle files, then deduped/)
+    .staging/<run_id>/runs/run.parquet      the run's own ``runs`` row, staged last
+    .staging/<run_id>/crash/                fatal-signal logs of the run's processes (radlite.inference.crashlog)
+    .staging/<run_id>/tmp/                  Beam's temporary files
     .lock                                   held by the running process
+
+Every path under OUT comes from ``OutputStore``; other modules ask it, never join OUT's names.
 
 Readers see the *current* rows (``current_rows_sql``): one row per report, the latest; earlier
 versions stay in the files and in the catalog's ``<table>_history`` views.
@@ -34,9 +40,10 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
 
+from radlite.catalog_views import CATALOG_VIEWS
 from radlite.tables import TABLES, arrow_schema
-from radlite.timeline.views import CATALOG_VIEWS
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.duckdb"
@@ -47,6 +54,39 @@ KEYED_TABLES = {"reports": "report_id", "rejects": "reject_id", "review_verdicts
 #: among rows whose report still belongs to that patient.
 DERIVED_TABLES = {"report_priors": "report_id", "finding_timeline": "patient_id"}
 _RUN_FILE = re.compile(r"^(?P<run>.+)-(?P<n>\d{5})\.parquet$")
+
+
+class Manifest(BaseModel):
+    """manifest.json, the single commit point: committed runs in commit order and each table's files.
+    Marks saved by derived tables (radlite.timeline's ``timeline_through``) are extra keys."""
+
+    model_config = ConfigDict(extra="allow")
+
+    runs: list[str] = Field(default_factory=list, description="Committed run ids, in commit order.")
+    files: dict[str, list[str]] = Field(default_factory=dict, description="Per table its data file names.")
+
+    def mark(self, name: str) -> str | None:
+        """A mark a derived table saved (``commit_derived``), None before its first save."""
+        return (self.model_extra or {}).get(name)
+
+
+class RepairResult(BaseModel):
+    """What `radlite repair` kept and dropped."""
+
+    runs: list[str] = Field(description="Runs whose files all verified, in commit order.")
+    files: int = Field(description="Data files kept in the rebuilt manifest.")
+    dropped: list[str] = Field(description="Files dropped (unreadable, wrong schema, or of an uncommitted run), "
+                                           "relative to OUT.")
+
+
+def staged_table_dir(staging_dir: str, table: str) -> str:
+    """Where a run's writers put ``table``'s files inside its staging directory (OutputStore.staging_dir)."""
+    return os.path.join(staging_dir, table)
+
+
+def staged_crash_dir(staging_dir: str) -> str:
+    """Where the processes of the run staging into ``staging_dir`` log a fatal signal (radlite.inference.crashlog)."""
+    return os.path.join(staging_dir, "crash")
 
 
 class OutputLocked(RuntimeError):
@@ -149,6 +189,27 @@ class OutputStore:
         return os.path.join(self.root, ".staging", run_id)
 
     @property
+    def cache_path(self) -> str:
+        """The result cache shared by every run into this OUT."""
+        return os.path.join(self.root, "cache", "results.sqlite")
+
+    def crash_dir(self, run_id: str) -> str:
+        """Where the run's processes log a fatal signal (radlite.inference.crashlog)."""
+        return staged_crash_dir(self.staging_dir(run_id))
+
+    def temp_dir(self, run_id: str) -> str:
+        """Beam's temporary files during the run, removed with its staging directory."""
+        return os.path.join(self.staging_dir(run_id), "tmp")
+
+    def deduped_dir(self, run_id: str, table: str) -> str:
+        """Where a table's staged rows go once a runner's duplicate bundles are dropped."""
+        return os.path.join(self.staging_dir(run_id), "deduped", table)
+
+    def run_file(self, run_id: str) -> str:
+        """The run's own ``runs`` row, staged last (repair counts a run committed once it is in place)."""
+        return os.path.join(self.staging_dir(run_id), "runs", "run.parquet")
+
+    @property
     def manifest_path(self) -> str:
         return os.path.join(self.root, MANIFEST)
 
@@ -205,29 +266,32 @@ class OutputStore:
             found[table] = [n for n in names if _RUN_FILE.match(n)]
         return found
 
-    def manifest(self) -> dict:
+    def manifest(self) -> Manifest:
         """The committed state. Raises StoreDamaged when manifest.json is unreadable, or missing
         while committed-looking data files exist (a run would otherwise delete them)."""
         if not os.path.exists(self.manifest_path):
             if any(self.data_files_on_disk().values()):
                 raise StoreDamaged(f"{self.manifest_path} is missing but {self.root}/tables holds data files; "
                                    f"nothing was deleted. Run `radlite repair {self.root}` to rebuild it")
-            return {"runs": [], "files": {t: [] for t in TABLES}}
+            return Manifest(files={t: [] for t in TABLES})
         try:
             with open(self.manifest_path) as fh:
-                manifest = json.load(fh)
-            if not isinstance(manifest.get("runs"), list) or not isinstance(manifest.get("files"), dict):
+                manifest = Manifest.model_validate(json.load(fh))
+            if "runs" not in manifest.model_fields_set or "files" not in manifest.model_fields_set:
                 raise ValueError("runs and files missing")
         except (OSError, ValueError, AttributeError) as exc:
             raise StoreDamaged(f"{self.manifest_path} is unreadable ({exc}); nothing was deleted. "
                                f"Run `radlite repair {self.root}` to rebuild it from the data files") from None
         for table in TABLES:
-            manifest["files"].setdefault(table, [])
+            manifest.files.setdefault(table, [])
         return manifest
+
+    def _write_manifest(self, manifest: Manifest) -> None:
+        _atomic_write_text(self.manifest_path, manifest.model_dump_json(indent=1))
 
     def committed_files(self, table: str) -> list[str]:
         """Absolute paths of the committed data files of ``table``."""
-        return [os.path.join(self.table_dir(table), name) for name in self.manifest()["files"][table]]
+        return [os.path.join(self.table_dir(table), name) for name in self.manifest().files[table]]
 
     def check_files(self) -> None:
         """Every file the manifest lists must exist; raises StoreDamaged naming the missing ones."""
@@ -237,15 +301,17 @@ class OutputStore:
                                f"run `radlite repair {self.root}` to drop them from the manifest "
                                "(their rows are lost; rerun with --full to recompute them)")
 
-    def _history_views(self, con: duckdb.DuckDBPyConnection, tables, manifest: dict) -> None:
+    def _history_views(self, con: duckdb.DuckDBPyConnection, tables, manifest: Manifest) -> None:
         """``<table>_history`` views over the committed files, and ``_radlite_run_order`` (commit order)."""
-        runs = manifest["runs"] or [""]
+        runs = manifest.runs or [""]
         con.execute("CREATE OR REPLACE TABLE _radlite_run_order AS SELECT * FROM (VALUES "
                     + ", ".join(f"('{r}', {i})" for i, r in enumerate(runs)) + ") AS t(run_id, seq)")
         for table in tables:
             files = [os.path.join(self.table_dir(table), "_schema.parquet")]
-            files += [os.path.join(self.table_dir(table), n) for n in manifest["files"][table]]
-            con.execute(f'CREATE OR REPLACE VIEW "{table}_history" AS SELECT * FROM read_parquet({_sql_list(files)})')
+            files += [os.path.join(self.table_dir(table), n) for n in manifest.files[table]]
+            # by name: files written before a column was added read it as null
+            con.execute(f'CREATE OR REPLACE VIEW "{table}_history" AS SELECT * FROM '
+                        f'read_parquet({_sql_list(files)}, union_by_name = true)')
 
     def committed_views(self, tables) -> duckdb.DuckDBPyConnection:
         """An in-memory connection with ``<table>_history`` and current ``<table>`` views of ``tables``
@@ -261,7 +327,7 @@ class OutputStore:
         """The committed rows of ``table``: the current ones, or with ``history`` every version."""
         manifest = self.manifest()
         schema = arrow_schema(table)
-        if not manifest["files"][table]:
+        if not manifest.files[table]:
             empty = schema.empty_table()
             return empty.select(columns) if columns else empty
         con = duckdb.connect()
@@ -271,6 +337,9 @@ class OutputStore:
             rows = con.sql(query).to_arrow_table()
         finally:
             con.close()
+        for field in schema:  # a column added to the contract after every file was written
+            if field.name not in rows.column_names:
+                rows = rows.append_column(field.name, pa.nulls(rows.num_rows, field.type))
         rows = rows.select(schema.names).cast(schema)
         return rows.select(columns) if columns else rows
 
@@ -289,14 +358,14 @@ class OutputStore:
             directory = self.table_dir(table)
             os.makedirs(directory, exist_ok=True)
             self._ensure_schema_file(table)
-            keep = set(manifest["files"][table]) | {"_schema.parquet"}
+            keep = set(manifest.files[table]) | {"_schema.parquet"}
             for name in os.listdir(directory):
                 if name not in keep:
                     os.remove(os.path.join(directory, name))
                     removed.append(os.path.join(directory, name))
         return removed
 
-    def repair(self) -> dict:
+    def repair(self) -> RepairResult:
         """Rebuild the manifest from the data files that verify: each must read as Parquet with its
         table's schema, and belong to a run whose ``runs`` file is present (moved last by a commit,
         so the run's other files are all there). Keeps the damaged manifest beside it. Returns what
@@ -315,24 +384,25 @@ class OutputStore:
         runs = sorted(complete, key=lambda run: self._finished_at(run, files["runs"]))
         if os.path.exists(self.manifest_path):
             os.replace(self.manifest_path, self.manifest_path + ".damaged")
-        _atomic_write_text(self.manifest_path, json.dumps({"runs": runs, "files": files}, indent=1))
+        self._write_manifest(Manifest(runs=runs, files=files))
         self.build_catalog()
-        return {"runs": runs, "files": sum(len(v) for v in files.values()), "dropped": dropped}
+        return RepairResult(runs=runs, files=sum(len(v) for v in files.values()), dropped=dropped)
 
     def _ensure_schema_file(self, table: str) -> None:
         path = os.path.join(self.table_dir(table), "_schema.parquet")
-        if not os.path.exists(path):
-            pq.write_table(arrow_schema(table).empty_table(), path)
+        current = arrow_schema(table)
+        if not os.path.exists(path) or not pq.read_schema(path).remove_metadata().equals(current.remove_metadata()):
+            pq.write_table(current.empty_table(), path)  # an OUT from before a column was added gets it
 
     def staged_files(self, run_id: str, table: str) -> list[str]:
         """Non-empty Parquet files a run staged for ``table``, in name order."""
-        directory = os.path.join(self.staging_dir(run_id), table)
+        directory = staged_table_dir(self.staging_dir(run_id), table)
         if not os.path.isdir(directory):
             return []
         paths = sorted(os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".parquet"))
         return [p for p in paths if pq.read_metadata(p).num_rows > 0]
 
-    def commit(self, run_id: str, staged: dict[str, list[str]]) -> dict:
+    def commit(self, run_id: str, staged: dict[str, list[str]]) -> Manifest:
         """Move staged files into place, then publish them by replacing the manifest atomically."""
         manifest = self.manifest()
         moved_any = False
@@ -340,32 +410,32 @@ class OutputStore:
             for n, path in enumerate(paths):
                 name = f"{run_id}-{n:05d}.parquet"
                 os.replace(path, os.path.join(self.table_dir(table), name))
-                manifest["files"][table].append(name)
+                manifest.files[table].append(name)
                 if not moved_any:
                     self.on_step("commit_moving")
                     moved_any = True
-        manifest["runs"].append(run_id)
+        manifest.runs.append(run_id)
         self.on_step("before_manifest")
-        _atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1))
+        self._write_manifest(manifest)
         self.on_step("before_catalog")
         shutil.rmtree(self.staging_dir(run_id), ignore_errors=True)
         self.build_catalog()
         return manifest
 
-    def commit_derived(self, run_id: str, staged: dict[str, list[str]], marks: dict) -> None:
+    def commit_derived(self, run_id: str, staged: dict[str, list[str]], marks: dict[str, str]) -> None:
         """Publish tables computed from the committed state after ``run_id``'s commit (radlite.timeline):
         their files join the run's, under its id, and ``marks`` (e.g. the last run they cover) are saved
         in the manifest, in one atomic manifest replace as in commit."""
         manifest = self.manifest()
         for table, paths in staged.items():
-            taken = sum(name.startswith(run_id + "-") for name in manifest["files"][table])
+            taken = sum(name.startswith(run_id + "-") for name in manifest.files[table])
             for n, path in enumerate(paths, taken):
                 name = f"{run_id}-{n:05d}.parquet"
                 os.replace(path, os.path.join(self.table_dir(table), name))
-                manifest["files"][table].append(name)
-        manifest.update(marks)
+                manifest.files[table].append(name)
+        manifest = Manifest.model_validate({**manifest.model_dump(), **marks})
         self.on_step("before_derived_manifest")
-        _atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1))
+        self._write_manifest(manifest)
         if any(staged.values()):
             self.build_catalog()
 
@@ -393,7 +463,7 @@ class OutputStore:
             for name, sql in CATALOG_VIEWS.items():
                 con.execute(f'CREATE VIEW "{name}" AS {sql}')
             con.execute("CREATE TABLE _radlite_catalog AS SELECT ? AS root, ? AS runs",
-                        [self.root, len(manifest["runs"])])
+                        [self.root, len(manifest.runs)])
         finally:
             con.close()
         os.chmod(tmp, 0o666 & ~_umask())
@@ -409,11 +479,21 @@ class OutputStore:
             con.close()
         except duckdb.Error:
             return False
-        return root == self.root and runs == len(self.manifest()["runs"])
+        return root == self.root and runs == len(self.manifest().runs)
 
 
 def _schema_matches(path: str, table: str) -> bool:
+    """The file is one of ``table``'s: written with its schema, or with an earlier version of it (the
+    contract only adds nullable columns; readers see them as null in older files)."""
     try:
-        return pq.read_schema(path).remove_metadata().equals(arrow_schema(table).remove_metadata())
+        return schema_compatible(pq.read_schema(path), arrow_schema(table))
     except (OSError, pa.ArrowException):
         return False
+
+
+def schema_compatible(found: pa.Schema, current: pa.Schema) -> bool:
+    """Every column of ``found`` is in ``current`` with the same type, and what it lacks is nullable."""
+    fields = {f.name: f for f in current}
+    if any(f.name not in fields or not f.type.equals(fields[f.name].type) for f in found):
+        return False
+    return all(fields[name].nullable for name in set(fields) - set(found.names))
