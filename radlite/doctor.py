@@ -147,7 +147,13 @@ def _smoke(entry: ModelEntry, tasks: list[str], conn) -> None:
     report = build_report("radlite-doctor", "synthetic-smoke", SMOKE_REPORT)
     instances = [i for i in plan_tasks(report, tuple(tasks)).instances]
     stats = InferenceCounts()
-    rows = run_reports_batched(get_model(entry), [(report, instances, stats)], "doctor", None)[0]
+    try:
+        rows = run_reports_batched(get_model(entry), [(report, instances, stats)], "doctor", None)[0]
+    except Exception as exc:  # noqa: BLE001 - a file llama.cpp cannot load is a finding, said in one line
+        conn.send({"rows": 0, "errors": [f"{type(exc).__name__}: {exc}"], "prefill_tokens": 0,
+                   "completion_tokens": 0})
+        conn.close()
+        return
     errors = [row["error"] for _, row in rows if (row.get("error") or "").startswith(("model_error", "context_"))]
     conn.send({"rows": len(rows), "errors": errors, "prefill_tokens": stats.prefill_tokens,
                "completion_tokens": stats.completion_tokens})
