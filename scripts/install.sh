@@ -22,7 +22,10 @@ version=$(sed -n 's/^llama-cpp-python==\([^ ;]*\).*/\1/p' constraints.txt)
 
 case "$build" in
   portable) cmake_args=$(grep -v '^#' scripts/llama-cpp-portable.cmake-args | tr '\n' ' ') ;;
-  tuned) cmake_args="-DGGML_NATIVE=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" ;;
+  # -march=native, minus AMX. ggml reads GGML_AMX_*=OFF only when GGML_NATIVE=OFF: on an AMX host
+  # -march=native alone compiles the crashing AMX kernels in, so the compiler is told -mno-amx-* too.
+  tuned) no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+    cmake_args="-DGGML_NATIVE=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF '-DCMAKE_C_FLAGS=$no_amx' '-DCMAKE_CXX_FLAGS=$no_amx'" ;;
   *) echo "error: RADLITE_LLAMA_BUILD must be 'portable' or 'tuned', not '$build'" >&2; exit 1 ;;
 esac
 key=$(printf '%s %s %s' "$version" "$build" "$cmake_args" | sha256sum | cut -c1-16)

@@ -1,7 +1,8 @@
 """Streaming readers: each yields SourceRecord or Reject, one input record at a time.
 
 Memory stays flat in archive size: members and rows are read one by one, and a member is
-read at most ``max_report_bytes + 1`` bytes, whatever its header claims.
+read at most ``max_report_bytes + 1`` bytes, whatever its header claims; a CSV row or JSONL line
+is read in bounded pieces (radlite.io.bounded), so an over-long one is skipped, never held.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import PurePosixPath
 
 import pyarrow.parquet as pq
 
+from radlite.io.bounded import read_csv_record, read_line
 from radlite.io.hl7 import read_hl7
 from radlite.io.inputs import ColumnMapping, InputFormat, InputSpec
 from radlite.io.records import IngestLimits, SourceRecord
@@ -239,42 +241,34 @@ def _next_csv_row(fh, delimiter: str, max_bytes: int, width: int | None) -> tupl
 
     Quoted fields may hold newlines. A row whose quote never closes, or whose lines joined do not
     make one row of ``width`` fields, is refused alone: reading resumes on its second line, so one
-    stray quote never swallows the rows after it. A row longer than ``max_bytes`` is skipped whole
-    without being held in memory. Blank lines come back as an empty list of cells.
+    stray quote never swallows the rows after it. A row longer than ``max_bytes`` is skipped as it
+    streams, never held in memory (radlite.io.bounded). Blank lines come back as an empty list of cells.
     """
     start = fh.tell()
-    first = fh.readline()
-    if not first:
+    record = read_csv_record(fh, delimiter, max_bytes)
+    if record is None:
         return None
-    cells, error = _parse_csv_row(first, delimiter)
-    if error == _OPEN_QUOTE:
-        lines, size, odd = [first], len(first), True
-        while odd:
-            line = fh.readline()
-            if not line:
-                break
-            odd ^= line.count(b'"') % 2 == 1
-            size += len(line)
-            if size <= max_bytes:
-                lines.append(line)
-        if odd:
-            fh.seek(start + len(first))
-            return None, "unbalanced quote"
-        if size > max_bytes:
-            return None, f"{_TOO_LONG} {max_bytes} bytes"
-        cells, error = _parse_csv_row(b"".join(lines), delimiter)
-        if error or (width is not None and cells and len(cells) != width):
-            fh.seek(start + len(first))
-            return None, error or f"{len(cells)} fields, header has {width}"
-    if cells and width is not None and len(cells) != width:
-        return None, f"{len(cells)} fields, header has {width}"
-    return cells, error
+    if not record.closed:
+        fh.seek(start + record.first_line)
+        return None, "unbalanced quote"
+    if record.data is None:
+        return None, f"{_TOO_LONG} {max_bytes} bytes"
+    cells, error = _parse_csv_row(record.data, delimiter)
+    if not error and cells and width is not None and len(cells) != width:
+        error = f"{len(cells)} fields, header has {width}"
+    if error and record.size > record.first_line:
+        fh.seek(start + record.first_line)
+    return (None, error) if error else (cells, "")
+
+
+def _max_row_bytes(limits: IngestLimits) -> int:
+    """A row holds one report plus its other columns: allow it generous room beyond the report limit."""
+    return 2 * limits.max_report_bytes + (1 << 16)
 
 
 def read_csv(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     delimiter = "\t" if spec.path.lower().endswith(".tsv") else ","
-    # A row holds one report plus its other columns: allow it generous room beyond the report limit.
-    max_bytes = 2 * limits.max_report_bytes + (1 << 16)
+    max_bytes = _max_row_bytes(limits)
     csv.field_size_limit(max(csv.field_size_limit(), max_bytes))
     with _utf8_stream(spec.path) as fh:
         header = None
@@ -301,13 +295,20 @@ def read_csv(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
 
 def read_jsonl(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     mapping: ColumnMapping | None = None
+    max_bytes = _max_row_bytes(limits)
     with open(spec.path, "rb") as fh:
-        for line_number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+        line_number = 0
+        while (line := read_line(fh, max_bytes)) is not None:
+            line_number += 1
             locator = f"line={line_number}"
+            if line.data is None:  # skipped as it streamed, never held
+                yield Reject(source=spec.source, locator=locator, reason=RejectReason.TOO_LARGE,
+                             message=f"{_TOO_LONG} {max_bytes} bytes")
+                continue
+            if not line.data.strip():
+                continue
             try:
-                obj = json.loads(line.decode("utf-8"))
+                obj = json.loads(line.data.decode("utf-8"))
             except UnicodeDecodeError as exc:
                 yield Reject(source=spec.source, locator=locator, reason=RejectReason.NOT_UTF8, message=str(exc))
                 continue
