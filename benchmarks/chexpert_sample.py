@@ -17,8 +17,8 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from radlite.chexpert import label_report  # noqa: E402
 from radlite.report import build_report  # noqa: E402
-from radlite.rules.chexpert import label_report  # noqa: E402
 
 SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures",
                       "chexpert-sample", "labeled_reports.csv")

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime
 
 import pyarrow as pa
-from pydantic import computed_field
+from pydantic import computed_field, model_validator
 from rich.table import Table
 
 from pipelines.process import ACCEPTED_NEW, REJECTED, SKIPPED_UNCHANGED
@@ -72,6 +72,14 @@ class RunSummary(RunCounts):
     #: Failed model instances of earlier runs that this run planned again (pipelines.retry).
     model_retried: int = 0
     model_error_rate_exceeded: bool = False
+
+    @model_validator(mode="after")
+    def _every_record_accounted(self) -> RunSummary:
+        """read = accepted + rejected: a record the graph dropped or wrote twice stops the commit."""
+        if self.read != self.accepted + self.rejected:
+            raise ValueError(f"record accounting broken: read={self.read} accepted={self.accepted} "
+                             f"rejected={self.rejected}")
+        return self
 
     @computed_field
     @property

@@ -25,6 +25,7 @@ from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from radlite.io.inputs import InputSpec
 from radlite.io.readers import read_input
 from radlite.io.records import IngestLimits
+from radlite.store import staged_table_dir
 from radlite.tables import TABLES, arrow_schema
 
 #: Rows buffered per table before a row group is written: memory stays flat in archive size.
@@ -90,7 +91,7 @@ class _WriteBundleFn(beam.DoFn):
         if not rows:
             return
         if table not in self.writers:
-            directory = os.path.join(self.staging_dir, table)
+            directory = staged_table_dir(self.staging_dir, table)
             os.makedirs(directory, exist_ok=True)
             temporary = os.path.join(directory, f".writing-{uuid.uuid4().hex}")
             self.writers[table] = (pq.ParquetWriter(temporary, self._schema(table)), temporary)
@@ -102,7 +103,7 @@ class _WriteBundleFn(beam.DoFn):
         name = self.keys.hexdigest()[:32]
         for table, (writer, temporary) in self.writers.items():
             writer.close()
-            os.replace(temporary, os.path.join(self.staging_dir, table, f"bundle-{name}.parquet"))
+            os.replace(temporary, os.path.join(staged_table_dir(self.staging_dir, table), f"bundle-{name}.parquet"))
 
 
 def build_pipeline(pipeline: beam.Pipeline, *, specs: list[InputSpec], limits: IngestLimits,

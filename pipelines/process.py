@@ -20,12 +20,14 @@ from pipelines.task_stage import TaskStage
 from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache
 from radlite.inference.engine import LOAD_COUNTS, get_model
-from radlite.inference.runner import InferenceCounts, rules_step, run_report_tasks, run_reports_batched
+from radlite.inference.runner import InferenceCounts
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.io.validate import validate_record
+from radlite.kinds import Answerer, get_kind
+from radlite.kinds.cascade import answer_pending, route
 from radlite.rejects import Reject
 from radlite.report import Report
-from radlite.tasks import TASK_NAMES, TASKS, TaskInstance, plan_tasks
+from radlite.tasks import TASK_NAMES, TaskInstance, plan_tasks
 
 LEDGER = "_ledger"
 ACCEPTED_NEW, SKIPPED_UNCHANGED, REJECTED = "accepted_new", "skipped_unchanged", "rejected"
@@ -50,6 +52,7 @@ class RecordWork:
     counts: InferenceCounts = field(default_factory=InferenceCounts)
     report: Report | None = None
     pending: dict[str, list[TaskInstance]] = field(default_factory=dict)
+    planned: list[TaskInstance] = field(default_factory=list)
 
 
 class RecordProcessor:
@@ -68,7 +71,7 @@ class RecordProcessor:
         #: (a Dask worker on another host): radlite.inference.crashlog
         self.crash_dir = crash_dir
         self.stage, self.run_id, self.cache_path, self.load_model = stage, run_id, cache_path, load_model
-        self._models: dict[str, object] = {}
+        self._models: dict[tuple[str, bool], Answerer] = {}
         self._cache: ResultCache | None = None
 
     def close(self) -> None:
@@ -101,7 +104,8 @@ class RecordProcessor:
         return [self.prepare(*record) for record in records]
 
     def plan(self, work: RecordWork) -> None:
-        """The report row, and the rules' rows; what needs a model goes to ``work.pending``."""
+        """The report row, and the rows of eager kinds (the rules); what needs a model waits in
+        ``work.pending`` (radlite.kinds.cascade)."""
         report = work.report
         if self.stage is None:
             work.rows.append((REPORTS, report_row(report, self.run_id, [], {})))
@@ -113,32 +117,18 @@ class RecordProcessor:
             plan.skipped[task] = f"not in routing table {routing.name}"
         work.rows.append((REPORTS, report_row(report, self.run_id,
                                               sorted({i.task for i in instances}, key=TASK_NAMES.index), plan.skipped)))
-        for instance in instances:
-            rows, model_key = rules_step(routing, report, instance, self.run_id, work.counts)
-            work.rows += [(TASKS[instance.task].table, row) for row in rows]
-            if model_key:
-                work.pending.setdefault(model_key, []).append(instance)
+        route(routing, work, instances)
+        answer_pending(routing, [work], self._answerer, self.run_id, None, eager_only=True)
 
     def answer(self, batch: list[RecordWork], batched: bool = True) -> dict[str, int]:
         """The model calls of a batch of records, one model at a time (adapters grouped, so each
         report's prefix is evaluated once per model), the records' reports decoded together; with
         ``batched=False`` one sequence at a time (the reference batching is checked against).
         Returns the answer tokens each model (routing key) generated, for the bench's roofline."""
-        tokens: dict[str, int] = {}
-        for key in sorted({key for work in batch for key in work.pending}):
-            todo = [work for work in batch if key in work.pending]
-            before = sum(work.counts.completion_tokens for work in todo)
-            model, cache = self._model(key), self._cache_db()
-            if batched:
-                results = run_reports_batched(model, [(w.report, w.pending.pop(key), w.counts) for w in todo],
-                                              self.run_id, cache)
-            else:
-                results = [run_report_tasks(model, w.report, w.pending.pop(key), self.run_id, cache, w.counts)
-                           for w in todo]
-            for work, rows in zip(todo, results, strict=True):
-                work.rows += rows
-            tokens[key] = sum(work.counts.completion_tokens for work in todo) - before
-        return tokens
+        if self.stage is None:
+            return {}
+        return answer_pending(self.stage.routing, batch, lambda key: self._answerer(key, batched), self.run_id,
+                              self._cache_db())
 
     def finish(self, work: RecordWork) -> Iterator[tuple[str, dict]]:
         """The record's rows, its ledger row last."""
@@ -147,11 +137,15 @@ class RecordProcessor:
                        "reason": work.reason, "worker": os.getpid(), "model_loads": sum(LOAD_COUNTS.values()),
                        **work.counts.model_dump()}
 
-    def _model(self, key: str):
-        if key not in self._models:
-            crashlog.install(self.crash_dir)
-            self._models[key] = self.load_model(self.stage.routing.models[key])
-        return self._models[key]
+    def _answerer(self, key: str, batched: bool = True) -> Answerer:
+        """The routing entry ``key`` loaded by its kind, once per processor."""
+        if (key, batched) not in self._models:
+            entry = self.stage.routing.models[key]
+            kind = get_kind(entry.kind)
+            if not kind.eager:  # a model loads native code: its fatal signals are logged from now on
+                crashlog.install(self.crash_dir)
+            self._models[(key, batched)] = kind.load(entry, self.load_model, batched)
+        return self._models[(key, batched)]
 
     def _cache_db(self) -> ResultCache | None:
         if self._cache is None and self.cache_path:

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import yaml
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 from apache_beam.runners.runner import create_runner
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from tqdm import tqdm
 
 from pipelines import progress
@@ -85,7 +85,7 @@ def done_keys(store: OutputStore, full: bool) -> tuple[frozenset, frozenset]:
 
 def instances_to_retry(store: OutputStore, stage: TaskStage | None) -> list[FailedInstance]:
     """Committed task instances whose model call failed and that this run plans again (pipelines.retry)."""
-    if stage is None or not store.manifest()["files"].get("reports"):
+    if stage is None or not store.manifest().files.get("reports"):
         return []
     columns = ["report_id", "task", "model_id", "valid", "error"]
     found = []
@@ -223,7 +223,7 @@ def run_etl(config: RunConfig, on_step: Callable[[str], None] | None = None) -> 
             return _run_and_commit(config, store, stage, run_id, started, shards)
         except Exception as exc:
             staging = store.staging_dir(run_id)
-            crashed = crashlog.crashes(os.environ.get(crashlog.ENV)) + crashlog.crashes(os.path.join(staging, "crash"))
+            crashed = crashlog.crashes(os.environ.get(crashlog.ENV)) + crashlog.crashes(store.crash_dir(run_id))
             if not crashed and not is_disk_full(exc):
                 raise
             shutil.rmtree(staging, ignore_errors=True)
@@ -235,26 +235,36 @@ def run_etl(config: RunConfig, on_step: Callable[[str], None] | None = None) -> 
 
 def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_id: str,
                     started: datetime, shards: int) -> RunSummary:
-    """The graph, the accounting and the commit of one locked run."""
+    """One locked run: stage (the graph writes its rows under staging), count (the ledger gives the
+    summary, which checks the accounting), commit (the runs row, then the store's atomic commit)."""
     t0 = time.perf_counter()
-    done_reports, done_rejects = done_keys(store, config.output.full)
     retried = [] if config.output.full else instances_to_retry(store, stage)
+    _stage(config, store, stage, run_id, shards, retried)
+    store.on_step("after_pipeline")
+    staged, summary = _count(config, store, run_id, t0, len(retried))
+    _commit(config, store, stage, run_id, started, staged, summary)
+    return summary
+
+
+def _stage(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_id: str, shards: int,
+           retried: list[FailedInstance]) -> None:
+    """Run the Beam graph over the inputs; every row lands under the run's staging directory."""
+    done_reports, done_rejects = done_keys(store, config.output.full)
     if retried:
         again = {f.report_id for f in retried}
         done_reports = frozenset(pair for pair in done_reports if pair[0] not in again)
     staging = store.staging_dir(run_id)
     os.makedirs(staging, exist_ok=True)
     crashlog.note_staging(staging)
-    cache_path = os.path.join(store.root, "cache", "results.sqlite") if stage else None
+    cache_path = store.cache_path if stage else None
     if cache_path:
         ResultCache(cache_path).close()  # created (WAL mode) here, before workers race to create it
     processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run_id, cache_path,
-                                crash_dir=os.path.join(staging, "crash"))
+                                crash_dir=store.crash_dir(run_id))
     bar = _progress_bar(config)
     try:
         options = pipeline_options(config, shards)
-        with beam_errors_unlogged(), temp_files_under(os.path.join(staging, "tmp")), \
-                beam.Pipeline(options=options) as p:
+        with beam_errors_unlogged(), temp_files_under(store.temp_dir(run_id)), beam.Pipeline(options=options) as p:
             build_pipeline(p, specs=config.inputs, limits=config.limits, processor=processor, staging_dir=staging,
                            shards=shards)
     finally:
@@ -262,31 +272,41 @@ def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | No
         progress.install(None)
         if bar is not None:
             bar.close()
-    store.on_step("after_pipeline")
+
+
+def _count(config: RunConfig, store: OutputStore, run_id: str, t0: float,
+           retried: int) -> tuple[dict[str, list[str]], RunSummary]:
+    """The staged files per table (a runner's duplicate bundles dropped) and the run's summary, summed
+    from the ledger rows; RunSummary refuses a run whose records do not add up."""
     staged = {t: store.staged_files(run_id, t) for t in TABLES
               if t != "runs" and t not in REVIEW_TABLES + TIMELINE_TABLES}
     ledger = read_staged(store.staged_files(run_id, LEDGER), LEDGER_SCHEMA)
     if ledger.num_rows != len(set(zip(ledger.column("source").to_pylist(), ledger.column("sequence").to_pylist()))):
-        staged = {t: dedupe_files(files, os.path.join(staging, "deduped", t)) for t, files in staged.items()}
+        staged = {t: dedupe_files(files, store.deduped_dir(run_id, t)) for t, files in staged.items()}
     grounded = {t: [g for f in staged[t] for g in pq.read_table(f, columns=["grounded"]).column(0).to_pylist()]
                 for t in EVIDENCE_TABLES}
     supported = {t: [v for f in staged[t] for v in pq.read_table(f, columns=["supported"]).column(0).to_pylist()]
                  for t in EVIDENCE_TABLES}
     counts = RunCounts.from_staged(ledger, grounded, supported)
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
-    summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,
-                         wall_seconds=round(time.perf_counter() - t0, 3), model_retried=len(retried))
+    try:
+        summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,
+                             wall_seconds=round(time.perf_counter() - t0, 3), model_retried=retried)
+    except ValidationError as exc:
+        raise RuntimeError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     rate = config.output.max_reject_rate
     summary.reject_rate_exceeded = bool(rate is not None and summary.read and summary.rejected / summary.read > rate)
     error_rate = config.output.max_model_error_rate
     summary.model_error_rate_exceeded = bool(error_rate is not None and summary.model_instances
                                              and summary.model_errors / summary.model_instances > error_rate)
-    if summary.read != summary.accepted + summary.rejected:
-        raise RuntimeError(f"record accounting broken: read={summary.read} accepted={summary.accepted} "
-                           f"rejected={summary.rejected}")
-    runs_dir = os.path.join(staging, "runs")
-    os.makedirs(runs_dir, exist_ok=True)
-    run_file = os.path.join(runs_dir, "run.parquet")
+    return staged, summary
+
+
+def _commit(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_id: str, started: datetime,
+            staged: dict[str, list[str]], summary: RunSummary) -> None:
+    """Stage the runs row last, commit atomically, then refresh the timeline of the touched patients."""
+    run_file = store.run_file(run_id)
+    os.makedirs(os.path.dirname(run_file), exist_ok=True)
     row = summary.runs_row(started=started, finished=datetime.now(UTC), inputs=[s.path for s in config.inputs],
                            tasks=stage.task_names if stage else [], routing=config.tasks.routing if stage else None,
                            options_json=config.model_dump_json(exclude={"inputs"}))
@@ -295,7 +315,6 @@ def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | No
     summary.rows_by_table["runs"] = 1
     store.commit(run_id, staged)
     refresh_timeline(store, run_id)  # pairing and finding timeline of the touched patients
-    return summary
 
 
 def read_staged(files: list[str], schema: pa.Schema) -> pa.Table:

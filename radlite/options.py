@@ -3,8 +3,9 @@
 An options class is the single declaration of a group of settings. The CLI is generated from it,
 the Python API builds it directly, and the ``runs`` row stores it, so a default or a bound lives in
 one place. Field names map to flags (``max_report_bytes`` -> ``--max-report-bytes``); ``bool``
-fields are flags, ``Enum`` fields are choices, ``dict[str, str]`` fields take repeatable
-``KEY=VALUE`` values. ``json_schema_extra`` may name a ``flag`` and a ``metavar``.
+fields are flags, ``Enum`` and ``Literal`` fields are choices, ``tuple[str, ...]`` fields are
+repeatable, ``dict[str, str]`` fields take repeatable ``KEY=VALUE`` values. ``json_schema_extra``
+may name a ``flag``, a ``metavar`` and ``path`` (click.Path's settings: exists, dir_okay, ...).
 """
 
 from __future__ import annotations
@@ -57,10 +58,16 @@ def _click_option(name: str, field) -> Callable:
         kwargs["type"] = click.Choice([m.value for m in annotation])
         if isinstance(kwargs.get("default"), enum.Enum):
             kwargs["default"] = kwargs["default"].value
+    elif typing.get_origin(annotation) is typing.Literal:
+        kwargs["type"] = click.Choice([str(v) for v in typing.get_args(annotation)])
+    elif typing.get_origin(annotation) is tuple:
+        kwargs.update(multiple=True, default=kwargs.get("default", ()))
     elif typing.get_origin(annotation) is dict:
         kwargs.update(multiple=True, callback=_parse_pairs, default=(), metavar=extra.get("metavar", "KEY=VALUE"))
     elif annotation in (int, float):
         kwargs["type"] = annotation
+    if "path" in extra:
+        kwargs["type"] = click.Path(**extra["path"])
     if "metavar" in extra and "metavar" not in kwargs:
         kwargs["metavar"] = extra["metavar"]
     return click.option(extra.get("flag", flag(name)), name, **kwargs)

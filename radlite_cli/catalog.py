@@ -48,8 +48,8 @@ def repair(out):
             result = store.repair()
     except (StoreDamaged, OutputLocked) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"manifest rebuilt: {len(result['runs'])} runs, {result['files']} data files")
-    for path in result["dropped"]:
+    click.echo(f"manifest rebuilt: {len(result.runs)} runs, {result.files} data files")
+    for path in result.dropped:
         click.echo(f"not adopted (incomplete run or unreadable): {path}")
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from radlite.errors import ExitCode
 from radlite.inference import crashlog
+from radlite.store import staged_crash_dir
 
 SUPERVISED = "RADLITE_SUPERVISED"
 #: How long a run may go on after one of its processes logged a fatal signal before it is stopped:
@@ -32,7 +33,7 @@ GRACE_SECONDS = 20.0
 
 def crash_report(directory: str, staging: str | None, status_signal: int | None) -> str:
     """The one line for a run that died: the logged crash if any, else the signal that ended it."""
-    found = crashlog.crashes(directory) + (crashlog.crashes(os.path.join(staging, "crash")) if staging else [])
+    found = crashlog.crashes(directory) + (crashlog.crashes(staged_crash_dir(staging)) if staging else [])
     if found:
         return found[0].message()
     name = signal.Signals(status_signal).name if status_signal else "a fatal signal"

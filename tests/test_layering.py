@@ -1,4 +1,5 @@
-"""The library stands alone: radlite never imports the applications, and its modules import no cycle."""
+"""The library stands alone: radlite never imports the applications, its modules import no cycle, and
+its folders are layered (no two folders, or a folder and a top-level module, import each other)."""
 
 import ast
 import os
@@ -84,3 +85,52 @@ def test_library_imports_form_no_cycle():
 
 def test_the_cycle_check_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def _unit(module: str) -> str:
+    """The layering unit of a library module: its folder inside radlite/ (radlite.kinds.cascade ->
+    radlite.kinds), or the top-level module itself (radlite.store)."""
+    return ".".join(module.split(".")[:2])
+
+
+def _unit_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    units: dict[str, set[str]] = {}
+    for module, imported in graph.items():
+        units.setdefault(_unit(module), set()).update(_unit(i) for i in imported if _unit(i) != _unit(module))
+    return units
+
+
+def _two_way(units: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted((a, b) for a, out in units.items() for b in out if a < b and a in units.get(b, ()))
+
+
+def test_library_folders_import_each_other_one_way_only():
+    units = _unit_graph(_graph("radlite"))
+    assert {"radlite.tasks", "radlite.rules", "radlite.routing", "radlite.inference", "radlite.review",
+            "radlite.export", "radlite.timeline"} <= set(units)
+    assert _two_way(units) == []
+
+
+def test_folder_layers_stand_in_order():
+    """Text helpers under tasks, tasks under rules; routing is configuration under inference; the
+    applications of the store (review, export, timeline) above it."""
+    units = _unit_graph(_graph("radlite"))
+
+    def above(high, low):  # ``high`` reaches ``low`` (directly or through others), never the reverse
+        seen, todo = set(), [high]
+        while todo:
+            for nxt in units.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return low in seen
+
+    for high, low in [("radlite.rules", "radlite.tasks"), ("radlite.tasks", "radlite.spans"),
+                      ("radlite.inference", "radlite.routing"), ("radlite.review", "radlite.store"),
+                      ("radlite.export", "radlite.store"), ("radlite.timeline", "radlite.store")]:
+        assert above(high, low) and not above(low, high), (high, low)
+
+
+def test_the_two_way_check_finds_a_tie():
+    graph = {"radlite.a.x": {"radlite.b.y"}, "radlite.b.y": {"radlite.a.z"}, "radlite.a.z": set()}
+    assert _two_way(_unit_graph(graph)) == [("radlite.a", "radlite.b")]

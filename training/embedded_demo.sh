@@ -25,7 +25,7 @@ fi
 
 # Routing tables that send tasks to each adapter, to evaluate them.
 tasks="rads_assignment impression_generation temporal_comparison radiology_ner n_staging m_staging radiology_nli abnormality_detection radiology_qa"
-ruled="rads_assignment n_staging m_staging abnormality_detection temporal_comparison"  # tasks rules can read
+ruled="rads_assignment n_staging m_staging abnormality_detection temporal_comparison radiology_ner"  # tasks rules can read
 # The rules write impressions for chest radiographs only: offered as a cascade, so that the other
 # reports still get one from the model.
 cascaded="$ruled impression_generation"

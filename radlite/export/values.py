@@ -106,7 +106,7 @@ class ExportData:
 
 def load(store: OutputStore, since: str | None = None) -> ExportData:
     """The reports and values to export from ``store``; ``since`` a committed run id (ExportError otherwise)."""
-    runs = store.manifest()["runs"]
+    runs = store.manifest().runs
     if since is not None and since not in runs:
         raise ExportError(f"--since {since}: no such committed run in {store.root}")
     later = set(runs[runs.index(since) + 1:]) if since is not None else set(runs)

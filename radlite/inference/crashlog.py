@@ -70,6 +70,8 @@ def evaluating(entry: str | None) -> None:
         return
     if _state.get("entry") == entry:
         return
+    if not os.path.isdir(str(_state["dir"])):  # the run that gave the directory is over (staging removed)
+        return
     path = os.path.join(str(_state["dir"]), _name() + ".entry")
     with open(path + ".tmp", "w") as fh:  # replaced whole: a crash while writing leaves the previous marker
         fh.write(entry or "")

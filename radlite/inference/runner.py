@@ -11,8 +11,6 @@ from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache, cache_key
 from radlite.prompts import Prompt, render_prompt
 from radlite.report import Report
-from radlite.routing import RULES, RoutingTable
-from radlite.rules.answers import rule_answer, rule_tables_sha256, rules_model_id, rules_prompt_id
 from radlite.support import supported
 from radlite.tables import EVIDENCE_TABLES
 from radlite.tasks import TASKS, ParseError, Task, TaskInstance
@@ -68,31 +66,6 @@ def result_rows(task_name: str, raw: str, instance: TaskInstance, report: Report
     except ParseError as exc:
         return [invalid_row(task, instance, report, common, raw, str(exc))]
     return answer_rows(task, result, raw, task.ground(result, instance, report), instance, report, common)
-
-
-def rules_step(routing: RoutingTable, report: Report, instance: TaskInstance, run_id: str,
-               stats: InferenceCounts) -> tuple[list[dict], str | None]:
-    """The rules' part of a task's route: (rows they answered, next entry key). The rows are empty and
-    the key names the model when a cascade passes the instance on; a route without rules gives
-    ([], its entry)."""
-    chain = routing.chain(instance.task)
-    if routing.models[chain[0]].kind != RULES:
-        return [], chain[0]
-    task = TASKS[instance.task]
-    answer = rule_answer(report, instance, last=len(chain) == 1)
-    common = {"report_id": report.report_id, "task": task.name, "model_id": rules_model_id(),
-              "prompt_id": rules_prompt_id(task.name), "prompt_sha256": rule_tables_sha256(), "run_id": run_id}
-    if answer is not None:
-        stats.rules_answered += 1
-        stats.outputs_valid += 1
-        return answer_rows(task, answer.result, answer.raw, answer.evidence, instance, report, common), None
-    if len(chain) > 1:
-        stats.cascaded += 1
-        return [], chain[1]
-    stats.outputs_invalid += 1
-    return [invalid_row(task, instance, report, common, None, "no_answer: the report states no value the rules "
-                                                               "read (route the task to [rules, model] to ask a "
-                                                               "model)")], None
 
 
 def model_error(exc: Exception, n_ctx: int) -> str:

@@ -7,7 +7,8 @@ text, visible report text, instruction, answer format).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from radlite.hashing import text_sha256
 from radlite.report import Report
@@ -55,6 +56,22 @@ def assemble(*parts: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     return text, tuple(spans)
 
 
+#: What closes a ChatML turn.
+TURN_END = "<|im_end|>\n"
+
+
+def parts_of(prompt: Prompt, start: int = 0, end: int | None = None) -> list[str]:
+    """``prompt.text[start:end]`` as the parts ``assemble`` joins: markup as ``str``, data spans as ``Data``."""
+    end = len(prompt.text) if end is None else end
+    parts, pos = [], start
+    for s, e in prompt.data_spans:
+        s, e = max(s, start), min(e, end)
+        if s < e:
+            parts += [prompt.text[pos:s], Data(prompt.text[s:e])]
+            pos = e
+    return parts + [prompt.text[pos:end]]
+
+
 def chatml(system: str, *user: str) -> list[str]:
     """The parts of a ChatML conversation up to the opened assistant turn."""
     return ["<|im_start|>system\n", system, "<|im_end|>\n<|im_start|>user\n", *user,
@@ -69,6 +86,18 @@ class PromptProfile:
 
     def render(self, task: Task, instance: TaskInstance, report: Report) -> Prompt:
         raise NotImplementedError
+
+    def few_shot(self, prompt: Prompt, shots: Sequence[tuple[Prompt, str]]) -> Prompt:
+        """``prompt`` with solved examples (each a prompt of this profile and its answer) as earlier
+        ChatML turns after the system turn. The examples' data and answers are data spans like the
+        report's: a control token in any of them stays plain text."""
+        if not shots:
+            return prompt
+        cut = prompt.text.index(TURN_END) + len(TURN_END)
+        examples = [part for shot, answer in shots
+                    for part in (*parts_of(shot, shot.text.index(TURN_END) + len(TURN_END)), Data(answer), TURN_END)]
+        text, spans = assemble(*parts_of(prompt, 0, cut), *examples, *parts_of(prompt, cut))
+        return replace(prompt, text=text, data_spans=spans)
 
     def prompt_id(self, task: Task) -> str:
         """Stored on every row: which profile and which version of the task's prompt made it."""

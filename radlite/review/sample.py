@@ -75,7 +75,7 @@ class SampleManifest(BaseModel):
 
 def out_identity(store: OutputStore) -> tuple[str, str]:
     """(first, latest) committed run of OUT: the first tells one OUT from another."""
-    runs = store.manifest()["runs"]
+    runs = store.manifest().runs
     if not runs:
         raise SampleRefused(f"{store.root} has no committed run")
     return runs[0], runs[-1]
@@ -141,7 +141,7 @@ def build_manifest(store: OutputStore, n: int, tables: list[str] | None, stratif
     if unknown:
         raise SampleRefused(f"--stratify: unknown {', '.join(unknown)} (choose from {', '.join(STRATA_DIMENSIONS)})")
     first, last = out_identity(store)
-    tables = tables or [t for t in VIEWS if store.manifest()["files"][t]]
+    tables = tables or [t for t in VIEWS if store.manifest().files[t]]
     pool = candidates(store, tables)
     if not pool:
         raise SampleRefused(f"{store.root}: no valid committed values in {', '.join(tables) or 'any table'}")

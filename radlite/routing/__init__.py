@@ -16,7 +16,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from radlite.hashing import file_sha256
-from radlite.inference.merge import MergeType
 from radlite.prompts import DEFAULT_PROFILE, PROFILES
 from radlite.rules.answers import EXTRACTORS, rules_model_id
 from radlite.tasks import TASKS
@@ -32,6 +31,9 @@ class Adapter(BaseModel):
     scale: float = 1.0
     sha256: str | None = None
 
+
+#: The types a routed merge is written as (Q8_0: tinyBLAS kernels, 8.5 bits per weight; radlite.inference.merge).
+MergeType = Literal["Q8_0"]
 
 #: The model kinds a routing entry can be: a llama.cpp GGUF (with adapters), or the rule extractors.
 LLAMA_CPP, RULES = "llama.cpp", "rules"

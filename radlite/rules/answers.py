@@ -2,7 +2,7 @@
 
 A routing entry ``kind: rules`` runs these instead of a language model. They answer what a report
 states (a RADS category, a TNM stage, CheXpert findings with negation and uncertainty, temporal
-change cues, a chest radiograph's abnormal findings sentences as its impression) and nothing else:
+change cues, a chest radiograph's abnormal findings sentences as its impression, RadGraph entities) and nothing else:
 where the report states nothing, they give no answer and a cascade (``[rules, model]``) asks the
 next entry. Every row they write is grounded by construction and
 carries ``model_id = radlite-rules@<version>+<sha256 of the rule tables>``, so a change to a
@@ -19,13 +19,15 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
+from radlite import assertion, chexpert, rads_formulas, spans, tnm
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules import assertion, chexpert, impression, rads, rads_formulas, stage_findings, temporal, text, tnm
+from radlite.rules import entities, impression, rads, stage_findings, temporal
 from radlite.tasks import TASKS, TaskInstance
 from radlite.tasks import rads as rads_patterns  # the RADS spellings and where they are stated
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
 from radlite.tasks.impression import ImpressionResult
+from radlite.tasks.ner import Entity, NerResult
 from radlite.tasks.rads import no_rads
 from radlite.tasks.staging import StageResult
 from radlite.tasks.temporal import TemporalResult
@@ -88,11 +90,20 @@ def _impression(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     return _answer("impression_generation", ImpressionResult(generated=generated), [None]) if generated else None
 
 
+def _entities(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+    """RadGraph entities: observations labelled by the assertion engine, anatomy from a lexicon."""
+    found = entities.report_entities(report)
+    if not found:
+        return None
+    result = NerResult(entities=[Entity(text=report.text[f.start:f.end], label=f.label) for f in found])
+    return _answer("radiology_ner", result, [Evidence(f.start, f.end) for f in found])
+
+
 #: task -> rule extractor; a task missing here cannot be routed to rules.
 EXTRACTORS: dict[str, Callable[[Report, TaskInstance], RuleAnswer | None]] = {
     "rads_assignment": _rads, "n_staging": _n_stage, "m_staging": _m_stage,
     "abnormality_detection": _abnormalities, "temporal_comparison": _changes,
-    "impression_generation": _impression,
+    "impression_generation": _impression, "radiology_ner": _entities,
 }
 
 
@@ -100,8 +111,8 @@ EXTRACTORS: dict[str, Callable[[Report, TaskInstance], RuleAnswer | None]] = {
 def rule_tables_sha256() -> str:
     """SHA-256 over the source of every rule module: any change to a phrase table changes it."""
     digest = hashlib.sha256()
-    for module in (chexpert, impression, rads, temporal, text, tnm, rads_patterns, *rads_formulas.MODULES,
-                   assertion, stage_findings):
+    for module in (chexpert, impression, rads, temporal, spans, tnm, rads_patterns, *rads_formulas.MODULES,
+                   assertion, stage_findings, entities):
         digest.update(inspect.getsource(module).encode())
     return digest.hexdigest()
 
@@ -116,6 +127,7 @@ NOTHING_STATED: dict[str, Callable[[], RuleAnswer]] = {
     "abnormality_detection": lambda: _answer("abnormality_detection", AbnormalityResult(
         labels=dict.fromkeys(CHEXPERT_LABELS, "not_mentioned")), [None] * len(CHEXPERT_LABELS)),
     "temporal_comparison": lambda: _answer("temporal_comparison", TemporalResult(changes=[]), []),
+    "radiology_ner": lambda: _answer("radiology_ner", NerResult(entities=[]), []),
 }
 
 

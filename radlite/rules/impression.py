@@ -11,9 +11,9 @@ radiographs get no answer and a cascade asks the model.
 
 from __future__ import annotations
 
+from radlite import chexpert
 from radlite.report import Report, reads_like_chest_radiograph
-from radlite.rules import chexpert
-from radlite.rules.text import FINDING_SECTIONS, finding_spans, sentence_around
+from radlite.spans import FINDING_SECTIONS, finding_spans, sentence_around
 
 #: The normal statement: the commonest impression of the IU X-ray training split (140 of its 1,901
 #: real impressions; training/eval/trivial.py most_frequent_output), also the usual phrase.

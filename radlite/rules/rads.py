@@ -5,7 +5,7 @@ The report-level category is the highest the impression states in the system of 
 report), or the highest stated anywhere when the impression states none. Each statement is read with
 its site words ("right breast", "primary site", "segment 7", "nodule 2"); a report that assesses two
 or more sites or lesions gets one site row for each, beside the report-level row. Where a formula of
-radlite.rules.rads_formulas applies, each row also carries the computed category, its version, and
+radlite.rads_formulas applies, each row also carries the computed category, its version, and
 the agreement of the stated and the computed category; a category the report does not state is
 answered by the formula.
 """
@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
+from radlite.rads_formulas import Computed, computed_for
+from radlite.rads_formulas.mentions import last_match, site_words
 from radlite.report import Report
-from radlite.rules.assertion import sentence_bounds
-from radlite.rules.rads_formulas import Computed, computed_for
-from radlite.rules.rads_formulas.mentions import last_match, site_words
-from radlite.rules.text import impression_span
+from radlite.spans import impression_span
 from radlite.tasks.rads import SEVERITY, RadsResult, stated_categories
 
 #: Words naming the site, side or lesion a statement assesses; longer spellings first.

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
+from radlite.assertion import assert_mention
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules.assertion import assert_mention
-from radlite.rules.text import finding_spans
+from radlite.spans import finding_spans
 from radlite.tasks.temporal import Change, TemporalResult
 
 CUES = {

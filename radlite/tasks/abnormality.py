@@ -7,9 +7,9 @@ import re
 
 from pydantic import BaseModel
 
+from radlite.chexpert import label_report
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules.chexpert import label_report
 from radlite.tasks.base import (
     Decoding,
     ParseError,

@@ -8,9 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from radlite.evidence import Evidence
+from radlite.rads_formulas import computed_for
 from radlite.report import Report
-from radlite.rules.rads_formulas import computed_for
-from radlite.rules.text import finding_spans, is_historical, matches_in
+from radlite.spans import finding_spans, is_historical, matches_in
 from radlite.tasks.base import (
     Decoding,
     ParseError,

@@ -9,8 +9,7 @@ from pydantic import BaseModel
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules.text import finding_spans, matches_in, sentence_around
-from radlite.rules.tnm import stated_m_stage, stated_n_stage
+from radlite.spans import finding_spans, matches_in, sentence_around
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -19,6 +18,7 @@ from radlite.tasks.base import (
     clean_output,
     literal_grammar,
 )
+from radlite.tnm import stated_m_stage, stated_n_stage
 
 _ONCOLOGY = re.compile(r"cancer|carcinoma|malignan|tumou?r|neoplas|metasta|lymphoma|sarcoma|oncolog|staging|"
                        r"melanoma|mass\b|lymphadenopathy", re.I)

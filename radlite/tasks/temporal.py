@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules.text import find_phrase
+from radlite.spans import find_phrase
 from radlite.tasks.base import (
     Decoding,
     ParseError,

@@ -2,6 +2,6 @@
 
 ``dates`` reads study dates, ``pairing`` orders a patient's studies and names each one's prior,
 ``lesions`` reads sized lesions, ``changes`` compares a study's findings with its prior's,
-``build`` recomputes both tables for the patients a run touched, from the committed tables, and
-``views`` holds the registry queries the catalog offers over them. See docs/timeline.md.
+``build`` recomputes both tables for the patients a run touched, from the committed tables;
+radlite.catalog_views holds the registry queries the catalog offers over them. See docs/timeline.md.
 """

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from radlite.store import OutputStore
+from radlite.store import Manifest, OutputStore
 from radlite.tables import arrow_schema
 from radlite.timeline.changes import Compared, Observation, StatedChange, compare_study, stage_rank
 from radlite.timeline.dates import parse_date
@@ -41,11 +41,11 @@ class TimelineSummary(NamedTuple):
     timeline_rows: int
 
 
-def pending_runs(manifest: dict) -> list[str]:
+def pending_runs(manifest: Manifest) -> list[str]:
     """Committed runs the timeline does not cover yet (all of them when the mark is missing or unknown,
     e.g. after `radlite repair`)."""
-    runs = manifest["runs"]
-    through = manifest.get(MARK)
+    runs = manifest.runs
+    through = manifest.mark(MARK)
     return runs[runs.index(through) + 1:] if through in runs else list(runs)
 
 
@@ -187,6 +187,6 @@ def refresh_timeline(store: OutputStore, run_id: str) -> TimelineSummary:
             path = os.path.join(directory, f"{table}.parquet")
             pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema(table)), path)
             staged[table].append(path)
-    store.commit_derived(run_id, staged, {MARK: manifest["runs"][-1]})
+    store.commit_derived(run_id, staged, {MARK: manifest.runs[-1]})
     shutil.rmtree(directory, ignore_errors=True)
     return TimelineSummary(len(patients), len(priors), len(timeline))

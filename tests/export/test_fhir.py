@@ -95,7 +95,7 @@ def test_hl7_report_keeps_patient_date_and_exam(exported_out, tmp_path):
 
 
 def test_since_exports_only_later_runs_and_the_folder_is_replaced_whole(exported_out, tmp_path):
-    runs = OutputStore(exported_out).manifest()["runs"]
+    runs = OutputStore(exported_out).manifest().runs
     target = str(tmp_path / "fhir")
     _export(exported_out, target)
     manifest = json.load(open(os.path.join(target, "export.json")))

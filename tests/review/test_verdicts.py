@@ -32,7 +32,7 @@ def _rows(sample, verdict="correct"):
 
 def _state(out):
     store = OutputStore(out)
-    return store.manifest()["runs"], store.read_table("review_verdicts").num_rows
+    return store.manifest().runs, store.read_table("review_verdicts").num_rows
 
 
 def _refused(out, path, *extra):

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from radlite.rules.assertion import assert_mention, assert_mentions, sentence_bounds
+from radlite.assertion import assert_mention, assert_mentions, sentence_bounds
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "assertion", "sentences.tsv")
 
@@ -70,8 +70,8 @@ def test_sentences_do_not_end_at_vs_or_a_decimal():
 
 
 def test_chexpert_labels_follow_the_engine():
+    from radlite.chexpert import label_report
     from radlite.report import build_report
-    from radlite.rules.chexpert import label_report
 
     labels = label_report(build_report("t", "r", "FINDINGS: Right middle lobe atelectasis versus pneumonia. "
                                                  "No new focal consolidation."))

@@ -3,14 +3,14 @@ and the evidence of every value pointing at the right words."""
 
 import pytest
 
+from radlite.chexpert import label_report
 from radlite.report import build_report
 from radlite.rules.answers import rule_answer
-from radlite.rules.chexpert import label_report
 from radlite.rules.rads import stated_rads
 from radlite.rules.temporal import stated_changes
-from radlite.rules.tnm import stated_m_stage, stated_n_stage
 from radlite.tasks import TASKS
 from radlite.tasks.rads import SEVERITY
+from radlite.tnm import stated_m_stage, stated_n_stage
 
 #: (report text, expected label, the words the evidence must quote). Several phrasings per system.
 RADS_STATED = [

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 from collections import Counter
 
+from radlite.chexpert import label_report
 from radlite.report import Report
-from radlite.rules.chexpert import label_report
 from training.data.sources.openi import MAPPED_LABELS, read_gold, read_reports, read_test_ids
 
 #: An uncertain status counts as positive for these ("borderline cardiomegaly" is positive in

@@ -9,14 +9,13 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from radlite.inference.engine import get_model
-from radlite.prompts import Prompt
-from radlite.routing import RULES, ModelEntry, RoutingTable
-from radlite.rules.answers import rule_answer
+from radlite.kinds import get_kind
+from radlite.kinds.cascade import answer_instances
+from radlite.prompts import Prompt, get_profile
+from radlite.routing import ModelEntry, RoutingTable
 from radlite.support import supported
 from radlite.tasks import TASKS, ParseError
 from training.data.records import InstructionRecord, record_instance, record_prompt
-
-SYSTEM_END = "<|im_end|>\n"
 
 
 class Prediction(BaseModel):
@@ -33,32 +32,32 @@ class Prediction(BaseModel):
     grounded: int = 0
 
 
-def few_shot(prompt: Prompt, shots: list[tuple[Prompt, str]]) -> Prompt:
-    """The same prompt with k solved examples as earlier ChatML turns after the system turn."""
-    if not shots:
-        return prompt
-    head, _, body = prompt.text.partition(SYSTEM_END)
-    examples = "".join(p.text.partition(SYSTEM_END)[2] + answer + SYSTEM_END for p, answer in shots)
-    return prompt.__class__(**{**prompt.__dict__, "text": head + SYSTEM_END + examples + body})
+class FewShotModel:
+    """A loaded model whose prompts carry k solved examples (PromptProfile.few_shot); one sequence at a
+    time, as the examples differ per record."""
 
+    def __init__(self, model, examples: list[tuple[Prompt, str]]):
+        self.model, self.examples = model, examples
+        self.entry, self.identity = model.entry, model.identity
 
-def _model_output(record: InstructionRecord, entry: ModelEntry, shots: list[InstructionRecord]) -> str:
-    """The language model's raw answer for one record (k-shot examples as earlier turns)."""
-    examples = [(record_prompt(s, entry.profile), s.output) for s in shots]
-    return get_model(entry).generate(few_shot(record_prompt(record, entry.profile), examples)).text
+    def generate(self, prompt: Prompt):
+        return self.model.generate(get_profile(self.entry.profile).few_shot(prompt, self.examples))
 
 
 def _answer(record: InstructionRecord, routing: RoutingTable, shots: list[InstructionRecord]) -> tuple[str, str]:
-    """(model_id, raw answer) along the task's route, as the pipeline answers: rules first in a cascade."""
-    chain = routing.chain(record.task)
-    entry = routing.models[chain[0]]
-    if entry.kind == RULES:
-        report, instance = record_instance(record)
-        answer = rule_answer(report, instance, last=len(chain) == 1)
-        if answer is not None or len(chain) == 1:
-            return entry.label(), answer.raw if answer else ""
-        entry = routing.models[chain[1]]
-    return entry.label(), _model_output(record, entry, shots)
+    """(model_id, raw answer) along the task's route, by the pipeline's own answer path (rules first in
+    a cascade; k-shot examples as earlier turns of the model's prompt)."""
+    report, instance = record_instance(record)
+
+    def load(entry: ModelEntry):
+        model = get_model(entry)
+        return FewShotModel(model, [(record_prompt(s, entry.profile), s.output) for s in shots]) if shots else model
+
+    answered = answer_instances(routing, report, [instance],
+                                lambda key: get_kind(routing.models[key].kind).load(routing.models[key], load),
+                                "eval")
+    first = answered.rows[0][1]
+    return first["model_id"], first["raw_output"] or ""
 
 
 def scored(record: InstructionRecord, model_id: str, raw: str, seconds: float) -> Prediction:

@@ -2,9 +2,9 @@
 
 import pytest
 
+from radlite.rads_formulas import FORMULAS
+from radlite.rads_formulas.cad_rads import Stenosis, category, grade_category
 from radlite.report import build_report
-from radlite.rules.rads_formulas import FORMULAS
-from radlite.rules.rads_formulas.cad_rads import Stenosis, category, grade_category
 
 
 @pytest.mark.parametrize("percent,expected", [(0, "0"), (1, "1"), (24, "1"), (25, "2"), (49, "2"), (50, "3"),

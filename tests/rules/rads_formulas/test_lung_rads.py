@@ -2,9 +2,9 @@
 
 import pytest
 
+from radlite.rads_formulas import FORMULAS
+from radlite.rads_formulas.lung_rads import NoduleFeatures, category
 from radlite.report import build_report
-from radlite.rules.rads_formulas import FORMULAS
-from radlite.rules.rads_formulas.lung_rads import NoduleFeatures, category
 
 
 @pytest.mark.parametrize("mm,timing,expected", [

@@ -2,9 +2,9 @@
 
 import pytest
 
+from radlite.rads_formulas import FORMULAS
+from radlite.rads_formulas.ti_rads import NodulePoints, category, level, recommendation, total
 from radlite.report import build_report
-from radlite.rules.rads_formulas import FORMULAS
-from radlite.rules.rads_formulas.ti_rads import NodulePoints, category, level, recommendation, total
 
 
 @pytest.mark.parametrize("points,expected", [(0, "TR1"), (1, None), (2, "TR2"), (3, "TR3"), (4, "TR4"), (6, "TR4"),

@@ -14,8 +14,8 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
+from radlite.chexpert import label_report
 from radlite.report import Report, build_report
-from radlite.rules.chexpert import label_report
 from radlite.rules.temporal import stated_changes
 from radlite.tasks import TASKS
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult

@@ -1,7 +1,7 @@
 """Where computed-RADS features are read: finding text, asserted mentions, lesion blocks and site words.
 
 Whether a mention is asserted ("no nodule" is not a nodule, "no punctate echogenic foci" adds no
-points) is the assertion engine's answer (radlite.rules.assertion), the one used by every rule.
+points) is the assertion engine's answer (radlite.assertion), the one used by every rule.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from radlite.assertion import assert_mention, sentence_bounds
 from radlite.report import Report
-from radlite.rules.assertion import assert_mention, sentence_bounds
-from radlite.rules.text import finding_spans
+from radlite.spans import finding_spans
 
 
 def feature_spans(report: Report) -> list[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""Registry queries over the finding timeline, offered as views in every OUT's catalog.
+"""Registry queries over the finding timeline (radlite.timeline), offered as views in every OUT's catalog.
 
 ``lung_rads_upgrades``: patients whose Lung-RADS category went up between consecutive screens
 (consecutive studies of the series that state a Lung-RADS category, whatever lies between them).

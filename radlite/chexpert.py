@@ -1,4 +1,4 @@
-"""CheXpert's 14 labels as stated in a report: mentions, their assertion (radlite.rules.assertion), sections.
+"""CheXpert's 14 labels as stated in a report: mentions, their assertion (radlite.assertion), sections.
 
 Mentions are found by the phrase tables below in the findings and impression (never in the
 indication or history: "rule out pneumonia" is a question, not a finding). Each mention's status is
@@ -15,14 +15,17 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from radlite.assertion import assert_mention
 from radlite.report import Report
-from radlite.rules.assertion import assert_mention
-from radlite.rules.text import FINDING_SECTIONS, finding_spans
+from radlite.spans import FINDING_SECTIONS, finding_spans
 
 #: Mention phrases per label (regular expressions, case-insensitive, matched on word boundaries).
 MENTIONS: dict[str, tuple[str, ...]] = {
-    "atelectasis": (r"atelecta\w*", r"(?:lobar|segmental|subsegmental|basilar) collapse", r"collapsed? (?:lung|lobe)",
-                    r"volume loss"),
+    # A collapsed lung or lobe is atelectasis (CheXpert's convention); "volume loss" alone is not (after
+    # surgery it is the resection), nor is a vertebral body's collapse.
+    "atelectasis": (r"atelecta\w*", r"(?:lobar|segmental|subsegmental|basilar|lobe|lingula|lung) collapse",
+                    r"collapsed? (?:lung|lobe)", r"collapsed (?:\w+ ){0,3}(?:lung|lobes?|lingula)",
+                    r"collapse of (?:the |a )?(?:[\w-]+ ){0,4}(?:lung|lobes?|lingula)"),
     "cardiomegaly": (r"cardiomegaly", r"(?:heart|cardiac silhouette|cardiac shadow|heart size)(?: xxxx)? (?:is |appears |"
                      r"remains |persistently |borderline |again |stably |slightly |mildly |moderately |markedly |"
                      r"severely )*(?:enlarged|large|increased)", r"borderline (?:heart size|cardiac size)",
@@ -36,7 +39,7 @@ MENTIONS: dict[str, tuple[str, ...]] = {
                                    r"(?:widened|wide|enlarged|prominent)", r"widen\w* (?:of the )?mediastinum",
                                    r"mediastinal widening", r"enlarged cardiomediastinal"),
     "fracture": (r"fractures?", r"fx"),
-    "lung lesion": (r"(?<!calcified )(?<!granulomatous )nodules?", r"(?<!calcified )mass(?:es)?", r"neoplasm\w*",
+    "lung lesion": (r"(?<!\bcalcified )(?<!granulomatous )nodules?", r"(?<!\bcalcified )mass(?:es)?", r"neoplasm\w*",
                     r"tumou?rs?", r"malignan\w*", r"carcinoma", r"metasta\w*", r"cavitary (?:lesion|mass)\w*",
                     r"(?:lung|pulmonary|parenchymal) lesions?"),
     "lung opacity": (r"opacit\w*", r"infiltrat\w*", r"airspace (?:disease|process)", r"air-space disease",

@@ -15,18 +15,18 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
-from radlite.report import Report
-from radlite.rules.assertion import sentence_bounds
-from radlite.rules.rads_formulas.formula import Computed, RadsFormula
-from radlite.rules.rads_formulas.measure import Size, prior_size_mm, round_tenth, sizes
-from radlite.rules.rads_formulas.mentions import (
+from radlite.rads_formulas.formula import Computed, RadsFormula
+from radlite.rads_formulas.measure import Size, prior_size_mm, round_tenth, sizes
+from radlite.rads_formulas.mentions import (
     absent,
     feature_spans,
     first_asserted,
     lesion_blocks,
     site_words,
 )
+from radlite.report import Report
 
 VERSION = "Lung-RADS v2022"
 NoduleType = Literal["solid", "part-solid", "ground-glass"]

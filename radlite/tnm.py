@@ -6,7 +6,7 @@ import re
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules.text import finding_spans, matches_in
+from radlite.spans import finding_spans, matches_in
 
 _PREFIX = r"(?:[cpyr]{1,2})?"
 _N = re.compile(rf"(?<![A-Za-z]){_PREFIX}N(?P<stage>[0-3])[a-c]?(?=M|[^A-Za-z0-9]|$)")

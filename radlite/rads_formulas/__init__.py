@@ -9,12 +9,12 @@ asserted by the assertion engine) and computes the category with a pure function
 
 from __future__ import annotations
 
+from radlite.rads_formulas import cad_rads, formula, lung_rads, measure, mentions, ti_rads
+from radlite.rads_formulas.cad_rads import CadRads
+from radlite.rads_formulas.formula import Computed, RadsFormula
+from radlite.rads_formulas.lung_rads import LungRads
+from radlite.rads_formulas.ti_rads import TiRads
 from radlite.report import Report
-from radlite.rules.rads_formulas import cad_rads, formula, lung_rads, measure, mentions, ti_rads
-from radlite.rules.rads_formulas.cad_rads import CadRads
-from radlite.rules.rads_formulas.formula import Computed, RadsFormula
-from radlite.rules.rads_formulas.lung_rads import LungRads
-from radlite.rules.rads_formulas.ti_rads import TiRads
 
 FORMULAS: dict[str, RadsFormula] = {f.system: f for f in (LungRads(), CadRads(), TiRads())}
 #: The modules whose source is the formulas (hashed into the rules' model_id).

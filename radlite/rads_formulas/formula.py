@@ -2,7 +2,7 @@
 
 A system module (lung_rads.py, cad_rads.py, ti_rads.py) holds its own lexicon, a feature reader with
 evidence offsets, and a pure function from features to category; it subclasses ``RadsFormula`` and
-is registered once in ``radlite.rules.rads_formulas.FORMULAS``.
+is registered once in ``radlite.rads_formulas.FORMULAS``.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ _PSEUDO = re.compile(r"\b(?:" + _words(
     "no change", "no significant change", "no interval change", "no significant interval change", "no increase",
     "no decrease", "no substantial change", "without change", "without interval change", "not significantly changed",
     "not changed", "not only", "not necessarily", "no further", "gram negative", "not been changed",
-    "without significant change") + r")\b", re.I)
+    "without significant change", "without significant interval change", "without substantial change") + r")\b", re.I)
 #: "cannot exclude A", "A is not excluded", "cannot rule out A": uncertain, outranking the negation.
 _DENIED_NEGATION = re.compile(
     r"\b(?:cannot|can\s+not|can't|could\s+not|not|unable\s+to|difficult\s+to|hard\s+to)\s+(?:be\s+)?"

@@ -1,0 +1,55 @@
+"""The ``rules`` kind: the rule extractors answer what the report states (radlite.rules.answers).
+
+An instance the rules cannot read is left open when a next entry follows (a ``[rules, model]``
+cascade) and is otherwise one valid = false row saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from radlite.inference.cache import ResultCache
+from radlite.inference.runner import answer_rows, invalid_row
+from radlite.kinds.base import Answered, Asked, ModelKind
+from radlite.routing import ModelEntry
+from radlite.rules.answers import rule_answer, rule_tables_sha256, rules_model_id, rules_prompt_id
+from radlite.tasks import TASKS
+
+NO_ANSWER = ("no_answer: the report states no value the rules read (route the task to [rules, model] to ask a "
+             "model)")
+
+
+class RuleAnswerer:
+    def answer(self, asked: list[Asked], run_id: str, cache: ResultCache | None) -> list[Answered]:
+        return [self._report(a, run_id) for a in asked]
+
+    def _report(self, asked: Asked, run_id: str) -> Answered:
+        report, counts, rows, left = asked.report, asked.counts, [], []
+        for instance, passes_on in zip(asked.instances, asked.passes_on, strict=True):
+            task = TASKS[instance.task]
+            answer = rule_answer(report, instance, last=not passes_on)
+            common = {"report_id": report.report_id, "task": task.name, "model_id": rules_model_id(),
+                      "prompt_id": rules_prompt_id(task.name), "prompt_sha256": rule_tables_sha256(), "run_id": run_id}
+            if answer is not None:
+                counts.rules_answered += 1
+                counts.outputs_valid += 1
+                rows += [(task.table, row) for row in answer_rows(task, answer.result, answer.raw, answer.evidence,
+                                                                  instance, report, common)]
+            elif passes_on:
+                counts.cascaded += 1
+                left.append(instance)
+            else:
+                counts.outputs_invalid += 1
+                rows.append((task.table, invalid_row(task, instance, report, common, None, NO_ANSWER)))
+        return Answered(rows, left)
+
+
+class RulesKind(ModelKind):
+    name = "rules"
+    eager = True
+
+    def load(self, entry: ModelEntry, load_model: Callable | None = None, batched: bool = True) -> RuleAnswerer:
+        return RuleAnswerer()
+
+    def model_id(self, entry: ModelEntry) -> str:
+        return rules_model_id()
