@@ -65,7 +65,7 @@ def single_path_margin(model, prompt, completion) -> float | None:
     None if greedy decoding there picks every one of them (and ends where it ended); otherwise the
     single path's logit margin, at the first token where they part, of its own pick over the batched one."""
     llm = model.llm
-    model.base.activate(model.entry.adapters)
+    model.base.activate(model.adapters)  # none when merged into the weights: the batched path ran without
     llm.reset()
     llm.eval(prompt_tokens(llm, prompt))
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
