@@ -19,7 +19,7 @@ git diff HEAD -- . ':!constraints.txt' | (cd "$scratch/tree" && git apply --allo
 {
   echo "# The exact versions CI tested (scripts/lock.sh wrote this; scripts/install.sh installs from it)."
   echo "# Python $(cd "$scratch/tree" && .venv/bin/python -c 'import platform; print(platform.python_version())'), $(date -u +%Y-%m-%d)."
-  (cd "$scratch/tree" && .venv/bin/python -m pip freeze --exclude-editable | grep -v -i '^radlite[= ]' \
+  (cd "$scratch/tree" && .venv/bin/python -m pip freeze --all --exclude-editable | grep -v -i '^radlite[= ]' \
      | sed -E "s/^llama[_-]cpp[_-]python @ .*/llama-cpp-python==$llama/" | sort -f)
 } > constraints.txt
 git worktree remove --force "$scratch/tree"
