@@ -52,13 +52,8 @@ def model_failures(rows: pa.Table) -> pa.Table:
 def failed_instances(current: pa.Table, history: pa.Table) -> list[FailedInstance]:
     """Failed current rows (report_id, task, model_id, valid, error columns), each with its number of
     failed runs in ``history`` (the same columns plus run_id)."""
-    runs = Counter()
-    seen = set()
-    for row in model_failures(history).to_pylist():
-        key = (row["report_id"], row["task"], row["model_id"], row["run_id"])
-        if key not in seen:
-            seen.add(key)
-            runs[key[:3]] += 1
+    failed_runs = {(r["report_id"], r["task"], r["model_id"], r["run_id"]) for r in model_failures(history).to_pylist()}
+    runs = Counter(key[:3] for key in failed_runs)
     return [FailedInstance(r["report_id"], r["task"], r["model_id"], r["error"], runs[(r["report_id"], r["task"],
                                                                                      r["model_id"])])
             for r in model_failures(current).to_pylist()]

@@ -30,7 +30,7 @@ from pipelines.cluster import ClusterNotReady, check_dask_cluster
 from pipelines.etl import build_pipeline
 from pipelines.options import OutputOptions, RunnerOptions, TaskOptions
 from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
-from pipelines.retry import FailedInstance, failed_instances, worth_retrying
+from pipelines.retry import FailedInstance, failed_instances, model_failures, worth_retrying
 from pipelines.task_stage import TaskStage
 from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache
@@ -90,8 +90,9 @@ def instances_to_retry(store: OutputStore, stage: TaskStage | None) -> list[Fail
     columns = ["report_id", "task", "model_id", "valid", "error"]
     found = []
     for table in sorted({TASKS[name].table for name in stage.task_names}):
-        found += failed_instances(store.read_table(table, columns),
-                                  store.read_table(table, columns + ["run_id"], history=True))
+        current = model_failures(store.read_table(table, columns))
+        if current.num_rows:  # the history is read only for a table that has failures to count
+            found += failed_instances(current, store.read_table(table, columns + ["run_id"], history=True))
     return [f for f in found if worth_retrying(f, stage.routing)]
 
 

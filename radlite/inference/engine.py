@@ -193,8 +193,7 @@ def get_model(entry: ModelEntry) -> LoadedModel:
     key = base_key(entry)
     with _LOCK:
         if key not in _MODELS:
-            crashlog.evaluating(entry.label())  # loading: a bad build or file can die here too
-            _MODELS[key] = SharedBase(*key)
-            crashlog.evaluating(None)
+            with crashlog.evaluation(entry.label()):  # loading: a bad build or file can die here too
+                _MODELS[key] = SharedBase(*key)
             LOAD_COUNTS[os.path.basename(key[0])] += 1
         return LoadedModel(entry, _MODELS[key])
