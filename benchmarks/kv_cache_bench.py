@@ -57,7 +57,7 @@ def main() -> None:
     from radlite.inference.engine import get_model
     from radlite.routing import load_routing
 
-    entries = [e for e in load_routing(args.routing).models.values() if e.kind == "llama.cpp"]
+    entries = [e for e in load_routing(args.routing).models.values() if e.traits.loads_files]
     entry = next((e for e in entries if e.merged), entries[0])
     model = get_model(entry)
     llm, threads = model.llm, entry.threads or os.cpu_count()

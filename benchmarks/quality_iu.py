@@ -39,7 +39,8 @@ import yaml
 from pipelines.options import TaskOptions
 from pipelines.run import RunConfig, run_etl
 from radlite.io.inputs import ColumnMapping, expand_inputs
-from radlite.routing import RULES, load_routing
+from radlite.routing import load_routing
+from radlite.routing.kinds import RULES
 from radlite.store import OutputStore
 from training.data.sources.openi import MAPPED_LABELS, report_text
 from training.eval.ledger import LEDGER, record_scoring
@@ -72,11 +73,11 @@ def write_export(rows: list[dict], path: str) -> None:
         writer.writerows([f"CXR{row['uid']}", report_text(row)] for row in rows)
 
 
-def abnormality_routing(kind: str, path: str) -> str:
+def abnormality_routing(arm: str, path: str) -> str:
     """A routing table sending abnormality detection to the rules alone or the embedded model alone."""
     embedded = load_routing("embedded")
-    if kind == "rules":
-        models = {"rules": {"kind": RULES}}
+    if arm == "rules":
+        models = {RULES: {"kind": RULES}}
     else:
         # the routing's own model for the task, else its entry with the adapter trained on these labels
         found = [embedded.model_for(t) for t in ("abnormality_detection", *embedded.tasks)]
@@ -88,7 +89,7 @@ def abnormality_routing(kind: str, path: str) -> str:
         models = {key: entry.model_dump(mode="json", exclude={"sha256"}) | {
             "adapters": [{"path": a.path} for a in entry.adapters]}}
     with open(path, "w") as fh:
-        yaml.safe_dump({"name": f"iu-{kind}", "models": models,
+        yaml.safe_dump({"name": f"iu-{arm}", "models": models,
                         "tasks": {"abnormality_detection": next(iter(models))}}, fh)
     return path
 

@@ -3,28 +3,31 @@
     python benchmarks/tasks_bench.py [--reports 24]
 
 (a) notebook loop: for each report, one full radlite-paper prompt per task (all nine), free decoding
-    to the published token limits at the published temperature, as the RadLite notebook does.
+    to the published token limits at the published temperature, one prompt at a time, as the
+    RadLite notebook does.
 (b) radlite run: the same distinct reports through the pipeline (embedded routing, radlite-v1
     prompts, grammars, task planning, shared report prefix), with an empty result cache.
     Its model step is RunInference: a batch of reports decoded together, each report's prompt
     prefix evaluated once and forked into its tasks' sequences.
 Both use the same routing table (default: embedded: rules, and the SmolLM2-135M GGUF with a demo
 adapter merged into its weights per routed model).
-Also printed: the base model's prefill, single-sequence and batched decode tokens/s through llama.cpp
-on this machine; the share of (b)'s wall time spent outside llama.cpp; prefill tokens (b)
-evaluated against the minimum; the roofline of (b)'s own work, per routed model at its own measured rates,
+Also printed: the base model's prefill, single-sequence and batched decode tokens/s through the
+decoder (radlite/inference/batch.py; one sequence is a group of one) on this machine; the share of
+(b)'s wall time spent outside llama.cpp; prefill tokens (b) evaluated against the minimum; the
+roofline of (b)'s own work, per routed model at its own measured rates,
 
     (each batch's system prompt once + each report's prefix once + task tags) / prefill rate
         + answer tokens / best batched decode rate
 
 and the efficiency roofline / actual; for each routed model whose adapters are merged into its
-weights, its rates against the same adapters applied by llama.cpp at run time; (b) twice more, warm,
-with the system prompt evaluated per report and once per batch; the model step alone
-one sequence at a time against batched (time, and how many task answers differ: batching changes
-llama.cpp's rounding, so near-ties may part); reports per hour per core; and hours per million
-reports for the embedded model and, projected from the same per-report token counts, for the published
-3B/4B models at their published CPU decode rates (7.7 and 4.4 tok/s) with a prefill rate scaled
-from the embedded model's by parameter count (stated, not measured: no 3B/4B GGUF is here).
+weights, its rates against the same adapters applied by llama.cpp at run time; (b)'s model step
+twice more, warm, with the system prompt evaluated per report and once per batch (BatchDecoder's
+``share_root``); the model step alone one prompt at a time (each a run of its own) against batched
+(time, and how many task answers differ: batching changes llama.cpp's rounding, so near-ties may
+part); reports per hour per core; and hours per million reports for the embedded model and,
+projected from the same per-report token counts, for the published 3B/4B models at their published
+CPU decode rates (7.7 and 4.4 tok/s) with a prefill rate scaled from the embedded model's by
+parameter count (stated, not measured: no 3B/4B GGUF is here).
 The last line reads `speedup: <ratio>x`.
 """
 
@@ -68,35 +71,75 @@ def distinct_reports(n: int):
 TIMINGS = 3
 
 
-def model_speed(model) -> tuple[float, float]:
-    """(prefill tokens/s, decode tokens/s) of a routed model (runtime adapters applied), through
-    llama-cpp-python; prefill the best of TIMINGS."""
-    model.base.activate(model.adapters)
-    llm = model.llm
-    prompt = llm.tokenize(("The chest radiograph shows clear lungs and a normal heart. " * 40).encode())[:480]
-    prefill = 0.0
-    for _ in range(TIMINGS):
-        llm.reset()
-        start = time.perf_counter()
-        llm.create_completion(prompt, max_tokens=1, temperature=0.0)
-        prefill = max(prefill, len(prompt) / (time.perf_counter() - start))
-    llm.reset()
-    short = llm.tokenize(b"Describe a normal chest radiograph.")
-    start = time.perf_counter()
-    out = llm.create_completion(short, max_tokens=128, temperature=0.0, logit_bias={llm.token_eos(): -100.0})
-    elapsed = time.perf_counter() - start - len(short) / prefill
-    return prefill, out["usage"]["completion_tokens"] / elapsed
+def bench_decoder(model, **knobs):
+    """A BatchDecoder of the bench's own over a routed model (its runtime adapters applied), with
+    ``knobs`` (n_ctx, n_seq, share_root) other than the pipeline's."""
+    from radlite.inference.batch import BatchDecoder
 
-
-def batched_decode_speed(model, threads: int, sequences: int = 32, tokens: int = 48) -> float:
-    """Decode tokens/s of a routed model (its runtime adapters applied) with ``sequences`` answers decoded
-    together (BatchDecoder, no grammar); the best of two timings."""
-    from radlite.inference.batch import BatchDecoder, Request
-
-    llm = model.llm
-    decoder = BatchDecoder(llm, n_ctx=1024, threads=threads, n_seq=sequences)
+    decoder = BatchDecoder(model.llm, **{"n_ctx": model.base.n_ctx, "threads": model.base.threads, **knobs})
     if model.adapters:
         decoder.set_adapters(model.base.handles(model.adapters), [a.scale for a in model.adapters])
+    return decoder
+
+
+class OwnDecoder:
+    """A routed model whose prompts the bench's own decoder (``bench_decoder``) decodes, by the engine's code."""
+
+    def __init__(self, model, **knobs):
+        self.model, self.entry, self.identity = model, model.entry, model.identity
+        self.decoder = bench_decoder(model, **knobs)
+
+    def generate_groups(self, groups):
+        from radlite.inference.engine import decode_groups
+
+        return decode_groups(self.decoder, self.model.llm, self.entry.seed, groups)
+
+
+class OneAtATime(OwnDecoder):
+    """A routed model whose prompts decode one at a time (a decoder with one sequence): the baseline
+    batching is measured against. Each group (a report's prompts) is one run of groups of one, so the
+    prefix its prompts share is evaluated once, as llama-cpp-python's prompt cache does for consecutive
+    calls (the notebook's, and radlite's own before every call went through BatchDecoder)."""
+
+    def __init__(self, model):
+        super().__init__(model, n_seq=1)
+
+    def generate_groups(self, groups):
+        from radlite.inference.batch import GroupCost
+
+        out = []
+        for prompts in groups:
+            results = super().generate_groups([[prompt] for prompt in prompts])
+            failed = next((r for r, _ in results if isinstance(r, Exception)), None)
+            cost = GroupCost(sum(c.prefill_tokens for _, c in results), sum(c.seconds for _, c in results))
+            out.append((failed or [r[0] for r, _ in results], cost))
+        return out
+
+
+def model_speed(model) -> tuple[float, float]:
+    """(prefill tokens/s, decode tokens/s) of a routed model (runtime adapters applied), one sequence
+    through the decoder; prefill the best of TIMINGS."""
+    from radlite.inference.batch import Request
+
+    decoder = bench_decoder(model, n_seq=1)
+    llm = model.llm
+    prompt = tuple(llm.tokenize(("The chest radiograph shows clear lungs and a normal heart. " * 40).encode())[:480])
+    prefill = 0.0
+    for _ in range(TIMINGS):
+        start = time.perf_counter()
+        decoder.run([[Request(prompt, 1)]])
+        prefill = max(prefill, len(prompt) / (time.perf_counter() - start))
+    decoder.close()
+    return prefill, decode_speed(model, sequences=1, tokens=128)
+
+
+def decode_speed(model, sequences: int = 32, tokens: int = 48) -> float:
+    """Decode tokens/s of a routed model (its runtime adapters applied) with ``sequences`` answers decoded
+    together (BatchDecoder, no grammar); the best of two timings."""
+    from radlite.inference.batch import Request
+
+    llm = model.llm
+    decoder = bench_decoder(model, n_ctx=1024, n_seq=sequences)
     prompts = [tuple(llm.tokenize(f"Write a long radiology report number {i}:".encode())) for i in range(sequences)]
 
     def timed(max_tokens: int) -> tuple[float, int]:
@@ -113,16 +156,19 @@ def batched_decode_speed(model, threads: int, sequences: int = 32, tokens: int =
     return max(rates)
 
 
-def planned_reports(reports, questions_path: str, routing: str):
+def planned_reports(reports, questions_path: str, routing: str, load_model=None):
     """(stage, processor, one planned RecordWork per report) as the pipeline's prepare step makes them:
-    the rules have answered, ``pending`` holds the model calls."""
+    the rules have answered, ``pending`` holds the model calls; ``load_model`` replaces the engine's
+    (OneAtATime, OwnDecoder)."""
     from pipelines.options import TaskOptions
     from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
     from pipelines.task_stage import TaskStage
+    from radlite.inference.engine import get_model
     from radlite.io.records import IngestLimits
 
     stage = TaskStage.resolve(TaskOptions(routing=routing, questions=questions_path))
-    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "bench", None)
+    processor = RecordProcessor(IngestLimits(), frozenset(), frozenset(), stage, "bench", None,
+                                load_model=load_model or get_model)
     works = [RecordWork("bench", i, ACCEPTED_NEW, report=report) for i, report in enumerate(reports)]
     for work in works:
         processor.plan(work)
@@ -157,42 +203,64 @@ def minimum_work(reports, questions_path: str, routing: str) -> tuple[dict[str, 
 
 
 def model_step_agreement(reports, questions_path: str, routing: str) -> tuple[float, float, int, int, dict[str, int]]:
-    """The model step alone on the same reports, one sequence at a time and batched (all reports in one
-    RunInference batch): (single seconds, batched seconds, task answers that differ, task answers,
-    answer tokens per routed model in the batched pass).
+    """The model step alone on the same reports, one prompt at a time (OneAtATime) and batched (all
+    reports in one RunInference batch): (one-at-a-time seconds, batched seconds, task answers that
+    differ, task answers, answer tokens per routed model in the batched pass).
     Greedy decoding either way; llama.cpp's kernels round a sequence's logits slightly differently in a
     batch, so answers at a near-tie may part (tests/inference/test_batched.py checks they are near-ties)."""
+    from radlite.inference.engine import get_model
     from radlite.inference.runner import answers_by_prompt
 
     seconds, answers = [], []
-    for batched in (False, True):
-        _, processor, works = planned_reports(reports, questions_path, routing)
+    for load_model in (lambda entry: OneAtATime(get_model(entry)), get_model):
+        _, processor, works = planned_reports(reports, questions_path, routing, load_model)
         start = time.perf_counter()
-        tokens = processor.answer(works, batched=batched)
+        tokens = processor.answer(works)
         seconds.append(time.perf_counter() - start)
         answers.append([answers_by_prompt(work.rows) for work in works])
     pairs = [(one[sha], together.get(sha)) for one, together in zip(*answers, strict=True) for sha in one]
     return seconds[0], seconds[1], sum(a != b for a, b in pairs), len(pairs), tokens
 
 
+def shared_root_seconds(reports, questions_path: str, routing: str) -> dict[bool, float]:
+    """The shared system prompt's worth: (b)'s model step, warm, cut into RunInference batches as the
+    pipeline cuts them, by decoders with ``share_root`` False (the system prompt evaluated per report)
+    and True (once per batch); seconds for each."""
+    from pipelines.inference import REPORTS_PER_BATCH
+    from radlite.inference.engine import get_model
+
+    seconds = {}
+    for shared in (False, True):
+        _, processor, works = planned_reports(reports, questions_path, routing,
+                                              lambda entry, shared=shared: OwnDecoder(get_model(entry),
+                                                                                      share_root=shared))
+        start = time.perf_counter()
+        for first in range(0, len(works), REPORTS_PER_BATCH):
+            processor.answer(works[first:first + REPORTS_PER_BATCH])
+        seconds[shared] = time.perf_counter() - start
+    return seconds
+
+
 def notebook_loop(reports, questions, routing, base) -> float:
     """Seconds for the published loop: nine full paper prompts per report, free decoding, each task on
-    the model (base + adapters) the routing table gives it."""
+    the model (base + adapters) the routing table gives it, one prompt at a time (OneAtATime)."""
     from radlite.inference.engine import get_model
     from radlite.prompts import render_prompt
     from radlite.tasks import TASKS, TaskInstance
 
+    models: dict[str, OneAtATime] = {}
     start = time.perf_counter()
     for report in reports:
+        prompts: dict[str, list] = {}  # a report's prompts per model, in task order
         for task in TASKS.values():
             # the notebook runs every task on a model: the task's own, else the routing's first model
             entry = (routing.model_for(task.name) or (None, base))[1]
-            model = get_model(entry)
-            model.base.activate(model.adapters)
+            if entry.label() not in models:
+                models[entry.label()] = OneAtATime(get_model(entry))
             instances = task.instances(report, questions) or [TaskInstance(task.name, report.text, "")]
-            prompt = render_prompt("radlite-paper", task, instances[0], report)
-            model.llm.create_completion(prompt.text, max_tokens=prompt.max_tokens, temperature=prompt.temperature,
-                                        stop=list(prompt.stop))
+            prompts.setdefault(entry.label(), []).append(render_prompt("radlite-paper", task, instances[0], report))
+        for label, group in prompts.items():
+            models[label].generate_groups([group])
     return time.perf_counter() - start
 
 
@@ -226,12 +294,12 @@ def main() -> None:
     modalities = sorted({f"{r.modality}/{r.body_region}" for r in reports})
     print(f"{len(reports)} distinct reports from sample_data ({', '.join(modalities)})")
     routing = load_routing(args.routing)
-    base = next(e for e in routing.models.values() if e.kind == "llama.cpp")
-    threads = base.threads or os.cpu_count()
+    base = next(e for e in routing.models.values() if e.traits.loads_files)
     bare = get_model(base.model_copy(update={"adapters": (), "merge": None}))
     prefill, decode = model_speed(bare)
-    batched = batched_decode_speed(bare, threads)
-    print(f"base model ({os.path.basename(base.path)}, llama.cpp, {threads} threads): prefill {prefill:.0f} tok/s, "
+    batched = decode_speed(bare)
+    print(f"base model ({os.path.basename(base.path)}, llama.cpp, {bare.base.threads} threads): "
+          f"prefill {prefill:.0f} tok/s, "
           f"decode {decode:.1f} tok/s one sequence, {batched:.1f} tok/s 32 sequences together")
     print(f"routing: {routing.name}")
     loop_s = notebook_loop(reports, questions, routing, base)
@@ -254,7 +322,7 @@ def main() -> None:
           f"report + task tags for each); prompt tokens of all calls {summary.prompt_tokens}; "
           f"{summary.rules_answered} task instances answered by the rules, never sent to a model")
     single_s, batched_s, differ, answers, tokens_by_model = model_step_agreement(reports, questions_path, args.routing)
-    print(f"model step alone: one sequence at a time {single_s:.1f}s, batched {batched_s:.1f}s "
+    print(f"model step alone: one prompt at a time {single_s:.1f}s, batched {batched_s:.1f}s "
           f"({single_s / batched_s:.2f}x); task answers that differ between them: {differ} of {answers} "
           f"({differ / max(1, answers):.1%})")
     # The roofline: the same work at the best rates each routed model reaches through llama.cpp alone
@@ -268,14 +336,14 @@ def main() -> None:
         else:
             model = get_model(entry)
             model_prefill, model_decode = model_speed(model)
-            model_best = max(model_decode, batched_decode_speed(model, threads))
+            model_best = max(model_decode, decode_speed(model))
         roofline += prefix_tokens / model_prefill + tokens_by_model.get(key, 0) / model_best
         parts.append(f"{key} ({get_model(entry).weights}): {prefix_tokens} / {model_prefill:.0f} + "
                      f"{tokens_by_model.get(key, 0)} / {model_best:.1f}")
         if entry.merge and entry.adapters:  # what merging buys: the same adapters applied at run time
             runtime = get_model(entry.model_copy(update={"merge": None}))
             runtime_prefill, runtime_decode = model_speed(runtime)
-            runtime_best = max(runtime_decode, batched_decode_speed(runtime, threads))
+            runtime_best = max(runtime_decode, decode_speed(runtime))
             merge_lines.append(f"{key}: prefill {model_prefill:.0f} vs {runtime_prefill:.0f} tok/s "
                                f"({model_prefill / runtime_prefill:.2f}x), best decode {model_best:.1f} vs "
                                f"{runtime_best:.1f} tok/s ({model_best / runtime_best:.2f}x)")
@@ -284,16 +352,9 @@ def main() -> None:
           f"efficiency roofline/actual {roofline / summary.wall_seconds:.2f}")
     for line in merge_lines:
         print(f"adapters merged (Q8_0) vs applied at run time, {line}")
-    # the shared system prompt's worth: (b)'s pipeline twice more, warm, without and with it
-    from radlite.inference import batch as batched_decoding
-
-    seconds = {}
-    for shared in (False, True):
-        batched_decoding.SHARE_ROOT = shared
-        with tempfile.TemporaryDirectory() as workdir:
-            seconds[shared] = pipeline_run(reports, questions_path, workdir, args.routing).wall_seconds
-    print(f"(b) again, warm: system prompt evaluated per report {seconds[False]:.1f}s, once per batch "
-          f"{seconds[True]:.1f}s ({seconds[False] / seconds[True]:.2f}x)")
+    seconds = shared_root_seconds(reports, questions_path, args.routing)
+    print(f"(b)'s model step again, warm, in RunInference batches: system prompt evaluated per report "
+          f"{seconds[False]:.1f}s, once per batch {seconds[True]:.1f}s ({seconds[False] / seconds[True]:.2f}x)")
     cores = os.cpu_count()
     print(f"reports per hour per core: {3600 * run_rate / cores:.0f} ({cores} cores)")
     per_report_prefill, per_report_answer = minimum / len(reports), summary.completion_tokens / len(reports)

@@ -71,7 +71,7 @@ class RecordProcessor:
         #: (a Dask worker on another host): radlite.inference.crashlog
         self.crash_dir = crash_dir
         self.stage, self.run_id, self.cache_path, self.load_model = stage, run_id, cache_path, load_model
-        self._models: dict[tuple[str, bool], Answerer] = {}
+        self._models: dict[str, Answerer] = {}
         self._cache: ResultCache | None = None
 
     def close(self) -> None:
@@ -120,15 +120,13 @@ class RecordProcessor:
         route(routing, work, instances)
         answer_pending(routing, [work], self._answerer, self.run_id, None, eager_only=True)
 
-    def answer(self, batch: list[RecordWork], batched: bool = True) -> dict[str, int]:
+    def answer(self, batch: list[RecordWork]) -> dict[str, int]:
         """The model calls of a batch of records, one model at a time (adapters grouped, so each
-        report's prefix is evaluated once per model), the records' reports decoded together; with
-        ``batched=False`` one sequence at a time (the reference batching is checked against).
+        report's prefix is evaluated once per model), the records' reports decoded together.
         Returns the answer tokens each model (routing key) generated, for the bench's roofline."""
         if self.stage is None:
             return {}
-        return answer_pending(self.stage.routing, batch, lambda key: self._answerer(key, batched), self.run_id,
-                              self._cache_db())
+        return answer_pending(self.stage.routing, batch, self._answerer, self.run_id, self._cache_db())
 
     def finish(self, work: RecordWork) -> Iterator[tuple[str, dict]]:
         """The record's rows, its ledger row last."""
@@ -137,15 +135,15 @@ class RecordProcessor:
                        "reason": work.reason, "worker": os.getpid(), "model_loads": sum(LOAD_COUNTS.values()),
                        **work.counts.model_dump()}
 
-    def _answerer(self, key: str, batched: bool = True) -> Answerer:
+    def _answerer(self, key: str) -> Answerer:
         """The routing entry ``key`` loaded by its kind, once per processor."""
-        if (key, batched) not in self._models:
+        if key not in self._models:
             entry = self.stage.routing.models[key]
             kind = get_kind(entry.kind)
             if not kind.eager:  # a model loads native code: its fatal signals are logged from now on
                 crashlog.install(self.crash_dir)
-            self._models[(key, batched)] = kind.load(entry, self.load_model, batched)
-        return self._models[(key, batched)]
+            self._models[key] = kind.load(entry, self.load_model)
+        return self._models[key]
 
     def _cache_db(self) -> ResultCache | None:
         if self._cache is None and self.cache_path:

@@ -6,12 +6,14 @@ mention's sentence and answers with an ``Assertion``:
 
 - ``absent``: a negation governs the mention ("no pneumothorax", "without effusion", "effusion has
   resolved", "no new focal pneumonia": no new A is absent for A), within its clause (a "but",
-  "however", "which" ... ends the scope);
+  "however", "which" ... ends the scope, and so does a phrase closed by its verb and a comma: "no
+  effusion is seen, nodule ...");
 - ``uncertain``: a denied negation ("cannot exclude A", "A is not excluded": these outrank the
-  negation they contain), a question ("rule out A", "to evaluate for A": also ``hypothetical``), a
+  negation they contain; one after the mention only when the mention is its subject), a question
+  ("rule out A", "to evaluate for A", "correlate clinically for A": also ``hypothetical``), a
   coordinated or differential construction ("A or B", "A and/or B", "A versus/vs B", "either A or
   B", "A, B or C", "it is unsure whether this represents A or B", "differential includes A"), or a
-  hedge ("may represent A", "A is likely", "suspicious for A");
+  hedge ("may represent A", "A is likely", "suspicious for A", "A may be present");
 - ``present`` otherwise.
 
 ``historical`` marks a mention stated about the past ("history of A", "previously treated A",
@@ -86,6 +88,26 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, m.start() if m else len(text)
 
 
+#: A phrase closed by its own verb and a comma ("no effusion is seen, small nodule at the base", "A cannot
+#: be excluded, B"): a negation or hedge before it does not reach past it.
+_CLOSED_PHRASE = re.compile(r"\b(?:seen|identified|noted|present|demonstrated|visualized|evident|detected|appreciated|"
+                            r"excluded|ruled\s+out)\s*,", re.I)
+#: The terminations that also end a hedge's scope: a hedge reaches over "with" and "which" ("may be
+#: compatible with A", "suggestive of a mass with obstructive A"), not over a contrast.
+_HEDGE_TERMINATION = re.compile(r"\b(?:" + _words(
+    "but", "however", "although", "though", "whereas", "yet", "nevertheless", "except", "apart from", "aside from",
+    "otherwise", "while", "and there is", "and there are") + r")\b", re.I)
+
+
+def _hedge_left(text: str, left: int, start: int) -> int:
+    """Where the scope of a hedge before the mention may begin: after the last contrast, or the last phrase
+    closed by its own verb and a comma ("no suspicious mass is seen, calcifications"), before it."""
+    for pattern in (_HEDGE_TERMINATION, _CLOSED_PHRASE):
+        for m in pattern.finditer(text, left, start):
+            left = max(left, m.end())
+    return left
+
+
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:
     """The part of the mention's sentence between the terminations around it."""
     left, right = sentence_bounds(text, start, end)
@@ -127,7 +149,8 @@ _RESOLUTION = re.compile(r"\b(?:resol\w+|clear(?:ed|ing)|removed|removal|no long
 _HYPOTHETICAL_BEFORE = re.compile(r"\b(?:" + _words(
     "rule out", "r/o", "to evaluate for", "evaluate for", "evaluation for", "to assess for", "assess for",
     "to exclude", "in order to exclude", "to rule out", "if there is", "in case of", "should there be",
-    "question of", "concern for possible", "screen for", "screening for") + r")\b", re.I)
+    "question of", "concern for possible", "screen for", "screening for", "correlate for", "correlate clinically for",
+    "clinically correlate for", "clinical correlation for", "correlation for") + r")\b", re.I)
 #: Hedges before the mention in its sentence.
 _HEDGE_BEFORE = re.compile(r"\b(?:" + _words(
     "may", "might", "could", "possible", "possibly", "probable", "probably", "likely", "suggest", "suggests",
@@ -136,10 +159,19 @@ _HEDGE_BEFORE = re.compile(r"\b(?:" + _words(
     "equivocal", "indeterminate", "presumably", "presumed", "presumptive", "vs", "versus", "atypical", "early",
     "underlying", "suspicion", "worrisome", "unsure whether", "unsure if", "uncertain whether", "unclear whether",
     "unclear if", "not certain whether", "either", "favor", "favored", "favour", "cannot be distinguished",
-    "cannot be differentiated", "indistinguishable", "or possibly") + r")\b|\?", re.I)
-#: Hedges after the mention ("A is likely", "A?").
+    "cannot be differentiated", "indistinguishable", "or possibly", "in the appropriate clinical setting",
+    "in the appropriate clinical context", "in the right clinical setting", "in the proper clinical setting")
+    + r")\b|\?", re.I)
+#: Hedges after the mention ("A is likely", "A?", "A may be present", "A may not be demonstrated",
+#: "in the appropriate clinical setting"). "Of uncertain etiology/significance" hedges what the finding
+#: means, not whether it is there.
 _HEDGE_AFTER = re.compile(r"^[^.;,]{0,40}?\b(?:is |are |be )?(?:possible|possibly|suspected|likely|questioned|"
-                          r"not certain|uncertain|favored|presumed)\b|^[^.;]{0,40}\?", re.I)
+                          r"not certain|uncertain(?!\s+(?:etiology|aetiology|significance|clinical significance|origin|"
+                          r"nature|cause|age|chronicity))|favored|presumed|"
+                          r"(?:may|might|could)\s+(?:not\s+)?(?:also\s+)?(?:be\s+)?(?:present|seen|demonstrated|visible|"
+                          r"visualized|identified|detected|evident|apparent|appear|have\s+this\s+appearance)|"
+                          r"in\s+the\s+(?:appropriate|right|proper)\s+clinical\s+(?:setting|context))\b|^[^.;]{0,40}\?",
+                          re.I)
 #: Historical statements.
 _HISTORICAL = re.compile(r"\b(?:" + _words(
     "history of", "hx of", "h/o", "previously treated", "previously resected", "previously seen",
@@ -155,7 +187,10 @@ _CONNECTOR = r"(?:or|and\s*/\s*or|versus|vs\.?|or\s+possibly|or\s+less\s+likely|
 #: Words that may stand between a finding word and its connector ("atelectatic changes or pneumonia").
 _GAP_WORD = r"(?!(?:in|at|on|of|the|a|an|is|are|was|were|be|been|seen|noted|present|within|to|from|with|and|no|"\
             r"not|without|there|this|that|which|than|for|by|as|seen)\b)[\w'-]+"
-_LIST_ITEM = r"(?!\s*(?:no|not|without|there|normal)\b)\s*[\w'-]+(?:\s+[\w'-]+){0,3}"
+#: An item of "A, B or C" is a finding: not a negation, nor a hedge or a cause ("effusion, possibly from
+#: pleuritis or ..." weighs the cause, not the effusion).
+_LIST_ITEM = r"(?!\s*(?:no|not|without|there|normal|possibly|probably|likely|perhaps|maybe|may|might|could|from|" \
+             r"due|secondary|related|caused|which|that|consistent|compatible|suggest\w*)\b)\s*[\w'-]+(?:\s+[\w'-]+){0,3}"
 _OR = r"(?:or|and\s*/\s*or|or\s+possibly)"
 #: "A or B", "A versus B"; a comma list only before "or" ("A, B or C": "opacity, atelectasis versus
 #: pneumonia" names the opacity and then weighs two readings of it).
@@ -188,6 +223,40 @@ def _coordinated(text: str, start: int, end: int, left: int, right: int) -> tupl
     return None
 
 
+#: A verb of the mention's own between it and a later denied negation ("A is present and B cannot be
+#: excluded"): the denial then has another subject.
+_OWN_PREDICATE = re.compile(r"\b(?:is|are|was|were|has|have|had|seen|noted|present|identified|demonstrated|shows?|"
+                            r"appears?)\b", re.I)
+#: The copula of the denial itself ("A is not excluded", "A is also not excluded").
+_DENIAL_COPULA = re.compile(r"\b(?:is|are|was|were)(?:\s+(?:also|still|yet))?\s*$", re.I)
+#: A passive denial ("cannot be excluded", "is not ruled out") is about what stands before it.
+_PASSIVE_DENIAL = re.compile(r"\bbe\s|excluded|ruled\s+out", re.I)
+#: The conjunction that makes a comma list one coordinated subject ("A, B or C cannot be excluded").
+_LIST_CONJUNCTION = re.compile(r"\b(?:or|and|nor)\b", re.I)
+
+
+def _denial(text: str, start: int, end: int, left: int, right: int) -> re.Match | None:
+    """The denied negation ("cannot exclude", "is not excluded") of the mention's clause that governs it.
+
+    Before the mention an active denial governs it ("cannot exclude A"); a passive one ("B cannot be
+    excluded, A ...") is its own subject's. After the mention, only when the mention is (part of) its
+    subject: no verb of the mention's own in between, and a comma list only when coordinated ("A, B or
+    C cannot be excluded"; in "A, B, C difficult to exclude" the denial is C's)."""
+    masked = _masked(text, left, right)
+    for denial in _DENIED_NEGATION.finditer(masked):
+        if left + denial.start() < start:
+            if _PASSIVE_DENIAL.search(denial.group()):
+                continue
+            return denial
+        between = _DENIAL_COPULA.sub("", text[end:left + denial.start()])
+        if _OWN_PREDICATE.search(between):
+            continue
+        if "," in between and not _LIST_CONJUNCTION.search(between.rsplit(",", 1)[1]):
+            continue
+        return denial
+    return None
+
+
 def _masked(text: str, left: int, right: int) -> str:
     """text[left:right] with pseudo-negations blanked (same length, so offsets hold)."""
     return _PSEUDO.sub(lambda m: " " * len(m.group()), text[left:right])
@@ -212,11 +281,11 @@ def assert_mention(text: str, start: int, end: int) -> Assertion:
         cue = (base + m.start(), base + m.end()) if m else (None, None)
         return Assertion(status, historical, bool(hypothetical), rule, *cue)
 
-    denied = _DENIED_NEGATION.search(_masked(text, left, right))
+    denied = _denial(text, start, end, left, right)
     if denied:
         return decided("uncertain", "denied negation", denied, left)
     negation = _last(_NEGATION_BEFORE, before)
-    if negation:
+    if negation and not _CLOSED_PHRASE.search(before, negation.end()):
         return Assertion("absent", historical or bool(_RESOLUTION.search(negation.group())), bool(hypothetical),
                          "negation", left + negation.start(), left + negation.end())
     post = _NEGATION_AFTER.search(after)
@@ -229,9 +298,10 @@ def assert_mention(text: str, start: int, end: int) -> Assertion:
     coordinated = _coordinated(text, start, end, s_left, s_right)
     if coordinated:
         return Assertion("uncertain", historical, False, "coordination", *coordinated)
-    hedge = _last(_HEDGE_BEFORE, text[s_left:start])
+    hedge_left = _hedge_left(text, s_left, start)
+    hedge = _last(_HEDGE_BEFORE, text[hedge_left:start])
     if hedge:
-        return decided("uncertain", "hedge", hedge, s_left)
+        return decided("uncertain", "hedge", hedge, hedge_left)
     hedge_after = _HEDGE_AFTER.search(text[end:s_right + 1])
     if hedge_after:
         return decided("uncertain", "hedge", hedge_after, end)

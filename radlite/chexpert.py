@@ -26,11 +26,15 @@ MENTIONS: dict[str, tuple[str, ...]] = {
     "atelectasis": (r"atelecta\w*", r"(?:lobar|segmental|subsegmental|basilar|lobe|lingula|lung) collapse",
                     r"collapsed? (?:lung|lobe)", r"collapsed (?:\w+ ){0,3}(?:lung|lobes?|lingula)",
                     r"collapse of (?:the |a )?(?:[\w-]+ ){0,4}(?:lung|lobes?|lingula)"),
-    "cardiomegaly": (r"cardiomegaly", r"(?:heart|cardiac silhouette|cardiac shadow|heart size)(?: xxxx)? (?:is |appears |"
+    # The heart named as CheXpert's mention list names it (heart, heart size, cardiac size/silhouette/shadow/
+    # contour), enlarged; "(upper limits of) normal or mildly enlarged" is a borderline size, like "borderline".
+    "cardiomegaly": (r"cardiomegaly", r"(?:heart|cardiac silhouette|cardiac shadow|cardiac contour|heart size|cardiac size)"
+                     r"(?: xxxx)? (?:is |appears |at |the |"
                      r"remains |persistently |borderline |again |stably |slightly |mildly |moderately |markedly |"
-                     r"severely )*(?:enlarged|large|increased)", r"borderline (?:heart size|cardiac size)",
+                     r"severely |(?:upper limits? (?:of )?)?normal (?:or|to) )*(?:enlarged|large|increased)",
+                     r"borderline (?:heart size|cardiac size)",
                      r"heart size (?:is )?borderline", r"heart is borderline in size",
-                     r"enlarge(?:d|ment of the) (?:heart|cardiac silhouette)", r"cardiac enlargement",
+                     r"enlarge(?:d|ment of the) (?:heart|cardiac silhouette)", r"(?:cardiac|heart) enlargement",
                      r"enlarged cardiac", r"large heart", r"cardiomegal\w*"),
     "consolidation": (r"consolidat\w*",),
     "edema": (r"(?:pulmonary|interstitial|alveolar|perihilar|airspace) edema", r"(?<!soft tissue )(?<!soft-tissue )edema",
@@ -39,13 +43,14 @@ MENTIONS: dict[str, tuple[str, ...]] = {
                                    r"(?:widened|wide|enlarged|prominent)", r"widen\w* (?:of the )?mediastinum",
                                    r"mediastinal widening", r"enlarged cardiomediastinal"),
     "fracture": (r"fractures?", r"fx"),
-    "lung lesion": (r"(?<!\bcalcified )(?<!granulomatous )nodules?", r"(?<!\bcalcified )mass(?:es)?", r"neoplasm\w*",
+    "lung lesion": (r"(?<!\bcalcified )(?<!granulomatous )nodules?", r"(?<!\bcalcified )mass(?:es|like)?", r"neoplasm\w*",
                     r"tumou?rs?", r"malignan\w*", r"carcinoma", r"metasta\w*", r"cavitary (?:lesion|mass)\w*",
                     r"(?:lung|pulmonary|parenchymal) lesions?"),
     "lung opacity": (r"opacit\w*", r"infiltrat\w*", r"airspace (?:disease|process)", r"air-space disease",
                      r"densit(?:y|ies)", r"haziness", r"hazy", r"ground[- ]glass", r"scarring", r"fibros\w*",
                      r"interstitial (?:marking|prominence|disease|change)s?"),
-    "pleural effusion": (r"(?:pleural )?effusions?", r"pleural fluid", r"hydrothorax"),
+    # An effusion of another space is not a pleural one (CheXpert's unmention list: "pericardial effusion").
+    "pleural effusion": (r"(?<!pericardial )(?<!joint )(?:pleural )?effusions?", r"pleural fluid", r"hydrothorax"),
     "pleural other": (r"pleural thicken\w*", r"pleural plaques?", r"pleural scar\w*", r"fibrothorax",
                       r"pleural calcification"),
     "pneumonia": (r"pneumoni\w*", r"(?:acute|developing|superimposed|active) infection", r"infectious process",
@@ -64,7 +69,7 @@ MENTIONS: dict[str, tuple[str, ...]] = {
 NORMAL_STATEMENTS: dict[str, tuple[str, ...]] = {
     "cardiomegaly": (r"(?:heart|cardiac)(?: size| silhouette| shadow)?(?: and mediastin\w*)?(?: is| are| appears?| remains?)?"
                      r" (?:grossly |otherwise )?(?:normal|within normal limits|unremarkable|stable and normal|upper "
-                     r"limits of normal)(?: in size)?",
+                     r"limits of normal)(?: in size)?(?! (?:or|to) (?:mildly |slightly )?enlarged)",
                      r"normal(?:-sized|ly sized)? (?:heart|cardiac silhouette|cardiomediastinal silhouette)",
                      r"(?:heart|cardiac) (?:size )?(?:is )?normal in size",
                      r"cardiomediastinal (?:silhouette|contours?) (?:is |are )?(?:normal|within normal limits|unremarkable)"),
@@ -73,14 +78,18 @@ NORMAL_STATEMENTS: dict[str, tuple[str, ...]] = {
                                    r"normal (?:cardio)?mediastinal (?:silhouette|contours?)"),
 }
 
-#: Abnormal statements outside the 14 labels: a report holding one (positive) has a finding.
+#: Abnormal statements outside the 14 labels: a report holding one (positive) has a finding. Each word
+#: with its forms ("dextroscoliosis", "scoliotic", "degeneration", "ectasia", "lung volumes are low").
 OTHER_FINDINGS = re.compile(
-    r"\b(?:granulom\w*|emphysem\w*|copd|hyperinflat\w*|hyperexpan\w*|degenerative|spondylo\w*|osteophyt\w*|scoliosis"
-    r"|kyphosis|calcifi\w*|tortuous|tortuosity|ectatic|aneurysm\w*|hernia\w*|elevat\w*|eventration|deformit\w*"
+    r"\b(?:granulom\w*|emphysem\w*|copd|hyperinflat\w*|hyperexpan\w*|degenerat\w*|spondylo\w*|osteophyt\w*|\w*scolio\w*"
+    r"|\w*curvature|syndesmophyt\w*|endplate (?:changes|depressions?)"
+    r"|kyphosis|calcifi\w*|tortuous|tortuosity|ectatic|ectasia|aneurysm\w*|hernia\w*|elevat\w*|eventration|deformit\w*"
     r"|osteopeni\w*|bronchiectas\w*|thickening|cyst\w*|bulla\w*|bleb\w*|lymphadenopath\w*|adenopath\w*|scar\w*"
     r"|sclero\w*|lytic|blastic|cardiac surgery|sternotomy|cabg|post[- ]?surgical|surgical|resection|lobectomy"
     r"|pneumonectomy|mastectomy|prominen\w*|dilat\w*|unfold\w*|chronic|old|healed|postoperative|post-operative"
-    r"|low (?:lung )?volumes?|hypoinflat\w*|hypoexpan\w*|crowding|spur\w*|foreign bod\w*|markings|fullness"
+    r"|low (?:lung )?volumes?|(?:diminished|decreased|reduced) (?:lung )?volumes?"
+    r"|lung volumes (?:are |is )?(?:\w+ )?(?:low|decreased|diminished|reduced)(?! normal)"
+    r"|hypoinflat\w*|hypoexpan\w*|hypoventilat\w*|crowding|spur\w*|foreign bod\w*|markings|fullness"
     r"|atheroscler\w*|arthrit\w*|interstitial|nodular|bronchitis|pectus|deviat\w*|shift\w*|blunt\w*|flatten\w*"
     r"|lucenc\w*|atypical|enlarg\w*|loculat\w*)\b",
     re.I)

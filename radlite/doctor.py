@@ -23,7 +23,7 @@ from importlib import metadata
 from radlite import __version__
 from radlite.hashing import file_sha256
 from radlite.report import build_report
-from radlite.routing import LLAMA_CPP, ModelEntry, RoutingTable
+from radlite.routing import ModelEntry, RoutingTable
 from radlite.tasks import plan_tasks
 
 #: Written by scripts/install.sh beside the virtualenv: which llama.cpp build it installed, with what flags.
@@ -121,9 +121,7 @@ def model_files(routing: RoutingTable) -> list[Check]:
     """Each model and adapter file exists and has the sha256 the routing table declares."""
     checks = []
     for key, entry in routing.models.items():
-        if entry.kind != LLAMA_CPP:
-            continue
-        for path, declared in [(entry.path, entry.sha256)] + [(a.path, a.sha256) for a in entry.adapters]:
+        for path, declared in entry.files():
             name = f"file {os.path.basename(path)} ({key})"
             try:
                 actual = file_sha256(path)
@@ -142,13 +140,13 @@ def model_files(routing: RoutingTable) -> list[Check]:
 def _smoke(entry: ModelEntry, tasks: list[str], conn) -> None:
     """In a child process: decode the smoke report's task prompts through the pipeline's batched path."""
     from radlite.inference.engine import get_model
-    from radlite.inference.runner import InferenceCounts, run_reports_batched
+    from radlite.inference.runner import InferenceCounts, run_reports
 
     report = build_report("radlite-doctor", "synthetic-smoke", SMOKE_REPORT)
     instances = [i for i in plan_tasks(report, tuple(tasks)).instances]
     stats = InferenceCounts()
     try:
-        rows = run_reports_batched(get_model(entry), [(report, instances, stats)], "doctor", None)[0]
+        rows = run_reports(get_model(entry), [(report, instances, stats)], "doctor", None)[0]
     except Exception as exc:  # noqa: BLE001 - a file llama.cpp cannot load is a finding, said in one line
         conn.send({"rows": 0, "errors": [f"{type(exc).__name__}: {exc}"], "prefill_tokens": 0,
                    "completion_tokens": 0})
@@ -165,7 +163,7 @@ def smoke_decodes(routing: RoutingTable) -> list[Check]:
     checks = []
     context = multiprocessing.get_context("spawn")
     for key, entry in routing.models.items():
-        if entry.kind != LLAMA_CPP:
+        if not entry.traits.loads_files:
             continue
         tasks = [t for t in routing.tasks if (routing.model_for(t) or (None,))[0] == key]
         name = f"smoke decode {key}"

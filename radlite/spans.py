@@ -50,3 +50,9 @@ def find_phrase(report: Report, phrase: str) -> Evidence:
 def matches_in(report: Report, pattern: re.Pattern, spans: list[tuple[int, int]]) -> list[re.Match]:
     """Matches of ``pattern`` inside ``spans`` of the report text, with offsets into the whole text."""
     return [m for s, e in spans for m in pattern.finditer(report.text, s, e)]
+
+
+def last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
+    """The last match of ``pattern`` in text[start:end]."""
+    matches = list(pattern.finditer(text, start, end))
+    return matches[-1] if matches else None

@@ -151,6 +151,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "staging": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("n_stage", pa.string(), "N0, N1, N2 or N3 (n_staging rows)."),
         ("m_stage", pa.string(), "M0 or M1 (m_staging rows)."),
+        ("scope", pa.string(), "report: the report-level stage (the stage stated, or for a report staging several "
+                               "primaries the highest N / M1 if any primary states M1; a model's answer); site: the "
+                               "stage stated for one primary of a report that stages two or more."),
+        ("site", pa.string(), "Site words of the primary a site row stages, as written in lower case ('right upper "
+                              "lobe', 'left breast', 'primary 2 rectum'); null on report rows."),
     ),
     "entities": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("entity_index", pa.int32(), "Order of the entity in the output."),
@@ -263,7 +268,7 @@ TABLE_DOCS = {
     "rejects": "One row per refused input record, with a reason code.",
     "runs": "One row per committed run: counts, timings, options.",
     "rads": "RADS category per report, and per site when a report assesses several (rads_assignment).",
-    "staging": "N and M stage per report (n_staging, m_staging).",
+    "staging": "N and M stage per report, and per primary when a report stages several (n_staging, m_staging).",
     "entities": "RadGraph-schema entities per report (radiology_ner).",
     "temporal_changes": "Temporal changes per report (temporal_comparison).",
     "abnormalities": "14 CheXpert labels per chest radiograph (abnormality_detection).",

@@ -1,35 +1,112 @@
-"""N and M stages as the report states them (T2N1M0, cT3 N2 M1a, ypN0, N2 disease, M1b)."""
+"""N and M stages as the report states them (T2N1M0, cT3 N2 M1a, ypN0, N2 disease, M1b), each with its
+TNM statement and the primary that statement's clause names.
+
+A statement is a run of T, N and M stages written together ("cT2a N1 M0", "T3N1", "pT1a N0", "N2");
+its site words ("Right upper lobe primary: cT2a N1 M0", "Primary 2 (rectum) T2N0", "synchronous renal
+cell carcinoma pT1a N0") come from radlite.sites, so a report that stages two primaries can be read
+per primary (radlite.rules.stages).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from radlite.evidence import Evidence
 from radlite.report import Report
+from radlite.sites import Site, statement_sites
 from radlite.spans import finding_spans, matches_in
 
 _PREFIX = r"(?:[cpyr]{1,2})?"
+_T = re.compile(rf"(?<![A-Za-z]){_PREFIX}T(?:[0-4](?:mi|[a-d])?|is|[xX])(?=N|M|[^A-Za-z0-9]|$)")
 _N = re.compile(rf"(?<![A-Za-z]){_PREFIX}N(?P<stage>[0-3])[a-c]?(?=M|[^A-Za-z0-9]|$)")
-_M = re.compile(rf"(?<![A-Za-z]){_PREFIX}M(?P<stage>[01])[a-c]?(?![A-Za-z0-9])")
-#: An M stage only counts in a report about staging or metastases ("M1 segment" of a cerebral
-#: artery is not a stage).
+_M = re.compile(rf"(?<![A-Za-z]){_PREFIX}M(?P<stage>[01])[a-c]?(?![A-Za-z0-9])(?!\s+segment)")
+#: An M stage only counts in a report about staging or metastases, and never before "segment" (the
+#: "M1 segment" of a cerebral artery is not a stage).
 _M_CONTEXT = re.compile(r"stag|metasta|tnm|(?<![A-Za-z])[cpy]?[TN][0-4x]", re.I)
+#: What may stand between the stages of one statement ("T2N1M0", "cT2a N1 M0", "T3, N1").
+_JOINER = re.compile(r"[\s,]{0,3}")
+#: Words naming the primary a statement stages: its organ or part ("right upper lobe", "left breast",
+#: "sigmoid colon", "renal"), or its number ("primary 2", "second primary").
+PRIMARY_SITES = re.compile(
+    r"\b(?:primary|tumou?r|cancer)\s*(?:#|no\.?)?\s*(?:\d|(?-i:[A-D]))\b(?!\s*(?:mm|cm|%))|"
+    r"\b(?:first|second|third)\s+primary\b|"
+    r"\b(?:(?:right|left)\s+)?(?:(?:upper|middle|lower)\s+lobe|lingula|lung|breast|kidney|renal|adrenal|ovary|"
+    r"ovarian|testis|testicular|tonsil(?:lar)?|parotid|thyroid(?:\s+lobe)?)\b|"
+    r"\b(?:(?:sigmoid|ascending|descending|transverse|right|left)\s+colon|colon|colonic|cecum|cecal|rectosigmoid|"
+    r"rectum|rectal|anal|esophag(?:us|eal)|gastroesophageal\s+junction|gastric|stomach|"
+    r"pancrea(?:s|tic)(?:\s+(?:head|body|tail))?|liver|hepatocellular|gallbladder|bile\s+duct|prostate|"
+    r"prostatic|bladder|urothelial|endometri(?:um|al)|uter(?:us|ine)|cervix|larynx|laryngeal|tongue|"
+    r"oral\s+cavity|oropharyn\w*|nasopharyn\w*|hypopharyn\w*)\b", re.I)
 
 
-def _first(report: Report, pattern: re.Pattern, letter: str, needs_context: bool) -> tuple[str, Evidence] | None:
+@dataclass(frozen=True)
+class StatedStage:
+    """One N or M stage a report states: ``stage`` N0-N3 / M0-M1 (M1a-c count as M1), ``evidence`` the
+    stage as written ("pN1"), ``statement`` the whole TNM statement ("cT2a N1 M0"), and ``site`` the
+    primary its clause names (None: it names none)."""
+
+    stage: str
+    evidence: Evidence
+    statement: Evidence
+    site: Site | None
+
+    @property
+    def site_evidence(self) -> Evidence:
+        """The statement with its site words ("Right upper lobe primary: cT2a N1 M0")."""
+        if self.site is None:
+            return self.statement
+        return Evidence(min(self.statement.start, self.site.start), max(self.statement.end, self.site.end))
+
+
+def _statements(report: Report) -> list[list[re.Match]]:
+    """The report's TNM statements, each its T, N and M matches in text order; a statement holds an N
+    or an M (a lone "T2" is more often an MR sequence than a stage)."""
     spans = finding_spans(report)
-    if needs_context and not any(_M_CONTEXT.search(report.text, s, e) for s, e in spans):
-        return None
-    for m in matches_in(report, pattern, spans):
-        return f"{letter}{m.group('stage')}", Evidence(m.start(), m.end())
-    return None
+    patterns = [_T, _N]
+    if any(_M_CONTEXT.search(report.text, s, e) for s, e in spans):
+        patterns.append(_M)
+    out: list[list[re.Match]] = []
+    for span in spans:
+        found = sorted((m for p in patterns for m in matches_in(report, p, [span])), key=lambda m: m.start())
+        for m in found:
+            last = out[-1][-1] if out and out[-1][-1].start() >= span[0] else None
+            if last is not None and _ORDER.index(_letter(m)) > _ORDER.index(_letter(last)) \
+                    and _JOINER.fullmatch(report.text, last.end(), m.start()):
+                out[-1].append(m)
+            else:
+                out.append([m])
+    return [s for s in out if any(_letter(m) != "T" for m in s)]
+
+
+_ORDER = "TNM"
+
+
+def _letter(m: re.Match) -> str:
+    """T, N or M: the letter of a stage as written ("ypN0" -> N)."""
+    return m.group().lstrip("cpyr")[0]
+
+
+def stated_stages(report: Report, letter: str) -> list[StatedStage]:
+    """Every N (``letter`` "N") or M stage the report states, in the order of its finding sections, with
+    its statement and site words; M stages only in a report about staging or metastases."""
+    statements = _statements(report)
+    sites = statement_sites(report.text, [(s[0].start(), s[-1].end()) for s in statements], PRIMARY_SITES)
+    return [StatedStage(f"{letter}{m.group('stage')}", Evidence(m.start(), m.end()),
+                        Evidence(statement[0].start(), statement[-1].end()), site)
+            for statement, site in zip(statements, sites, strict=True) for m in statement if _letter(m) == letter]
+
+
+def _first(report: Report, letter: str) -> tuple[str, Evidence] | None:
+    found = stated_stages(report, letter)
+    return (found[0].stage, found[0].evidence) if found else None
 
 
 def stated_n_stage(report: Report) -> tuple[str, Evidence] | None:
     """The first N0-N3 the report states, with its span; None when it states none."""
-    return _first(report, _N, "N", needs_context=False)
+    return _first(report, "N")
 
 
 def stated_m_stage(report: Report) -> tuple[str, Evidence] | None:
     """The first M0-M1 (M1a-c count as M1) the report states in a staging context."""
-    return _first(report, _M, "M", needs_context=True)
+    return _first(report, "M")

@@ -11,13 +11,13 @@ from tqdm import tqdm
 from radlite.errors import ExitCode
 from radlite.options import click_options, options_from_cli
 from radlite.routing import (
-    RULES,
     Adapter,
     ModelEntry,
     RoutingTable,
     load_routing,
     write_routing,
 )
+from radlite.routing.kinds import RULES
 from radlite.tasks import TASKS
 from training.data.build import build_data, load_split, parse_source
 from training.data.curation import CurationConfig

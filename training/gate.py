@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from radlite.inference.engine import weights_path
 from radlite.inference.merge import AdapterMismatch
-from radlite.routing import RULES, ManifestMismatch, RoutingTable, load_routing
+from radlite.routing import ManifestMismatch, RoutingTable, load_routing
 from radlite.tasks import TASKS
 from training.data.build import load_split
 from training.eval.predict import predict
@@ -60,7 +60,7 @@ def validate(routing: str, models_dir: str | None = None, smoke_limit: int | Non
     except (ManifestMismatch, FileNotFoundError, ValueError) as exc:
         return ValidationResult(ok=False, problems=[str(exc)], scores={})
     problems: list[str] = []
-    for entry in (e for e in table.models.values() if e.kind != RULES):
+    for entry in (e for e in table.models.values() if e.traits.loads_files):
         problems += gguf_problems(entry.path, adapter=False)
         for adapter in entry.adapters:
             problems += gguf_problems(adapter.path, adapter=True)

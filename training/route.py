@@ -5,11 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 
-from radlite.hashing import file_sha256
 from radlite.routing import (
     EMBEDDED_SCHEME,
-    RULES,
-    Adapter,
     Manifest,
     ModelEntry,
     RoutingTable,
@@ -22,16 +19,7 @@ from training.eval.records import Evaluation
 
 def _size(entries: list[ModelEntry]) -> int:
     """Bytes of model files a route loads (rules: none)."""
-    return sum(os.path.getsize(e.path) + sum(os.path.getsize(a.path) for a in e.adapters)
-               for e in entries if e.kind != RULES)
-
-
-def _pinned(entry: ModelEntry) -> ModelEntry:
-    """The entry with the sha256 of its model and every adapter filled in."""
-    if entry.kind == RULES:
-        return entry
-    adapters = tuple(Adapter(path=a.path, scale=a.scale, sha256=file_sha256(a.path)) for a in entry.adapters)
-    return entry.model_copy(update={"sha256": file_sha256(entry.path), "adapters": adapters})
+    return sum(os.path.getsize(path) for e in entries for path, _ in e.files())
 
 
 #: A candidate whose answers' values the report text states less often than this is passed over
@@ -71,14 +59,6 @@ def choose_routes(evaluations: list[Evaluation], min_grounded: float = MIN_GROUN
     return best
 
 
-def _relocated(entry: ModelEntry, out_dir: str) -> ModelEntry:
-    """The entry with its files named relative to the routing table being written."""
-    if entry.kind == RULES:
-        return entry
-    return entry.model_copy(update={"path": relative_to(entry.path, out_dir), "adapters": tuple(
-        a.model_copy(update={"path": relative_to(a.path, out_dir)}) for a in entry.adapters)})
-
-
 def relative_to(path: str, directory: str) -> str:
     """How the table refers to a file: the embedded model by its scheme, others relative to the table."""
     if os.path.abspath(path) == os.path.abspath(embedded_model_path()):
@@ -101,8 +81,8 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
         fig = evaluation.tasks[task]
         keys = []
         for source_key, entry in zip(evaluation.route_keys(task), evaluation.route(task), strict=True):
-            key = RULES if entry.kind == RULES else f"{evaluation.routing}.{source_key}"
-            pinned = _relocated(_pinned(entry), out_dir)
+            key = f"{evaluation.routing}.{source_key}" if entry.traits.loads_files else entry.kind
+            pinned = entry.pinned().with_paths(lambda path: relative_to(path, out_dir))
             # one key per distinct model: candidates that are the same base + adapters share it, so
             # a report's tasks on it are decoded together and its prefix is evaluated once
             key = next((k for k, e in models.items() if e == pinned), key)

@@ -85,9 +85,11 @@ def observation(value: StructuredValue, report: dict, patient_system: str, with_
         "status": "amended" if report.get("_amended") else "final",
         "category": [{"coding": [_coding("category", "imaging")]}],
         "code": _concept("stage" if value.kind in ("n_stage", "m_stage") else value.kind, name,
-                         _TITLES[value.kind].format(name=name)),
+                         _TITLES[value.kind].format(name=name) + (f" ({value.site})" if value.site else "")),
         **_subject(report, patient_system), **_effective(report),
     }
+    if value.site:  # one site, side, lesion or primary of the report (its words; no code is mapped)
+        resource["bodySite"] = {"text": value.site}
     if value.assertion is not None and value.kind == "chexpert":
         resource["valueCodeableConcept"] = _concept("assertion", value.assertion, value.assertion)
         resource["interpretation"] = [{"coding": [_coding("interpretation", value.assertion)]}]

@@ -99,10 +99,13 @@ def _code(value: StructuredValue) -> tuple[str, str] | None:
 
 
 def _modifiers(value: StructuredValue, code: tuple[str, str] | None) -> str:
-    """CDM-style ``key=value`` list: uncertain, historical, evidence span, value, the code and the source."""
+    """CDM-style ``key=value`` list: uncertain, historical, value (and site), evidence span, the code and the
+    source."""
     parts = [f"uncertain={str(value.assertion == 'uncertain').lower()}",
              f"historical={str(value.kind == 'temporal_change' and value.value == 'resolved').lower()}",
              f"kind={value.kind}", f"name={value.name}", f"value={value.value}"]
+    if value.site:
+        parts.append(f"site={value.site}")
     if value.evidence_start is not None:
         parts.append(f"span={value.evidence_start}-{value.evidence_end}")
     if value.grounded is not None:

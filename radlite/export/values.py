@@ -3,7 +3,8 @@
 FHIR and OMOP exports both start here, so a value means the same thing in both: one
 ``StructuredValue`` per RADS category, N or M stage, CheXpert finding (not_mentioned left out:
 the report says nothing), temporal change and entity, each with its assertion, evidence offsets
-and provenance. Only valid rows become values.
+and provenance. Only valid rows become values. A report that assesses several sites (RADS) or stages
+several primaries (N, M) gives its report-level value and one value per site, which carries the site.
 
 ``since``: only reports with a row (the report or any value) from a run committed after that run
 are exported, each with all its current values, so a receiver replaces whole reports.
@@ -55,7 +56,8 @@ class StructuredValue:
 
     kind: rads, n_stage, m_stage, chexpert, temporal_change or entity; name: what it is about
     (RADS system, N/M, finding, entity label); value: the answer (category, stage, status, change,
-    entity text); assertion: present, absent or uncertain (None: not an assertion, e.g. a stage).
+    entity text); assertion: present, absent or uncertain (None: not an assertion, e.g. a stage);
+    site: the site, side, lesion or primary of a per-site RADS or stage row (None: a report-level value).
     """
 
     key: str
@@ -69,6 +71,7 @@ class StructuredValue:
     evidence: str | None
     grounded: bool | None
     task: str
+    site: str | None
     model_id: str
     prompt_id: str
     prompt_sha256: str
@@ -120,8 +123,11 @@ def load(store: OutputStore, since: str | None = None) -> ExportData:
                 continue
             if row["run_id"] in later:
                 changed.add(row["report_id"])
+            site = row.get("site") if row.get("scope") == "site" else None
             for kind, name, value, assertion in _values(table, row):
                 key = f"{table}:{row['task']}:{name}:{value}:{row['evidence_start']}:{row.get('entity_index')}"
+                if site is not None:  # a per-site value beside the report-level one: never the same claim
+                    key += f":site={site}"
                 if (row["report_id"], key) in seen:
                     continue  # the same claim twice (same words, same place): one value
                 seen.add((row["report_id"], key))
@@ -129,7 +135,7 @@ def load(store: OutputStore, since: str | None = None) -> ExportData:
                     key=key,
                     report_id=row["report_id"], kind=kind, name=name, value=value, assertion=assertion,
                     evidence_start=row["evidence_start"], evidence_end=row["evidence_end"],
-                    evidence=row["evidence"], grounded=row["grounded"], task=row["task"],
+                    evidence=row["evidence"], grounded=row["grounded"], task=row["task"], site=site,
                     model_id=row["model_id"], prompt_id=row["prompt_id"], prompt_sha256=row["prompt_sha256"],
                     run_id=row["run_id"]))
     history = store.read_table("reports", ["report_id", "text_sha256"], history=True).to_pylist()

@@ -1,18 +1,22 @@
-"""Batched greedy decoding on one llama.cpp context: many prompts at once, shared prefixes evaluated once.
+"""Decoding on one llama.cpp context: many prompts at once, shared prefixes evaluated once.
 
-Why: on a CPU the report text is the large fixed cost of every task prompt, and one sequence at a
-time leaves the matrix kernels under-used while decoding. So the prompts of a group (one report's
-task prompts) are laid out as a prefix tree: each tree node's tokens are evaluated once, and
-llama.cpp's multi-sequence KV cache forks the evaluated prefix into each prompt's own sequence
+Every model call of radlite decodes here; a single prompt is a group of one. Why batch: on a CPU the
+report text is the large fixed cost of every task prompt, and one sequence at a time leaves the
+matrix kernels under-used while decoding. So the prompts of a group (one report's task prompts) are
+laid out as a prefix tree: each tree node's tokens are evaluated once, and llama.cpp's
+multi-sequence KV cache forks the evaluated prefix into each prompt's own sequence
 (``llama_memory_seq_cp`` shares the cells, it copies nothing). What every prompt of a run starts
 with (the system prompt) is evaluated once per run, into a sequence of its own, and shared into
-every group's sequences the same way. All admitted prompts then decode
-together, one token per sequence per ``llama_decode``, each under its own grammar and stops; a
-finished sequence's slot goes to the next group waiting (continuous batching).
+every group's sequences the same way. All admitted prompts then decode together, one token per
+sequence per ``llama_decode``, each under its own sampler and stops; a finished sequence's slot goes
+to the next group waiting (continuous batching).
 
-Decoding is greedy under the prompt's grammar, the same sampler chain llama-cpp-python builds for
-``temperature=0`` (penalties off, grammar, greedy), so answers equal single-sequence decoding unless
-the batched kernels round a logit differently (tests/inference measure that).
+Each prompt gets its own sampler chain, the one llama-cpp-python's ``create_completion`` builds:
+at ``temperature=0`` its grammar, then greedy; above 0 its grammar, top-k 40, top-p 0.95, min-p 0.05,
+the temperature, then a draw seeded with the request's seed (the penalties and typical-p samplers
+llama-cpp-python adds are no-ops at its defaults and are left out). So a prompt's answer does not
+depend on what else shares the batch, unless the batched kernels round a logit differently
+(tests/inference measure that against llama-cpp-python's own decoding).
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ class Request:
     max_tokens: int
     stop: tuple[str, ...] = ()
     grammar: str | None = None
+    #: 0: greedy; above: sampled (top-k, top-p, min-p, temperature) from a draw seeded with ``seed``
+    temperature: float = 0.0
+    seed: int = 0
 
 
 @dataclass
@@ -94,11 +101,6 @@ def tree_tokens(nodes: list[Node]) -> int:
     return sum(len(n.tokens) + tree_tokens(n.children) for n in nodes)
 
 
-#: Evaluate a run's shared root once (False: every group evaluates its whole prompts; the task
-#: benchmark compares the two).
-SHARE_ROOT = True
-
-
 def shared_root_length(groups: Sequence[Sequence[Sequence[int]]]) -> int:
     """Tokens every prompt of every group starts with (the system prompt and template head), evaluated
     once per run and shared by all groups; each prompt keeps at least one token of its own (the one
@@ -129,8 +131,8 @@ def _round_up(value: int, step: int) -> int:
 
 def new_context(llm, *, cells: int, n_batch: int, sequences: int, threads: int, unified: bool = True):
     """A llama.cpp context over ``llm``'s model with ``cells`` KV cache cells for ``sequences``
-    sequences (one cache for all, or one stream each), with the single-sequence context's settings
-    (attention kernel, cache types) so numbers match it."""
+    sequences (one cache for all, or one stream each), with the settings of llama-cpp-python's own
+    context (attention kernel, cache types) so numbers match its decoding."""
     params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
     params.n_ctx, params.n_batch, params.n_ubatch = cells, n_batch, 512
     params.n_seq_max, params.kv_unified, params.no_perf = sequences, unified, True
@@ -171,6 +173,8 @@ class _Sequence:
 
 @dataclass
 class _Group:
+    """An admitted group: its prompts' sequences, the cells it reserved, the tree levels still to evaluate."""
+
     index: int
     requests: list[Request]
     seq_ids: list[int]
@@ -189,16 +193,42 @@ def _levels(roots: list[Node]) -> list[list[Node]]:
     return levels
 
 
-class BatchDecoder:
-    """A llama.cpp context with many sequences over an already loaded model.
+@dataclass
+class _Run:
+    """What one ``BatchDecoder.run`` holds between its steps: the groups waiting, admitted and decoding,
+    the sequences and cache cells still free, and each group's outcome."""
 
-    ``n_ctx`` is the per-prompt limit (prompt + answer, as for single-sequence decoding);
-    ``kv_cells`` the most tokens all sequences together may hold; ``n_seq`` how many decode at once.
-    The context is created on the first run and sized to the runs' work (see ``_reserve``).
+    groups: Sequence[Sequence[Request]]
+    #: per group, its prefix tree after ``planned_root`` tokens and the cells it reserves, or its error
+    plans: list
+    planned_root: int
+    #: tokens of the shared root in the cache (0 once a refused step cleared it)
+    root: int
+    free_cells: int
+    free_seqs: list[int]
+    #: the run's own cost (context, shared root), until the first admitted group carries it
+    cost: GroupCost | None
+    outcome: list
+    waiting: deque
+    active: dict[int, _Group] = field(default_factory=dict)
+    decoding: list[_Sequence] = field(default_factory=list)
+
+
+class BatchDecoder:
+    """A llama.cpp context with many sequences over an already loaded model, and the LoRA adapters
+    applied to it (the one place radlite applies adapters at run time).
+
+    ``n_ctx`` is the per-prompt limit (prompt + answer); ``kv_cells`` the most tokens all sequences
+    together may hold; ``n_seq`` how many decode at once; ``share_root``: evaluate what every prompt of
+    a run starts with once (False: each group evaluates its whole prompts; benchmarks/tasks_bench.py
+    compares the two). The context is created on the first run and sized to the runs' work (see
+    ``_reserve``).
     """
 
-    def __init__(self, llm, *, n_ctx: int, threads: int, n_seq: int = 32, kv_cells: int | None = None):
+    def __init__(self, llm, *, n_ctx: int, threads: int, n_seq: int = 32, kv_cells: int | None = None,
+                 share_root: bool = True):
         self.llm, self.n_ctx, self.n_seq, self.threads = llm, n_ctx, n_seq, threads
+        self.share_root = share_root
         self.max_cells = kv_cells or 4 * n_ctx
         self.kv_cells = 0  # the cache cells of the current context (0: none yet)
         self.n_batch = n_ctx + n_seq  # one whole prompt node and a token for every sequence
@@ -211,7 +241,7 @@ class BatchDecoder:
         self._one = llama_cpp.llama_token_data()
         self._candidates = llama_cpp.llama_token_data_array(ctypes.pointer(self._one), 1, -1, False)
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
-        self._samplers: dict[str | None, object] = {}
+        self._samplers: dict[tuple, object] = {}
 
     def _reserve(self, cells: int) -> None:
         """A context holding at least ``cells`` cache cells (at most ``max_cells``).
@@ -269,18 +299,34 @@ class BatchDecoder:
             raise RuntimeError("llama.cpp could not apply the adapters to the batched context")
         llama_cpp.llama_memory_clear(self.memory, True)
 
-    def _sampler(self, grammar: str | None):
-        """A fresh sampler chain (grammar, then greedy), cloned from one parsed per grammar."""
-        if grammar not in self._samplers:
-            chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-            if grammar is not None:
-                rule = llama_cpp.llama_sampler_init_grammar(self.vocab, grammar.encode(), b"root")
-                if not rule:
-                    raise ValueError("llama.cpp could not parse the grammar")
-                llama_cpp.llama_sampler_chain_add(chain, rule)
-            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
-            self._samplers[grammar] = chain
-        return llama_cpp.llama_sampler_clone(self._samplers[grammar])
+    def _sampler(self, request: Request):
+        """A fresh sampler chain for ``request`` (the module docstring says which), cloned from one built
+        per grammar, temperature and seed: a grammar is parsed once, and every clone draws from the seed."""
+        key = (request.grammar, request.temperature, request.seed if request.temperature > 0 else None)
+        if key not in self._samplers:
+            self._samplers[key] = self._chain(request)
+        return llama_cpp.llama_sampler_clone(self._samplers[key])
+
+    def _chain(self, request: Request):
+        """The sampler chain llama-cpp-python's create_completion builds for the request's grammar and
+        temperature (site-packages/llama_cpp/llama.py, ``Llama._init_sampler``), without its no-op steps."""
+        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        if request.grammar is not None:
+            rule = llama_cpp.llama_sampler_init_grammar(self.vocab, request.grammar.encode(), b"root")
+            if not rule:
+                llama_cpp.llama_sampler_free(chain)
+                raise ValueError("llama.cpp could not parse the grammar")
+            llama_cpp.llama_sampler_chain_add(chain, rule)
+        if request.temperature == 0:
+            steps = [llama_cpp.llama_sampler_init_greedy()]
+        else:
+            steps = [llama_cpp.llama_sampler_init_top_k(40), llama_cpp.llama_sampler_init_top_p(0.95, 1),
+                     llama_cpp.llama_sampler_init_min_p(0.05, 1),
+                     llama_cpp.llama_sampler_init_temp(request.temperature),
+                     llama_cpp.llama_sampler_init_dist(request.seed)]
+        for step in steps:
+            llama_cpp.llama_sampler_chain_add(chain, step)
+        return chain
 
     def _check(self, requests: list[Request]) -> None:
         """Raise for a group llama.cpp cannot hold, before any of its tokens is evaluated."""
@@ -289,6 +335,8 @@ class BatchDecoder:
                 raise ValueError("empty prompt")
             if len(request.tokens) >= self.n_ctx:
                 raise ValueError(f"Requested tokens ({len(request.tokens)}) exceed context window of {self.n_ctx}")
+            if request.temperature < 0:
+                raise ValueError(f"temperature {request.temperature} is below 0")
 
     def _plan(self, requests: Sequence[Request], root: int) -> tuple[list[Node], int] | Exception:
         """A group's prefix tree after the run's root and the cache cells it reserves (tree + answer
@@ -306,79 +354,39 @@ class BatchDecoder:
 
     def run(self, groups: Sequence[Sequence[Request]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
         """Complete every request; per group, its completions (in order) or the exception that
-        stopped it, and its cost. One group's failure never touches another's answers."""
-        root = shared_root_length([[r.tokens for r in group] for group in groups]) if SHARE_ROOT else 0
-        plans, planned_root = [self._plan(group, root) for group in groups], root
+        stopped it, and its cost. One group's failure never touches another's answers.
+
+        Each round admits what fits, then one decode step evaluates the next prefix-tree level of the
+        admitted groups with a token of every decoding sequence, then finished sequences retire."""
+        run = self._begin(groups)
+        while run.waiting or run.active:
+            self._admit(run)
+            try:
+                run.decoding += self._decode_step(run.active, run.decoding)
+            except Exception as exc:  # noqa: BLE001 - llama.cpp refused the batch: its groups fail, others go on
+                self._fail_active(run, exc)
+                continue
+            self._retire(run)
+        return run.outcome
+
+    def _begin(self, groups: Sequence[Sequence[Request]]) -> _Run:
+        """Plan every group, size the context for them all and evaluate the run's shared root. The cache
+        starts empty, so where cells go (and so llama.cpp's rounding) depends on these groups only."""
+        root = shared_root_length([[r.tokens for r in group] for group in groups]) if self.share_root else 0
+        plans = [self._plan(group, root) for group in groups]
         start = time.perf_counter()  # cells for every group at once (those it can hold), plus the root
         self._reserve(root + sum(plan[1] for plan in plans if not isinstance(plan, Exception)))
         setup = time.perf_counter() - start  # llama.cpp's work too: a new context clears its cells
-        # an empty cache, so where cells go (and so llama.cpp's rounding) depends on these groups only
         llama_cpp.llama_memory_clear(self.memory, True)
-        outcome: list = [None] * len(groups)
-        waiting = deque(range(len(groups)))
-        free_seqs = list(range(self.n_seq - 1, -1, -1))
-        free_cells = self.kv_cells
-        active: dict[int, _Group] = {}
-        decoding: list[_Sequence] = []
-        root, run_cost = self._prefill_root(groups, root)
-        run_cost.seconds += setup  # the run's own cost (context, shared root): the first group admitted carries it
-        free_cells -= root
-        while waiting or active:
-            while waiting:  # admit groups while sequences and cells last
-                index = waiting[0]
-                requests = list(groups[index])
-                plan = plans[index] if root == planned_root else self._plan(requests, root)
-                if isinstance(plan, Exception):
-                    waiting.popleft()
-                    outcome[index] = (plan, GroupCost())
-                    continue
-                roots, need = plan
-                if not requests:
-                    waiting.popleft()
-                    outcome[index] = ([], GroupCost())
-                    continue
-                if need > self.kv_cells and not active:
-                    # sized for the run's root + every group, so only after a cleared cache (root 0, cache
-                    # empty) can a group outgrow it: grow now, nothing is lost
-                    self._reserve(need)
-                    free_cells = self.kv_cells
-                if len(requests) > len(free_seqs) or need > free_cells:
-                    break
-                waiting.popleft()
-                free_cells -= need
-                group = _Group(index, requests, [free_seqs.pop() for _ in requests], need, _levels(roots),
-                               open=len(requests))
-                for seq_id in group.seq_ids:  # the run's shared root, into each of the group's sequences
-                    llama_cpp.llama_memory_seq_cp(self.memory, self.n_seq, seq_id, -1, -1)
-                if run_cost is not None:
-                    group.cost, run_cost = run_cost, None
-                active[index] = group
-            try:
-                decoding += self._step(active, decoding)
-            except Exception as exc:  # noqa: BLE001 - llama.cpp refused the batch: its groups fail, others go on
-                for group in active.values():
-                    outcome[group.index] = (exc, group.cost)
-                free_seqs, free_cells = list(range(self.n_seq - 1, -1, -1)), self.kv_cells
-                for seq in decoding:
-                    llama_cpp.llama_sampler_free(seq.sampler)
-                active.clear()
-                decoding = []
-                llama_cpp.llama_memory_clear(self.memory, True)
-                root = 0  # cleared with the rest: the groups still waiting evaluate their whole prompts
-                continue
-            for seq in [s for s in decoding if s.done]:
-                group = active[seq.group]
-                llama_cpp.llama_memory_seq_rm(self.memory, seq.seq_id, -1, -1)
-                llama_cpp.llama_sampler_free(seq.sampler)
-                free_seqs.append(seq.seq_id)
-                group.results[seq.index] = Completion(_text(seq), len(seq.request.tokens), len(seq.out), tuple(seq.out))
-                group.open -= 1
-                if group.open == 0:
-                    del active[group.index]
-                    free_cells += group.reserved
-                    outcome[group.index] = ([group.results[i] for i in range(len(group.requests))], group.cost)
-            decoding = [s for s in decoding if not s.done]
-        return outcome
+        evaluated, cost = self._prefill_root(groups, root)
+        cost.seconds += setup
+        return _Run(groups, plans, planned_root=root, root=evaluated, free_cells=self.kv_cells - evaluated,
+                    free_seqs=self._all_sequences(), cost=cost, outcome=[None] * len(groups),
+                    waiting=deque(range(len(groups))))
+
+    def _all_sequences(self) -> list[int]:
+        """Every decoding sequence id, free (popped lowest first)."""
+        return list(range(self.n_seq - 1, -1, -1))
 
     def _prefill_root(self, groups: Sequence[Sequence[Request]], root: int) -> tuple[int, GroupCost]:
         """Evaluate the ``root`` tokens all the run's prompts share (shared_root_length) once, into the
@@ -394,12 +402,41 @@ class BatchDecoder:
             return 0, GroupCost(0, time.perf_counter() - start)
         return root, GroupCost(root, time.perf_counter() - start)
 
-    def _step(self, active: dict[int, _Group], decoding: list[_Sequence]) -> list[_Sequence]:
-        """One llama_decode: a token for every decoding sequence, plus the next tree level of each
-        admitted group that fits. Returns the sequences that started decoding."""
-        entries: list[tuple[int, int, int, bool]] = [(s.out[-1], s.pos - 1, s.seq_id, True) for s in decoding]
-        owners: list[int] = [s.group for s in decoding]  # the group of each batch entry
-        prefilled: list[tuple[_Group, Node, int]] = []
+    def _admit(self, run: _Run) -> None:
+        """Move waiting groups, in order, into free sequences and cache cells while they last. A group
+        the context can never hold gets its error, an empty one no completions; neither waits."""
+        while run.waiting:
+            index = run.waiting[0]
+            requests = list(run.groups[index])
+            plan = run.plans[index] if run.root == run.planned_root else self._plan(requests, run.root)
+            if isinstance(plan, Exception) or not requests:
+                run.waiting.popleft()
+                run.outcome[index] = (plan if isinstance(plan, Exception) else [], GroupCost())
+                continue
+            roots, need = plan
+            if need > self.kv_cells and not run.active:
+                # sized for the run's root + every group, so only after a cleared cache (root 0, cache
+                # empty) can a group outgrow it: grow now, nothing is lost
+                self._reserve(need)
+                run.free_cells = self.kv_cells
+            if len(requests) > len(run.free_seqs) or need > run.free_cells:
+                return
+            run.waiting.popleft()
+            run.free_cells -= need
+            group = _Group(index, requests, [run.free_seqs.pop() for _ in requests], need, _levels(roots),
+                           open=len(requests))
+            for seq_id in group.seq_ids:  # the run's shared root, into each of the group's sequences
+                llama_cpp.llama_memory_seq_cp(self.memory, self.n_seq, seq_id, -1, -1)
+            if run.cost is not None:  # the first group admitted carries the run's own cost
+                group.cost, run.cost = run.cost, None
+            run.active[index] = group
+
+    def _prefill_tree(self, active: dict[int, _Group], entries: list,
+                      owners: list[int]) -> list[tuple[_Group, Node, int]]:
+        """Add the next prefix-tree level of each admitted group to the step's batch entries (a level that
+        does not fit beside the others waits for a later step); returns each node added, with the index
+        of its last entry (whose logits start the answers of the prompts ending there)."""
+        prefilled = []
         for group in active.values():
             if not group.levels:
                 continue
@@ -416,32 +453,73 @@ class BatchDecoder:
                     owners.append(group.index)
                 prefilled.append((group, node, len(entries) - 1))
             group.cost.prefill_tokens += size
+        return prefilled
+
+    def _decode_step(self, active: dict[int, _Group], decoding: list[_Sequence]) -> list[_Sequence]:
+        """One llama_decode: a token for every decoding sequence, plus a tree level of each admitted group
+        (``_prefill_tree``); then every sequence samples its next token. Returns the sequences that
+        started decoding. The step's time is shared by its entries, so each group pays for its own."""
+        entries: list[tuple[int, int, int, bool]] = [(s.out[-1], s.pos - 1, s.seq_id, True) for s in decoding]
+        owners: list[int] = [s.group for s in decoding]  # the group of each batch entry
+        prefilled = self._prefill_tree(active, entries, owners)
         if not entries:
             return []
         start = time.perf_counter()
         self._decode(entries)
-        started = []
         for index, seq in enumerate(decoding):
             self._advance(seq, index)
-        for group, node, last_index in prefilled:
-            owner_seq = group.seq_ids[_owner(node)]
-            for child in node.children:  # fork this node's cache into each child's sequence
-                child_seq = group.seq_ids[_owner(child)]
-                if child_seq != owner_seq:
-                    llama_cpp.llama_memory_seq_cp(self.memory, owner_seq, child_seq, -1, -1)
-            for prompt in node.ending:
-                seq_id = group.seq_ids[prompt]
-                if seq_id != owner_seq:
-                    llama_cpp.llama_memory_seq_cp(self.memory, owner_seq, seq_id, -1, -1)
-                seq = _Sequence(group.index, prompt, group.requests[prompt], seq_id,
-                                self._sampler(group.requests[prompt].grammar), self.n_ctx)
-                self._advance(seq, last_index)
-                started.append(seq)
-        # the step's time (llama_decode, then sampling each sequence under its grammar), shared by tokens
+        started = [seq for group, node, last_index in prefilled for seq in self._start(group, node, last_index)]
+        # the step's time (llama_decode, then sampling each sequence), shared by its entries
         share = (time.perf_counter() - start) / len(entries)
         for group_index in owners:
             active[group_index].cost.seconds += share
         return started
+
+    def _start(self, group: _Group, node: Node, last_index: int) -> list[_Sequence]:
+        """After ``node`` was evaluated: its cache forked into each child's sequence, and a sequence
+        started (its first token sampled from the node's last logits) for each prompt ending there."""
+        owner_seq = group.seq_ids[_owner(node)]
+        for child in node.children:
+            child_seq = group.seq_ids[_owner(child)]
+            if child_seq != owner_seq:
+                llama_cpp.llama_memory_seq_cp(self.memory, owner_seq, child_seq, -1, -1)
+        started = []
+        for prompt in node.ending:
+            seq_id, request = group.seq_ids[prompt], group.requests[prompt]
+            if seq_id != owner_seq:
+                llama_cpp.llama_memory_seq_cp(self.memory, owner_seq, seq_id, -1, -1)
+            seq = _Sequence(group.index, prompt, request, seq_id, self._sampler(request), self.n_ctx)
+            self._advance(seq, last_index)
+            started.append(seq)
+        return started
+
+    def _retire(self, run: _Run) -> None:
+        """Finished sequences give their completions and free their sequence ids; a group whose last
+        sequence finished gets its outcome and frees the cells it reserved."""
+        for seq in [s for s in run.decoding if s.done]:
+            group = run.active[seq.group]
+            llama_cpp.llama_memory_seq_rm(self.memory, seq.seq_id, -1, -1)
+            llama_cpp.llama_sampler_free(seq.sampler)
+            run.free_seqs.append(seq.seq_id)
+            group.results[seq.index] = Completion(_text(seq), len(seq.request.tokens), len(seq.out), tuple(seq.out))
+            group.open -= 1
+            if group.open == 0:
+                del run.active[group.index]
+                run.free_cells += group.reserved
+                run.outcome[group.index] = ([group.results[i] for i in range(len(group.requests))], group.cost)
+        run.decoding = [s for s in run.decoding if not s.done]
+
+    def _fail_active(self, run: _Run, exc: Exception) -> None:
+        """llama.cpp refused a step: the admitted groups fail with its error, the cache is cleared (the
+        shared root with it, so the groups still waiting evaluate their whole prompts) and the run goes on."""
+        for group in run.active.values():
+            run.outcome[group.index] = (exc, group.cost)
+        for seq in run.decoding:
+            llama_cpp.llama_sampler_free(seq.sampler)
+        run.active.clear()
+        run.decoding = []
+        run.free_seqs, run.free_cells, run.root = self._all_sequences(), self.kv_cells, 0
+        llama_cpp.llama_memory_clear(self.memory, True)
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
         decode(self.ctx, self.batch, entries)
@@ -469,7 +547,10 @@ class BatchDecoder:
         if seq.limit <= 0:
             seq.done = True
             return
-        token = self._greedy(seq, logits_index)
+        if seq.request.temperature == 0:
+            token = self._greedy(seq, logits_index)
+        else:
+            token = llama_cpp.llama_sampler_sample(seq.sampler, self.ctx, logits_index)
         if llama_cpp.llama_vocab_is_eog(self.vocab, token):
             seq.done = True
             return

@@ -1,21 +1,19 @@
 """llama-cpp-python models, loaded once per process and shared by every task and adapter routed to them.
 
-Each model keeps the tokens of its last prompt; a following prompt with the same prefix (the
-radlite-v1 report prefix) only evaluates the new suffix, so a report's text is read once.
+llama-cpp-python loads the weights and tokenizes; every prompt is decoded by the base's BatchDecoder
+(radlite.inference.batch), which also applies the entry's LoRA adapters: one decode path, a single
+prompt being a group of one.
 """
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import threading
-import time
 from collections import Counter
-from dataclasses import dataclass
 
 import llama_cpp
-from llama_cpp import Llama, LlamaGrammar
+from llama_cpp import Llama
 
 from radlite.hashing import file_sha256
 from radlite.inference import crashlog
@@ -28,23 +26,17 @@ from radlite.routing import ModelEntry
 LOAD_COUNTS: Counter = Counter()
 _MODELS: dict[tuple, SharedBase] = {}
 _LOCK = threading.Lock()
-
-
-@dataclass
-class Generation:
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    seconds: float
-    prefill_tokens: int = 0  # prompt tokens evaluated: those after the prefix the model had cached
+#: Cache cells of llama-cpp-python's own context, which only lends its settings and tokenizer (the
+#: BatchDecoder decodes in contexts of its own): llama.cpp's smallest, not the entry's n_ctx, whose
+#: whole KV cache (hundreds of MB for a 3-4B model) would otherwise sit unused.
+OWN_CONTEXT_CELLS = 256
 
 
 class SharedBase:
-    """One llama.cpp base model in memory, with every LoRA adapter routed onto it.
+    """One llama.cpp base model in memory, with the handles of every LoRA adapter routed onto it.
 
-    Entries that differ only in adapters share this base: switching applies the other adapter set
-    (llama_set_adapters_lora) instead of loading the base again. A switch changes the weights, so
-    the cached prompt prefix is dropped with it.
+    Entries that differ only in adapters share this base and its BatchDecoder: switching gives the
+    decoder the other adapter set instead of loading the base again.
     """
 
     def __init__(self, path: str, n_ctx: int, threads: int | None, seed: int):
@@ -53,13 +45,12 @@ class SharedBase:
         # Flash attention: llama.cpp's CPU kernel skips masked KV cells, so a sequence decoded in a
         # batch attends over its own cells only, not every report's (benchmarks/tasks_bench.py's
         # batched/single model step went from 0.99x to 1.34x with it; README, Performance). The
-        # batched context copies these settings.
+        # decoder's context copies these settings (batch.new_context).
         threads = threads or os.cpu_count()
-        self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, seed=seed,
-                         flash_attn=True, verbose=False)
+        self.path, self.n_ctx = path, n_ctx  # n_ctx: the most tokens one prompt and its answer may hold
+        self.llm = Llama(model_path=path, n_ctx=OWN_CONTEXT_CELLS, n_threads=threads, n_threads_batch=threads,
+                         seed=seed, flash_attn=True, verbose=False)
         self._adapters: dict[str, object] = {}
-        self._active: tuple = ()
-        self._grammars: dict[str, object] = {}
         self.threads = threads
         self._batch: BatchDecoder | None = None
         self._batch_adapters: tuple = ()
@@ -77,34 +68,15 @@ class SharedBase:
     def batch_decoder(self, adapters: tuple) -> BatchDecoder:
         """The base's multi-sequence context (created on first use) with exactly ``adapters`` applied."""
         if self._batch is None:
-            self._batch = BatchDecoder(self.llm, n_ctx=self.llm.n_ctx(), threads=self.threads)
+            self._batch = BatchDecoder(self.llm, n_ctx=self.n_ctx, threads=self.threads)
         if adapters != self._batch_adapters:
             self._batch.set_adapters(self.handles(adapters), [a.scale for a in adapters])
             self._batch_adapters = adapters
         return self._batch
 
-    def activate(self, adapters: tuple) -> None:
-        """Make exactly ``adapters`` (Adapter tuple) active on this base."""
-        if adapters == self._active:
-            return
-        handles = self.handles(adapters)
-        array = (llama_cpp.llama_adapter_lora_p_ctypes * max(1, len(handles)))(*handles)
-        scales = (ctypes.c_float * max(1, len(handles)))(*[a.scale for a in adapters])
-        if llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, array, len(handles), scales):
-            raise RuntimeError(f"llama.cpp could not apply adapters {[a.path for a in adapters]}")
-        self.llm.reset()
-        self._active = adapters
-
-    def grammar(self, text: str | None):
-        if text is None:
-            return None
-        if text not in self._grammars:
-            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
-        return self._grammars[text]
-
 
 class LoadedModel:
-    """A routing entry bound to its shared base: generates with the entry's adapters active."""
+    """A routing entry bound to its shared base: decodes with the entry's adapters applied."""
 
     def __init__(self, entry: ModelEntry, base: SharedBase):
         self.entry, self.base = entry, base
@@ -121,33 +93,25 @@ class LoadedModel:
     def llm(self):
         return self.base.llm
 
-    def generate(self, prompt: Prompt) -> Generation:
-        start = time.perf_counter()
-        self.base.activate(self.adapters)
-        tokens = prompt_tokens(self.llm, prompt)
-        cached = Llama.longest_token_prefix(self.llm.input_ids[:self.llm.n_tokens].tolist(), tokens)
-        out = self.llm.create_completion(
-            tokens, max_tokens=prompt.max_tokens, temperature=prompt.temperature,
-            stop=list(prompt.stop), grammar=self.base.grammar(prompt.grammar), seed=self.entry.seed,
-        )
-        usage = out["usage"]
-        return Generation(out["choices"][0]["text"], usage["prompt_tokens"], usage["completion_tokens"],
-                          time.perf_counter() - start, len(tokens) - min(cached, len(tokens) - 1))
-
     def generate_groups(self, groups: list[list[Prompt]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
         """Every prompt of every group (one report's task prompts) decoded together; per group its
         completions or the exception that stopped it, and what it cost (see BatchDecoder.run)."""
-        decoder = self.base.batch_decoder(self.adapters)
-        requests = []
-        for prompts in groups:
-            try:
-                requests.append([Request(tuple(prompt_tokens(self.llm, p)), p.max_tokens, tuple(p.stop), p.grammar)
-                                 for p in prompts])
-            except Exception as exc:  # noqa: BLE001 - a prompt llama.cpp cannot tokenize fails its group only
-                requests.append(exc)
-        ready = [r for r in requests if not isinstance(r, Exception)]
-        results = iter(decoder.run(ready))
-        return [(r, GroupCost()) if isinstance(r, Exception) else next(results) for r in requests]
+        return decode_groups(self.base.batch_decoder(self.adapters), self.llm, self.entry.seed, groups)
+
+
+def decode_groups(decoder: BatchDecoder, llm: Llama, seed: int,
+                  groups: list[list[Prompt]]) -> list[tuple[list[Completion] | Exception, GroupCost]]:
+    """``groups`` of prompts tokenized for ``llm`` and decoded by ``decoder`` (sampled prompts drawing
+    from ``seed``); a group with a prompt llama.cpp cannot tokenize fails alone."""
+    requests = []
+    for prompts in groups:
+        try:
+            requests.append([Request(tuple(prompt_tokens(llm, p)), p.max_tokens, tuple(p.stop), p.grammar,
+                                     p.temperature, seed) for p in prompts])
+        except Exception as exc:  # noqa: BLE001 - a prompt llama.cpp cannot tokenize fails its group only
+            requests.append(exc)
+    results = iter(decoder.run([r for r in requests if not isinstance(r, Exception)]))
+    return [(r, GroupCost()) if isinstance(r, Exception) else next(results) for r in requests]
 
 
 def prompt_tokens(llm: Llama, prompt: Prompt) -> list[int]:

@@ -1,4 +1,4 @@
-"""Run one report's task instances on one model and turn the outputs into table rows."""
+"""Run several reports' task instances on one model, decoded together, and turn the outputs into table rows."""
 
 from __future__ import annotations
 
@@ -150,52 +150,16 @@ def answers_by_prompt(rows: list[tuple[str, dict]]) -> dict[str, list[tuple]]:
     return {sha: sorted(values) for sha, values in grouped.items()}
 
 
-def run_report_tasks(model, report: Report, instances: list[TaskInstance], run_id: str,
-                     cache: ResultCache | None, stats: InferenceCounts) -> list[tuple[str, dict]]:
-    """(table, row) pairs for every instance, one sequence at a time (the single-sequence path):
-    run back to back so the model's cached report prefix is reused."""
-    return _run_calls_one_by_one(model, report, plan_calls(model, report, instances, run_id), cache, stats)
-
-
-def _run_calls_one_by_one(model, report: Report, calls: list[ModelCall], cache: ResultCache | None,
-                          stats: InferenceCounts) -> list[tuple[str, dict]]:
-    out: list[tuple[str, dict]] = []
-    for call, raw in zip(calls, cached_outputs(calls, cache, stats), strict=True):
-        if raw is None:
-            try:
-                with crashlog.evaluation(model.entry.label()):
-                    generation = model.generate(call.prompt)
-            except Exception as exc:  # noqa: BLE001 - any model failure becomes this instance's row, not a crash
-                out += failed_call_rows(call, report, exc, stats)
-                continue
-            raw = generation.text
-            stats.model_ms += int(generation.seconds * 1000)
-            stats.prefill_tokens += generation.prefill_tokens
-            count_generation(stats, generation.prompt_tokens, generation.completion_tokens)
-            if cache:
-                cache.put(call.key, raw)
-        out += call_rows(call, raw, report, stats)
-    return out
-
-
-def batchable(calls: list[ModelCall]) -> bool:
-    """Batched decoding is greedy: prompts sampled at a temperature take the single-sequence path."""
-    return all(call.prompt.temperature == 0 for call in calls)
-
-
-def run_reports_batched(model, work: list[tuple[Report, list[TaskInstance], InferenceCounts]], run_id: str,
-                        cache: ResultCache | None) -> list[list[tuple[str, dict]]]:
+def run_reports(model, work: list[tuple[Report, list[TaskInstance], InferenceCounts]], run_id: str,
+                cache: ResultCache | None) -> list[list[tuple[str, dict]]]:
     """(table, row) pairs per report for several reports' instances on one model, decoded together
-    (BatchDecoder: each report's shared prefix evaluated once, all answers decoded in one batch).
-    A report whose inference fails gets valid=false rows with the error; the others are unaffected.
-    Models without batched decoding, and prompts sampled at a temperature, go one sequence at a time."""
+    (``model.generate_groups``: each report's prompts one group, its shared prefix evaluated once, all
+    answers decoded in one batch). A report whose inference fails gets valid=false rows with the error;
+    the others are unaffected."""
     per_report = [plan_calls(model, report, instances, run_id) for report, instances, _ in work]
-    if not hasattr(model, "generate_groups") or not all(batchable(calls) for calls in per_report):
-        return [_run_calls_one_by_one(model, report, calls, cache, stats)
-                for (report, _, stats), calls in zip(work, per_report, strict=True)]
     planned = [(calls, cached_outputs(calls, cache, stats)) for calls, (_, _, stats) in zip(per_report, work)]
-    # a prompt asked twice in the batch (a report sent twice under two ids) is decoded once: as the
-    # single-sequence path would find the first answer in the cache, the second gets the same answer
+    # a prompt asked twice in the batch (a report sent twice under two ids) is decoded once, and the
+    # second counts as a cache hit: the answer a later batch would find in the cache
     decoded: dict[str, ModelCall] = {}  # cache key -> the call whose answer is decoded for it
     pending = []
     for calls, outputs in planned:

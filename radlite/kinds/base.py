@@ -42,19 +42,19 @@ class Answerer(Protocol):
 
 
 class ModelKind:
-    """One kind of model. Subclasses set ``name`` (the routing entry's ``kind``) and implement the
-    three methods; register them in ``radlite.kinds.KINDS``."""
+    """How one kind of model loads and answers. Subclasses set ``name`` (a kind declared with its
+    routing traits in ``radlite.routing.kinds``) and implement ``load``; register them in
+    ``radlite.kinds.KINDS``."""
 
     name: str = ""
     #: Answers while a record is planned (no model to load, nothing gained by batching).
     eager: bool = False
 
-    def load(self, entry: ModelEntry, load_model: Callable | None = None, batched: bool = True) -> Answerer:
-        """``entry`` ready to answer; ``load_model`` replaces the kind's loader (tests' fake models);
-        ``batched=False`` answers one report, one sequence at a time (the reference batching is checked
-        against)."""
+    def load(self, entry: ModelEntry, load_model: Callable | None = None) -> Answerer:
+        """``entry`` ready to answer; ``load_model`` replaces the kind's loader (tests' fake models, a
+        benchmark's own decoder settings)."""
         raise NotImplementedError
 
     def model_id(self, entry: ModelEntry) -> str:
-        """The ``model_id`` column of the rows this entry writes."""
-        raise NotImplementedError
+        """The ``model_id`` column of the rows this entry writes (its kind's label trait)."""
+        return entry.label()

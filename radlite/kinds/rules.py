@@ -12,6 +12,7 @@ from radlite.inference.cache import ResultCache
 from radlite.inference.runner import answer_rows, invalid_row
 from radlite.kinds.base import Answered, Asked, ModelKind
 from radlite.routing import ModelEntry
+from radlite.routing.kinds import RULES
 from radlite.rules.answers import rule_answer, rule_tables_sha256, rules_model_id, rules_prompt_id
 from radlite.tasks import TASKS
 
@@ -45,11 +46,8 @@ class RuleAnswerer:
 
 
 class RulesKind(ModelKind):
-    name = "rules"
+    name = RULES
     eager = True
 
-    def load(self, entry: ModelEntry, load_model: Callable | None = None, batched: bool = True) -> RuleAnswerer:
+    def load(self, entry: ModelEntry, load_model: Callable | None = None) -> RuleAnswerer:
         return RuleAnswerer()
-
-    def model_id(self, entry: ModelEntry) -> str:
-        return rules_model_id()

@@ -24,9 +24,9 @@ from radlite.rads_formulas.mentions import (
     feature_spans,
     first_asserted,
     lesion_blocks,
-    site_words,
 )
 from radlite.report import Report
+from radlite.sites import site_words
 
 VERSION = "Lung-RADS v2022"
 NoduleType = Literal["solid", "part-solid", "ground-glass"]

@@ -1,4 +1,5 @@
-"""Where computed-RADS features are read: finding text, asserted mentions, lesion blocks and site words.
+"""Where computed-RADS features are read: finding text, asserted mentions and lesion blocks (site words:
+radlite.sites).
 
 Whether a mention is asserted ("no nodule" is not a nodule, "no punctate echogenic foci" adds no
 points) is the assertion engine's answer (radlite.assertion), the one used by every rule.
@@ -11,7 +12,7 @@ from typing import NamedTuple
 
 from radlite.assertion import assert_mention, sentence_bounds
 from radlite.report import Report
-from radlite.spans import finding_spans
+from radlite.spans import finding_spans, last_match
 
 
 def feature_spans(report: Report) -> list[tuple[int, int]]:
@@ -23,12 +24,6 @@ def feature_spans(report: Report) -> list[tuple[int, int]]:
 def asserted(text: str, start: int, end: int) -> bool:
     """The report states text[start:end] as present now (not negated, hedged or asked)."""
     return assert_mention(text, start, end).status == "present"
-
-
-def last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
-    """The last match of ``pattern`` in text[start:end]."""
-    matches = list(pattern.finditer(text, start, end))
-    return matches[-1] if matches else None
 
 
 def absent(text: str, start: int, end: int) -> bool:
@@ -77,12 +72,3 @@ def lesion_blocks(text: str, noun: re.Pattern, spans: list[tuple[int, int]], nee
             end = starts[i + 1] if i + 1 < len(anchors) else span_end
             blocks.append(Block(starts[i], end, m.start(), m.end()))
     return blocks
-
-
-def site_words(text: str, lexicon: re.Pattern, start: int, end: int) -> tuple[str, int, int] | None:
-    """The site words of a lesion in text[start:end] (lower case, single spaces) and their span."""
-    found = list(lexicon.finditer(text, start, end))
-    if not found:
-        return None
-    words = " ".join(dict.fromkeys(" ".join(m.group().lower().split()) for m in found))
-    return words, found[0].start(), found[-1].end()

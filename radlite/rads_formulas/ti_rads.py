@@ -21,8 +21,9 @@ from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
-from radlite.rads_formulas.mentions import asserted, feature_spans, lesion_blocks, site_words
+from radlite.rads_formulas.mentions import asserted, feature_spans, lesion_blocks
 from radlite.report import Report
+from radlite.sites import site_words
 
 VERSION = "ACR TI-RADS 2017"
 

@@ -28,6 +28,9 @@ class ReviewView:
     label: Callable[[dict], str]
     value: Callable[[dict], str]
     status: Callable[[dict], str]
+    #: Columns that tell rows apart only where they are set (a site row beside its report's row); a
+    #: row without them keeps the id it had before they existed.
+    optional_key: tuple[str, ...] = ()
 
 
 VIEWS: dict[str, ReviewView] = {}
@@ -43,16 +46,23 @@ def is_claim(status: str) -> bool:
 
 def item_id(view: ReviewView, row: dict) -> str:
     """Stable id of a reviewable value: the same row of a later run with the same key has the same id."""
-    return stable_id(view.table, row["report_id"], row["task"], *(str(row[k]) for k in view.key))
+    optional = [f"{k}={row[k]}" for k in view.optional_key if row.get(k) is not None]
+    return stable_id(view.table, row["report_id"], row["task"], *(str(row[k]) for k in view.key), *optional)
+
+
+def _at_site(label: str, row: dict) -> str:
+    """A site row's label names its site ("BI-RADS (left breast)")."""
+    return f"{label} ({row['site']})" if row.get("site") else label
 
 
 register(ReviewView("abnormalities", ("finding",), lambda r: r["finding"], lambda r: r["status"],
                     lambda r: r["status"]))
-register(ReviewView("rads", (), lambda r: r["system"] if r["system"] not in (None, "none") else "none",
+register(ReviewView("rads", (), lambda r: _at_site(r["system"] if r["system"] not in (None, "none") else "none", r),
                     lambda r: r["label"] or "No applicable RADS",
-                    lambda r: "none" if r["system"] in (None, "none") else "assigned"))
-register(ReviewView("staging", (), lambda r: r["task"], lambda r: r["n_stage"] or r["m_stage"] or "",
-                    lambda r: "positive" if (r["n_stage"] or r["m_stage"]) else "not_mentioned"))
+                    lambda r: "none" if r["system"] in (None, "none") else "assigned", optional_key=("site",)))
+register(ReviewView("staging", (), lambda r: _at_site(r["task"], r), lambda r: r["n_stage"] or r["m_stage"] or "",
+                    lambda r: "positive" if (r["n_stage"] or r["m_stage"]) else "not_mentioned",
+                    optional_key=("site",)))
 register(ReviewView("entities", ("entity_index",), lambda r: r["label"] or "", lambda r: r["text"] or "",
                     lambda r: "positive"))
 register(ReviewView("temporal_changes", ("finding", "change"), lambda r: r["change"] or "",

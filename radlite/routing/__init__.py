@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from importlib import resources
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from radlite.hashing import file_sha256
 from radlite.prompts import DEFAULT_PROFILE, PROFILES
-from radlite.rules.answers import EXTRACTORS, rules_model_id
+from radlite.routing.kinds import KIND_TRAITS, LLAMA_CPP, KindTraits, kind_traits
 from radlite.tasks import TASKS
 
 BUILTIN = ("embedded", "embedded-base", "radlite-paper")
@@ -35,17 +36,14 @@ class Adapter(BaseModel):
 #: The types a routed merge is written as (Q8_0: tinyBLAS kernels, 8.5 bits per weight; radlite.inference.merge).
 MergeType = Literal["Q8_0"]
 
-#: The model kinds a routing entry can be: a llama.cpp GGUF (with adapters), or the rule extractors.
-LLAMA_CPP, RULES = "llama.cpp", "rules"
-
-
 class ModelEntry(BaseModel):
     """One routable model: a GGUF file, optional LoRA adapters, and how to prompt and run it; or,
     with ``kind: rules``, the rule extractors (no file, no prompt)."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["llama.cpp", "rules"] = LLAMA_CPP
+    #: One of radlite.routing.kinds.KIND_TRAITS: llama.cpp (a GGUF with adapters) or rules.
+    kind: str = LLAMA_CPP
     path: str = ""
     sha256: str | None = None
     adapters: tuple[Adapter, ...] = ()
@@ -57,18 +55,44 @@ class ModelEntry(BaseModel):
     #: radlite.inference.merge) instead of applying them at run time: the same model, faster on a CPU.
     merge: MergeType | None = None
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        return kind_traits(kind).name
+
     @model_validator(mode="after")
     def _has_a_file(self) -> ModelEntry:
-        if self.kind == LLAMA_CPP and not self.path:
-            raise ValueError("a llama.cpp entry needs a path")
+        if self.traits.loads_files and not self.path:
+            raise ValueError(f"a {self.kind} entry needs a path")
         return self
+
+    @property
+    def traits(self) -> KindTraits:
+        return KIND_TRAITS[self.kind]
 
     def label(self) -> str:
         """model_id stored in every row: model file name plus adapter file names, or the rules' version."""
-        if self.kind == RULES:
-            return rules_model_id()
-        names = [os.path.basename(self.path)] + [os.path.basename(a.path) for a in self.adapters]
-        return "+".join(names) + (f"@merged-{self.merge}" if self.merged else "")
+        return self.traits.label(self)
+
+    def files(self) -> list[tuple[str, str | None]]:
+        """(path, declared sha256) of the model and every adapter file the entry loads (none for rules)."""
+        if not self.traits.loads_files:
+            return []
+        return [(self.path, self.sha256)] + [(a.path, a.sha256) for a in self.adapters]
+
+    def with_paths(self, rename: Callable[[str], str]) -> ModelEntry:
+        """The entry with every file it loads renamed by ``rename`` (resolved, or made relative)."""
+        if not self.traits.loads_files:
+            return self
+        return self.model_copy(update={"path": rename(self.path), "adapters": tuple(
+            a.model_copy(update={"path": rename(a.path)}) for a in self.adapters)})
+
+    def pinned(self) -> ModelEntry:
+        """The entry with the sha256 of its model and every adapter file filled in."""
+        if not self.traits.loads_files:
+            return self
+        return self.model_copy(update={"sha256": file_sha256(self.path), "adapters": tuple(
+            a.model_copy(update={"sha256": file_sha256(a.path)}) for a in self.adapters)})
 
     @property
     def merged(self) -> bool:
@@ -115,12 +139,11 @@ class RoutingTable(BaseModel):
 
     def model_files(self) -> list[str]:
         """Every model and adapter file the table's language-model entries load."""
-        return sorted({path for entry in self.models.values() if entry.kind == LLAMA_CPP
-                       for path in [entry.path, *(a.path for a in entry.adapters)]})
+        return sorted({path for entry in self.models.values() for path, _ in entry.files()})
 
     def model_for(self, task: str) -> tuple[str, ModelEntry] | None:
-        """The task's language-model entry, if its chain has one."""
-        key = next((k for k in self.chain(task) if self.models[k].kind == LLAMA_CPP), None)
+        """The task's language-model entry (the one that loads model files), if its chain has one."""
+        key = next((k for k in self.chain(task) if self.models[k].traits.loads_files), None)
         return (key, self.models[key]) if key else None
 
 
@@ -154,9 +177,7 @@ class ManifestMismatch(ValueError):
 def verify_files(table: RoutingTable) -> None:
     """Check every declared sha256 against the file on disk; raises ManifestMismatch."""
     for key, entry in table.models.items():
-        if entry.kind == RULES:
-            continue
-        for path, expected in [(entry.path, entry.sha256)] + [(a.path, a.sha256) for a in entry.adapters]:
+        for path, expected in entry.files():
             if expected and file_sha256(path) != expected:
                 raise ManifestMismatch(f"routing {table.name}: {path} (model {key}) has sha256 {file_sha256(path)}, "
                                        f"the table declares {expected}; the file was changed or replaced "
@@ -164,12 +185,16 @@ def verify_files(table: RoutingTable) -> None:
 
 
 def check_chain(name: str, task: str, entries: list[ModelEntry]) -> None:
-    """A task routes to one entry, or to rules then one language model; rules only for tasks they read."""
+    """A task routes to one entry, or to entries that may pass an instance on (rules) and then one
+    last entry, each of a different kind, each a kind that can answer the task."""
     kinds = [e.kind for e in entries]
-    if kinds not in ([LLAMA_CPP], [RULES], [RULES, LLAMA_CPP]):
-        raise ValueError(f"routing {name}: task {task} routes to {kinds}; use one entry or [rules, model]")
-    if RULES in kinds and task not in EXTRACTORS:
-        raise ValueError(f"routing {name}: no rules read {task}; rules answer {', '.join(EXTRACTORS)}")
+    if not entries or len(set(kinds)) < len(kinds) or not all(e.traits.passes_on for e in entries[:-1]):
+        raise ValueError(f"routing {name}: task {task} routes to {kinds}; use one entry or [rules, model] "
+                         "(only an entry that can leave an instance open may come before another)")
+    for entry in entries:
+        if not entry.traits.answers(task):
+            raise ValueError(f"routing {name}: no {entry.kind} entry answers {task}; {entry.kind} answers "
+                             f"{', '.join(sorted(entry.traits.tasks or ()))}")
 
 
 def write_routing(table: RoutingTable, path: str) -> None:
@@ -190,15 +215,9 @@ def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool 
     origin_dir = os.path.dirname(table.origin)
     models = {}
     for key, entry in table.models.items():
-        if entry.kind == RULES:
-            models[key] = entry
-            continue
-        if entry.profile not in PROFILES:
+        if entry.traits.loads_files and entry.profile not in PROFILES:
             raise ValueError(f"routing {table.name}: model {key} has unknown profile {entry.profile!r}")
-        adapters = tuple(a.model_copy(update={"path": resolve_path(a.path, origin_dir, models_dir)})
-                         for a in entry.adapters)
-        models[key] = entry.model_copy(update={"path": resolve_path(entry.path, origin_dir, models_dir),
-                                               "adapters": adapters})
+        models[key] = entry.with_paths(lambda path: resolve_path(path, origin_dir, models_dir))
     missing = [k for t in table.tasks for k in table.chain(t) if k not in models]
     unknown = [t for t in table.tasks if t not in TASKS]
     if missing or unknown:

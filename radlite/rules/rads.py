@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
 from radlite.rads_formulas import Computed, computed_for
-from radlite.rads_formulas.mentions import last_match, site_words
 from radlite.report import Report
+from radlite.sites import statement_sites
 from radlite.spans import impression_span
 from radlite.tasks.rads import SEVERITY, RadsResult, stated_categories
 
@@ -30,7 +29,6 @@ SITES = re.compile(
     r"\b(?:right|left|bilateral)\b|\bsegments?\s*[1-8](?:\s*(?:/|and)\s*[1-8])?\b|"
     r"\b(?:observation|nodule|lesion|mass)\s*(?:#|no\.?)?\s*(?:\d+|[A-H])\b(?!\s*(?:mm|cm|%))|"
     r"\b(?:transition|peripheral)\s+zone\b|\bisthmus\b|\b(?:upper|mid|lower)\s+pole\b", re.I)
-_SEPARATOR = re.compile(r",|;|\band\b|\bwhile\b", re.I)
 
 
 class Statement(NamedTuple):
@@ -52,24 +50,11 @@ class Statement(NamedTuple):
 
 
 def stated_statements(report: Report) -> list[Statement]:
-    """Every current statement with the site words of its clause: words before it (from the sentence
-    start or the separator after the previous statement), else words after it (to the sentence end or
-    the separator before the next statement)."""
-    text, found = report.text, stated_categories(report)
-    out = []
-    for i, (start, end, result) in enumerate(found):
-        left, right = sentence_bounds(text, start, end)
-        lead = left
-        if i and found[i - 1][1] > left:
-            cut = last_match(_SEPARATOR, text, found[i - 1][1], start)
-            lead = cut.end() if cut else found[i - 1][1]
-        trail = right
-        if i + 1 < len(found) and found[i + 1][0] < right:
-            cut = last_match(_SEPARATOR, text, end, found[i + 1][0])
-            trail = cut.start() if cut else end
-        site = site_words(text, SITES, lead, start) or site_words(text, SITES, end, trail)
-        out.append(Statement(result, start, end, *(site or (None, None, None))))
-    return out
+    """Every current statement with the site words of its clause (radlite.sites.statement_sites)."""
+    found = stated_categories(report)
+    sites = statement_sites(report.text, [(start, end) for start, end, _ in found], SITES)
+    return [Statement(result, start, end, *(site or (None, None, None)))
+            for (start, end, result), site in zip(found, sites, strict=True)]
 
 
 def _report_level(report: Report, statements: list[Statement]) -> Statement | None:

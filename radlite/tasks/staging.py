@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from radlite.evidence import Evidence
 from radlite.report import Report
@@ -18,7 +19,7 @@ from radlite.tasks.base import (
     clean_output,
     literal_grammar,
 )
-from radlite.tnm import stated_m_stage, stated_n_stage
+from radlite.tnm import stated_stages
 
 _ONCOLOGY = re.compile(r"cancer|carcinoma|malignan|tumou?r|neoplas|metasta|lymphoma|sarcoma|oncolog|staging|"
                        r"melanoma|mass\b|lymphadenopathy", re.I)
@@ -31,8 +32,16 @@ def is_oncologic_cross_sectional(report: Report) -> bool:
 
 
 class StageResult(BaseModel):
+    """An N or M stage: the report-level answer, or (``scope`` "site") the stage of one primary.
+
+    A model's answer fills the stage. The rules also fill ``sites``: one result per primary, with its
+    ``site`` words, when the report stages two or more (radlite.rules.stages)."""
+
     n_stage: str | None = None
     m_stage: str | None = None
+    scope: Literal["report", "site"] = "report"
+    site: str | None = None
+    sites: list[StageResult] = Field(default_factory=list)
 
 
 def _parse_stage(raw: str, letter: str, highest: int, none_pattern: str) -> str:
@@ -66,8 +75,8 @@ class _StagingTask(Task):
     stages: tuple[str, ...] = ()
     #: The stage from raw output (parse_n_stage or parse_m_stage); raises ParseError.
     parse_stage: Callable[[str], str]
-    #: The stage the report states, with its span (rules); the words of the stage's topic.
-    stated: Callable[[Report], tuple[str, Evidence] | None]
+    #: N or M: which stated stages ground an answer (radlite.tnm); the words of the stage's topic.
+    letter = ""
     topic: re.Pattern
 
     def skip_reason(self, report: Report) -> str | None:
@@ -88,11 +97,16 @@ class _StagingTask(Task):
     def answer(self, result: StageResult) -> str:
         return getattr(result, self.stage_field)
 
+    def rows(self, result: StageResult, instance: TaskInstance, report: Report) -> list[dict]:
+        """The report-level row, then one row per primary of ``result.sites`` (rules answers only)."""
+        return [r.model_dump(exclude={"sites"}) for r in (result, *result.sites)]
+
     def ground(self, result: StageResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
-        """The stated stage when it matches; else the sentence about nodes (N) or metastases (M)."""
-        stated = self.stated(report)
-        if stated and stated[0] == getattr(result, self.stage_field):
-            return [stated[1]]
+        """The first stated stage it matches; else the sentence about nodes (N) or metastases (M)."""
+        value = getattr(result, self.stage_field)
+        stated = next((s.evidence for s in stated_stages(report, self.letter) if s.stage == value), None)
+        if stated is not None:
+            return [stated]
         for m in matches_in(report, self.topic, finding_spans(report)):
             return [Evidence(*sentence_around(report.text, m.start(), m.end()))]
         return [Evidence()]
@@ -103,7 +117,7 @@ class NStaging(_StagingTask):
     stage_field = "n_stage"
     stages = N_STAGES
     parse_stage = staticmethod(parse_n_stage)
-    stated = staticmethod(stated_n_stage)
+    letter = "N"
     topic = re.compile(r"lymph|nod(?:e|al)|adenopath", re.I)
 
 
@@ -112,5 +126,5 @@ class MStaging(_StagingTask):
     stage_field = "m_stage"
     stages = M_STAGES
     parse_stage = staticmethod(parse_m_stage)
-    stated = staticmethod(stated_m_stage)
+    letter = "M"
     topic = re.compile(r"metasta", re.I)

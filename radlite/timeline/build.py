@@ -75,13 +75,18 @@ def _studies(con, patients: list[str], alone: list[str]) -> list[Study]:
             for rid, pid, date, modality, region, source, locator, seq in rows]
 
 
+def _report_level(con, table: str) -> str:
+    """The filter that keeps a table's report-level rows (``scope``: its site rows are per site or
+    primary); none where the table has no such column yet (an OUT written before it)."""
+    return "AND coalesce(scope, 'report') = 'report'" if "scope" in con.sql(f"SELECT * FROM {table} LIMIT 0").columns \
+        else ""
+
+
 def _rads_sql(con, where: str) -> str:
     """One category per report and system: the report-level row where the table marks it (``scope``),
     else the highest category, stated in RADS words first, the last stated first (the final assessment)."""
-    scoped = "AND coalesce(scope, 'report') = 'report'" if "scope" in con.sql("SELECT * FROM rads LIMIT 0").columns \
-        else ""
     return (f"SELECT report_id, system, category, severity_rank, evidence_start, evidence_end, evidence FROM rads "
-            f"WHERE {where} AND system IS NOT NULL AND category IS NOT NULL {scoped} "
+            f"WHERE {where} AND system IS NOT NULL AND category IS NOT NULL {_report_level(con, 'rads')} "
             "QUALIFY row_number() OVER (PARTITION BY report_id, system ORDER BY severity_rank DESC NULLS LAST, "
             "evidence ILIKE '%rads%' DESC, evidence_start DESC NULLS LAST, category) = 1 ORDER BY report_id, system")
 
@@ -100,7 +105,7 @@ def _observations(con, report_ids: list[str]) -> tuple[dict, dict, dict]:
         found[rid].append(Observation("rads", system, category, "present", rank, None, s, e, ev))
     for rid, task, n, m, s, e, ev in con.sql(
             f"SELECT report_id, task, n_stage, m_stage, evidence_start, evidence_end, evidence FROM staging "
-            f"WHERE {where} ORDER BY report_id, task").fetchall():
+            f"WHERE {where} {_report_level(con, 'staging')} ORDER BY report_id, task").fetchall():
         stage = n if task == "n_staging" else m
         if stage:
             kind = "n_stage" if task == "n_staging" else "m_stage"

@@ -9,6 +9,7 @@ import pytest
 from conftest import run_cli
 from gguf import GGMLQuantizationType, GGUFReader, GGUFWriter
 from gguf.quants import dequantize
+from llama_cpp import Llama
 
 from radlite.errors import ExitCode
 from radlite.inference import engine
@@ -94,9 +95,9 @@ def test_a_merged_model_is_made_once_per_base_adapter_and_scale(tmp_path):
         os.path.basename(p) for p in (first, other, replaced))
 
 
-def _last_logits(model: engine.LoadedModel, text: str) -> np.ndarray:
-    model.base.activate(model.adapters)
-    llm = model.llm
+def _last_logits(llm: Llama, text: str) -> np.ndarray:
+    """The next-token logits after ``text``, from llama-cpp-python's own context (the engine decodes
+    elsewhere, so this context holds only what is evaluated here)."""
     llm.reset()
     llm.eval(llm.tokenize(text.encode(), add_bos=True, special=True))
     return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(llm.n_vocab(),)).copy()
@@ -115,8 +116,11 @@ def test_the_merged_embedded_model_answers_as_its_runtime_adapter(tmp_path, monk
                "\nWhat is the N stage?<|im_end|>\n<|im_start|>assistant\n",
                "<|im_start|>user\nPremise: The lungs are clear.\nHypothesis: There is pneumonia.<|im_end|>\n"
                "<|im_start|>assistant\n"]
+    # the runtime adapter as llama-cpp-python applies it to its own context
+    adapted = Llama(model_path=embedded_model_path(), lora_path=SYNTHETIC_ADAPTER, n_ctx=512, n_threads=2,
+                    flash_attn=True, verbose=False)
     for text in prompts:
-        with_adapter, with_merge, without = (_last_logits(m, text) for m in (runtime, merged, bare))
+        with_adapter, with_merge, without = (_last_logits(llm, text) for llm in (adapted, merged.llm, bare.llm))
         # the adapter's effect survives the merge: the merged logits sit far closer to the runtime
         # adapter's than the bare base's do, and pick the same next token
         gap = np.abs(with_merge - with_adapter).max()

@@ -11,6 +11,7 @@ from radlite.kinds import KINDS, get_kind
 from radlite.kinds.cascade import answer_instances
 from radlite.report import build_report
 from radlite.routing import ModelEntry, RoutingTable, embedded_model_path
+from radlite.routing.kinds import KIND_TRAITS
 from radlite.tasks import TASKS
 from training.data.records import InstructionRecord, Tier, record_instance
 from training.eval.predict import _answer
@@ -55,9 +56,34 @@ def test_pipeline_and_evaluation_answer_an_instance_with_the_same_rows(name):
 
 
 def test_every_routing_kind_is_registered_once_with_its_model_id():
-    assert set(KINDS) == {"rules", "llama.cpp"}
+    # each kind declared for routing tables has the one runtime kind that loads and answers it
+    assert set(KINDS) == set(KIND_TRAITS) == {"rules", "llama.cpp"}
     assert get_kind("rules").model_id(ROUTING.models["rules"]).startswith("radlite-rules")
     assert get_kind("llama.cpp").model_id(ROUTING.models["m"]) == ROUTING.models["m"].label()
     with pytest.raises(ValueError, match="unknown model kind"):
         get_kind("remote")
     assert set(TASKS) >= set(ROUTING.tasks)
+
+
+def test_k_shot_evaluation_decodes_the_k_shot_prompt_through_the_models_one_decode_path(monkeypatch):
+    """`radlite train eval --k-shot`: the model's own generate_groups (the pipeline's decoder) gets the
+    profile's k-shot prompt, the solved example an earlier turn and a data span like the report."""
+    from radlite.inference.engine import LoadedModel
+
+    seen, original = [], LoadedModel.generate_groups
+
+    def recording(model, groups):
+        seen.extend(prompt for prompts in groups for prompt in prompts)
+        return original(model, groups)
+
+    monkeypatch.setattr(LoadedModel, "generate_groups", recording)
+    shot = InstructionRecord(id="shot", task="n_staging", input=TEXTS["stated"], output="N1", source="src",
+                             tier=Tier.GOLD)
+    record = InstructionRecord(id="q", task="n_staging", input=TEXTS["silent"], output="", source="src", tier=Tier.GOLD)
+    model_id, raw = _answer(record, ROUTING, [shot])
+    assert model_id == ROUTING.models["m"].label() and raw
+    (prompt,) = seen
+    data = [prompt.text[s:e].strip() for s, e in prompt.data_spans]
+    assert prompt.text.index("N1<|im_end|>") < prompt.text.index("Enlarged subcarinal node")
+    assert "N1" in data and any("Enlarged subcarinal node" in d for d in data)
+    assert any("BI-RADS 5" in d for d in data)  # the example's report

@@ -10,7 +10,7 @@ from etl_helpers import GOOD
 from pipelines.etl import build_pipeline, numbered_records
 from pipelines.process import ACCEPTED_NEW, LEDGER, RecordProcessor, RecordWork
 from pipelines.task_stage import TaskStage
-from radlite.inference.engine import Generation
+from radlite.inference.batch import Completion, GroupCost
 from radlite.inference.runner import InferenceCounts
 from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.io.records import IngestLimits, SourceRecord
@@ -27,9 +27,13 @@ class FakeModel:
     def __init__(self, entry):
         self.entry, self.identity = entry, {"fake": entry.path}
 
-    def generate(self, prompt):
+    def generate_groups(self, groups):
+        return [([self._completion(p) for p in prompts], GroupCost(seconds=0.001)) for prompts in groups]
+
+    @staticmethod
+    def _completion(prompt) -> Completion:
         text = next((a for tag, a in FAKE_ANSWERS.items() if tag in prompt.text), "???")
-        return Generation(text=text, prompt_tokens=len(prompt.text) // 4, completion_tokens=2, seconds=0.001)
+        return Completion(text=text, prompt_tokens=len(prompt.text) // 4, completion_tokens=2)
 
 
 def _processor(tasks: dict, selected, models=None) -> RecordProcessor:

@@ -46,7 +46,9 @@ def test_fixture_size_and_coverage():
     constructions = {r["construction"] for r in ROWS}
     for needed in ("negation", "negation post", "no new", "pseudo-negation", "termination", "denied negation",
                    "denied negation list", "versus", "vs", "vs.", "or", "and/or", "either or", "unsure whether",
-                   "differential", "hedge", "hedge after", "historical", "hypothetical", "size or"):
+                   "differential", "hedge", "hedge after", "historical", "hypothetical", "size or",
+                   "denied negation scope", "hedge termination", "cause or", "clinical setting", "uncertain etiology",
+                   "negation closed"):
         assert needed in constructions, needed
 
 
@@ -62,6 +64,9 @@ def test_the_assertion_names_the_words_that_decided_it():
     assert got.rule == "denied negation" and text[got.cue_start:got.cue_end] == "cannot be excluded"
     plain = assert_mention(text, *_span(text, "effusion"))
     assert plain.rule == "default" and plain.cue_start is None
+    closed = "No suspicious mass is identified, possible cyst in the left breast."
+    hedged = assert_mention(closed, *_span(closed, "cyst"))
+    assert hedged.rule == "hedge" and closed[hedged.cue_start:hedged.cue_end] == "possible"
 
 
 def test_sentences_do_not_end_at_vs_or_a_decimal():

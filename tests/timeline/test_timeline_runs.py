@@ -103,3 +103,26 @@ def test_a_full_rerun_gives_the_same_timeline_without_duplicates(series_run, tmp
     after = sorted(map(str, store.read_table("finding_timeline").drop_columns(drop).to_pylist()))
     assert after == before and len(after) == len(set(after))
     assert store.read_table("report_priors").num_rows == store.read_table("reports").num_rows
+
+
+def test_a_report_staging_two_primaries_is_followed_by_its_report_level_stage(tmp_path):
+    """The staging table's per-primary rows stay out of the timeline: one N and one M per study."""
+    routing = tmp_path / "routing.yaml"
+    routing.write_text("name: rules-stages\nmodels:\n  rules:\n    kind: rules\ntasks:\n  n_staging: rules\n"
+                       "  m_staging: rules\n")
+    text = ("CT CHEST ABDOMEN PELVIS\nIMPRESSION: Right upper lobe primary: cT2a {n} {m}. "
+            "Left breast primary: T1c N0 M0.")
+    studies = [{"id": f"synthetic-{date}", "patient_id": "synthetic-p2", "study_date": date,
+                "text": text.format(n=n, m=m)} for date, n, m in (("2024-01-05", "N1", "M0"),
+                                                                   ("2024-04-05", "N2", "M1a"))]
+    out = str(tmp_path / "out")
+    run_etl(RunConfig(inputs=expand_inputs([_export(tmp_path / "staged.csv", studies)], None, ColumnMapping()),
+                      out=out, tasks=TaskOptions(tasks="n_staging,m_staging", routing=str(routing))))
+    store = OutputStore(out)
+    _, staging = _by_study(store, "staging")
+    assert sum(r["scope"] == "site" for r in staging) == 8
+    _, timeline = _by_study(store, "finding_timeline")
+    followed = sorted((r["study"][10:], r["finding"], r["value"], r["prior_value"], r["computed_change"])
+                      for r in timeline)
+    assert followed == [("2024-01-05", "M", "M0", None, "baseline"), ("2024-01-05", "N", "N1", None, "baseline"),
+                        ("2024-04-05", "M", "M1", "M0", "category_up"), ("2024-04-05", "N", "N2", "N1", "category_up")]

@@ -180,7 +180,7 @@ def _evaluation(name: str, kind: str, score: float, grounded_share: float | None
     task = TaskEvaluation(metric="jaccard", score=score, ci95=(score, score), n=20, validity=1.0, model_id=name,
                           seconds_per_sample=0.0, samples=[], grounded_share=grounded_share)
     return Evaluation(routing=name, split="validation", n=20, tasks={"temporal_comparison": task},
-                      models={name: ModelEntry(kind=kind, path="" if kind == "rules" else "/no/such.gguf")},
+                      models={name: ModelEntry(kind=kind, path="/no/such.gguf")},  # rules load no file
                       task_models={"temporal_comparison": name})
 
 

@@ -78,7 +78,9 @@ def test_adapters_switch_on_one_loaded_base(trained):
     base = ModelEntry(path=embedded_model_path(), threads=2, n_ctx=1024, seed=7)
     tuned = base.model_copy(update={"adapters": (Adapter(path=str(out)),)})
     before = engine.LOAD_COUNTS[os.path.basename(embedded_model_path())]
-    outputs = [engine.get_model(entry).generate(prompt).text for entry in (base, tuned, base, tuned)]
+    # each prompt a group of one; [0][0][0]: the first group's completions' first
+    outputs = [engine.get_model(entry).generate_groups([[prompt]])[0][0][0].text
+               for entry in (base, tuned, base, tuned)]
     assert engine.LOAD_COUNTS[os.path.basename(embedded_model_path())] == before + 1
     assert outputs[0] == outputs[2] and outputs[1] == outputs[3] and outputs[0] != outputs[1]
     assert outputs[1].strip() == records[0].output

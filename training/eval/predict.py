@@ -33,15 +33,16 @@ class Prediction(BaseModel):
 
 
 class FewShotModel:
-    """A loaded model whose prompts carry k solved examples (PromptProfile.few_shot); one sequence at a
-    time, as the examples differ per record."""
+    """A loaded model whose prompts carry k solved examples (PromptProfile.few_shot), decoded by the
+    model's own ``generate_groups``: evaluation and the pipeline share one decode path."""
 
     def __init__(self, model, examples: list[tuple[Prompt, str]]):
         self.model, self.examples = model, examples
         self.entry, self.identity = model.entry, model.identity
 
-    def generate(self, prompt: Prompt):
-        return self.model.generate(get_profile(self.entry.profile).few_shot(prompt, self.examples))
+    def generate_groups(self, groups: list[list[Prompt]]) -> list:
+        profile = get_profile(self.entry.profile)
+        return self.model.generate_groups([[profile.few_shot(p, self.examples) for p in prompts] for prompts in groups])
 
 
 def _answer(record: InstructionRecord, routing: RoutingTable, shots: list[InstructionRecord]) -> tuple[str, str]:
