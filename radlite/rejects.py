@@ -46,6 +46,8 @@ class RejectReason(str, Enum):
     BAD_FILENAME = "bad_filename"
     NOT_A_REGULAR_FILE = "not_a_regular_file"
     BAD_TYPE = "bad_type"
+    #: An id, file name or metadata value with control or invisible characters, or over-long.
+    BAD_ID = "bad_id"
     #: HL7 v2 input (radlite.io.hl7): a message with no MSH, not an ORU^R01, with no text OBX, with
     #: unusable MSH-1/MSH-2 encoding characters, or an earlier version of a result replaced in the file.
     HL7_NO_MSH = "hl7_no_msh"

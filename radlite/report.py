@@ -32,28 +32,30 @@ def _compiled(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Patt
 MODALITY_PATTERNS = _compiled((
     ("PET", r"\bPET\b|\bpet[- /]ct\b|positron"),
     ("MG", r"mammo|\bmammogra|tomosynthesis"),
-    ("CT", r"\bCT\b|\bCTA\b|computed tomograph|\bcat scan"),
+    ("CT", r"\bCT\b|\bCTA\b|\b(?:HR|NC|CE|LD)CT\b|\bCTPA\b|\bCTU\b|\bCTKUB\b|computed tomograph|\bcat scan"),
     ("MR", r"\bMRI?\b|\bMRA\b|magnetic resonance|\bmp-?mri\b"),
-    ("US", r"\bUS\b|ultraso|sonogra|doppler|\becho"),
-    ("XR", r"x-?ray|radiograph|\bCXR\b|\b(?:PA|AP) (?:and|&|/) ?lat|\bAP (?:upright|portable|supine)|"
+    ("US", r"\bUS\b|\bUSG\b|ultraso|sonogra|doppler|\becho"),
+    # Fluoroscopy and bone densitometry (DEXA) are X-ray studies too; the codes have no RF or BMD.
+    ("XR", r"x-?ray|radiograph|\bCXR\b|\bXR\b|\bfluoro|\bDE?XA\b|densitometr|"
+           r"\b(?:PA|AP) (?:and|&|/) ?lat|\bAP (?:upright|portable|supine)|"
            r"\bportable (?:chest|AP|PA)\b|\bchest,? \d views?|\bchest \((?:portable |pa|ap)|\bchest (?:pa|ap)\b"),
-    ("NM", r"scintigra|nuclear medicine|\bSPECT\b|bone scan"),
+    ("NM", r"\bNM\b|scintigra|nuclear medicine|\bSPECT\b|bone scan"),
 ))
 
 BODY_REGION_PATTERNS = _compiled((
+    # A whole-body study has no one region; matched first so a history's organ does not name one.
+    ("unknown", r"whole[- ]body|total[- ]body|skull base to|vertex to"),
     ("breast", r"breast|mammo"),
     ("prostate", r"prostat"),
     ("thyroid", r"thyroid"),
     ("heart", r"coronary|cardiac ct|\bCCTA\b|cardiac mri"),
-    ("bladder", r"bladder"),
-    ("head", r"\bhead\b|brain|cranial|\bneck\b|sinus"),
+    ("bladder", r"(?<!gall)(?<!gall )bladder"),
+    ("head", r"\bhead\b|brain|cranial|(?<!femoral )\bneck\b|sinus"),
     ("spine", r"spine|lumbar|cervical spine|thoracic spine"),
-    ("chest", r"chest|thora|lung|\bCXR\b|pulmonary"),
-    ("abdomen", r"abdom|pelvi|liver|hepat|gallbladder|kidney|renal|pancrea|ovar|adnex|uter"),
+    ("chest", r"chest|thora|lung|\bCXR\b|pulmonary|\bCTPA\b|\bHRCT\b"),
+    ("abdomen", r"abdom|\babd\b|pelvi|liver|hepat|gallbladder|kidney|renal|pancrea|ovar|adnex|uter"),
     ("extremity", r"knee|shoulder|hip\b|ankle|wrist|hand\b|foot\b|femur|humerus|extremit"),
 ))
-
-_DATE = re.compile(r"\b(?:date|exam date|study date|dos)\s*:?\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})", re.I)
 
 
 def make_report_id(source: str, locator: str) -> str:
@@ -108,18 +110,9 @@ def _or_given(inferred: str, given: str | None) -> str:
 
 
 def find_study_date(text: str) -> str | None:
-    """ISO date (with the time when stated) from a 'DATE:'-style header line, when the report carries one."""
-    stated = header_date(text)
-    if stated:
-        return stated
-    m = _DATE.search(text[:600])
-    if not m:
-        return None
-    value = m.group(1)
-    if "/" in value:
-        month, day, year = value.split("/")
-        value = f"{year}-{int(month):02d}-{int(day):02d}"
-    return value
+    """ISO date (with the time when stated) from a 'DATE:'-style label in the report head, when the
+    report carries one (radlite.timeline.dates.header_date)."""
+    return header_date(text)
 
 
 class Report(SectionTexts):

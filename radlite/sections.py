@@ -1,8 +1,13 @@
 """Split a free-text radiology report into its canonical sections.
 
-Handles MIMIC-CXR-style headers (``FINDINGS:``), headers alone on their own
-line, mixed case, upper-case headers in the middle of a line, and reports with
-no headers at all (their whole text is treated as the findings narrative).
+Handles MIMIC-CXR-style headers (``FINDINGS:``), headers ended by dashes (``FINDINGS -``,
+``IMPRESSION--``, ``OBSERVATIONS:-``), headers alone on their own line (also in a ``***`` banner),
+mixed case, upper-case headers in the middle of a line, sign-off lines ("Electronically signed by"),
+which close the section above them, and reports with no headers at all (their whole text is treated
+as the findings narrative). Organ labels of a template ("Lungs: clear.") are not headers.
+
+An ADDENDUM belongs to the impression: its text is appended to the impression's, after it, so the
+rules that read the impression see a revision written after the signature (docs/inputs.md).
 """
 
 from __future__ import annotations
@@ -18,12 +23,22 @@ HEADER_ALIASES: dict[str, str] = {
     "findings and impression": "findings",
     "report": "findings",
     "body": "findings",
+    "observations": "findings",
+    "interpretation": "findings",
+    "result": "findings",
+    "results": "findings",
     "impression": "impression",
     "impressions": "impression",
+    "diagnostic impression": "impression",
     "conclusion": "impression",
     "conclusions": "impression",
     "opinion": "impression",
     "summary": "impression",
+    "comment": "impression",
+    "comments": "impression",
+    "assessment": "impression",
+    "evaluation": "impression",
+    "addendum": "impression",
     "comparison": "comparison",
     "comparisons": "comparison",
     "prior": "comparison",
@@ -37,6 +52,11 @@ HEADER_ALIASES: dict[str, str] = {
     "reason for exam": "indication",
     "reason for examination": "indication",
     "reason for study": "indication",
+    "reason for referral": "indication",
+    "clinical details": "indication",
+    "clinical notes": "indication",
+    "clinical data": "indication",
+    "clinical question": "indication",
     "technique": "technique",
     "procedure": "technique",
     "protocol": "technique",
@@ -47,7 +67,6 @@ HEADER_ALIASES: dict[str, str] = {
     "notification": "other",
     "recommendation": "other",
     "recommendations": "other",
-    "addendum": "other",
     "wet read": "other",
     "final report": "other",
 }
@@ -61,13 +80,27 @@ def _alternation(names) -> str:
     return "|".join(sorted((r"\s+".join(map(re.escape, n.split())) for n in names), key=len, reverse=True))
 
 
+#: Lines that sign a report off; each closes the section above it and opens "other".
+SIGN_OFFS = ("electronically signed by", "signed by", "dictated by", "transcribed by", "verified by",
+             "authorised by", "authorized by")
+
 _ALT = _alternation(HEADER_ALIASES)
-# A header at the start of a line, any case, followed by a colon.
-_LINE_COLON = re.compile(rf"(?im)^[ \t]*(?P<h>{_ALT})[ \t]*:")
-# A header alone on its own line, any case, no colon.
-_LINE_ALONE = re.compile(rf"(?im)^[ \t]*(?P<h>{_ALT})[ \t]*$")
-# An upper-case header with a colon in the middle of a line ("... IMPRESSION: ...").
-_INLINE_UPPER = re.compile(rf"(?<=[\s.;])(?P<h>{_alternation(h.upper() for h in HEADER_ALIASES)})[ \t]*:")
+# What ends a header: a colon (then maybe a dash, "OBSERVATIONS:-"), or dashes before a space
+# ("FINDINGS -", "IMPRESSION--"); a number may come first ("ADDENDUM 1:").
+_END = r"[ \t]*(?:#?\d{1,2}[ \t]*)?(?::[-\u2013\u2014]*|[-\u2013\u2014]+(?=\s))"
+# A header at the start of a line, any case, followed by its end mark.
+_LINE_COLON = re.compile(rf"(?im)^[ \t]*(?P<h>{_ALT}){_END}")
+# A header alone on its own line, any case, no colon, maybe in a banner ("*** ADDENDUM ***").
+_LINE_ALONE = re.compile(rf"(?im)^[ \t*=#_-]*(?P<h>{_ALT})[ \t*=#_:-]*\r?$")
+#: Headers only at the start of a line: mid-line "ASSESSMENT: Category 4" is a BI-RADS final
+#: assessment inside the impression, not a new section.
+LINE_START_ONLY = frozenset({"assessment"})
+# An upper-case header with a colon in the middle of a line ("... IMPRESSION: ..."), not the end
+# of a label such as "DATE OF EXAM:".
+_INLINE_ALT = _alternation(h.upper() for h in HEADER_ALIASES if h not in LINE_START_ONLY)
+_INLINE_UPPER = re.compile(rf"(?<=[\s.;])(?<!OF )(?P<h>{_INLINE_ALT})[ \t]*:")
+# A sign-off at the start of a line.
+_SIGN_OFF = re.compile(rf"(?im)^[ \t]*(?P<h>{_alternation(SIGN_OFFS)})\b[ \t]*:?")
 
 
 class SectionTexts(BaseModel):
@@ -96,12 +129,12 @@ class Sections(SectionTexts):
 def _header_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, canonical section) of every header, in text order, non-overlapping."""
     spans: dict[int, tuple[int, int, str]] = {}
-    for pattern in (_LINE_COLON, _LINE_ALONE, _INLINE_UPPER):
+    for pattern in (_LINE_COLON, _LINE_ALONE, _INLINE_UPPER, _SIGN_OFF):
         for m in pattern.finditer(text):
             key = " ".join(m.group("h").lower().split())
             start = m.start("h")
             if start not in spans:
-                spans[start] = (start, m.end(), HEADER_ALIASES[key])
+                spans[start] = (start, m.end(), HEADER_ALIASES.get(key, "other"))
     ordered = sorted(spans.values())
     result: list[tuple[int, int, str]] = []
     for span in ordered:
@@ -112,7 +145,8 @@ def _header_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 def _clean(chunk: str) -> str:
-    return re.sub(r"[ \t]+", " ", chunk.strip().strip("_").strip())
+    """A section's text: outer blanks and rules gone, runs of spaces one space, CR LF one newline."""
+    return re.sub(r"[ \t]+", " ", chunk.replace("\r\n", "\n").strip().strip("_*").strip())
 
 
 def parse_sections(text: str) -> Sections:

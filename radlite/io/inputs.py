@@ -108,8 +108,11 @@ class InputSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     path: str
-    format: InputFormat
+    #: None: the format could not be told; the input is then one not_a_report reject saying why
+    #: (``unknown_format``), and the other inputs are read.
+    format: InputFormat | None
     source: str
+    unknown_format: str | None = None
     columns: ColumnMapping = Field(default_factory=ColumnMapping)
     #: Modality for this input's reports whose own text does not tell (--modality).
     modality: str | None = None
@@ -123,7 +126,20 @@ def detect_format(path: str) -> InputFormat:
     for suffix in sorted(_SUFFIX_FORMATS, key=len, reverse=True):
         if name.endswith(suffix):
             return _SUFFIX_FORMATS[suffix]
+    if name.endswith((".gz", ".bz2", ".xz", ".zst")):
+        raise ValueError(f"cannot read {path!r}: a single compressed file is not an input format; decompress it, "
+                         f"or pack its reports in a .tar.gz")
     raise ValueError(f"cannot tell the format of {path!r}; name it with --format")
+
+
+def _format_of(path: str, fmt: InputFormat | None) -> dict:
+    """The spec fields saying how to read ``path``: the given or detected format, or why none fits."""
+    if fmt is not None:
+        return {"format": fmt}
+    try:
+        return {"format": detect_format(path)}
+    except ValueError as exc:
+        return {"format": None, "unknown_format": str(exc)}
 
 
 def source_name(path: str) -> str:
@@ -142,7 +158,7 @@ def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnM
         if not matches or not all(os.path.lexists(m) for m in matches):
             raise FileNotFoundError(f"input not found: {pattern}")
         for path in matches:
-            specs.setdefault(source_name(path), InputSpec(path=path, format=fmt or detect_format(path),
+            specs.setdefault(source_name(path), InputSpec(path=path, **_format_of(path, fmt),
                                                           source=source_name(path), columns=columns,
                                                           modality=modality))
     if source is not None:

@@ -7,10 +7,13 @@ is read in bounded pieces (radlite.io.bounded), so an over-long one is skipped, 
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
+import gzip
 import io
 import json
+import lzma
 import math
 import os
 import re
@@ -21,6 +24,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import PurePosixPath
 
@@ -71,7 +75,7 @@ def _member_record(source: str, name: str, declared: int, stored: int, read, lim
         raw = read(limits.max_report_bytes + 1)
     except NotImplementedError as exc:  # zipfile: compression method it cannot inflate
         return Reject(source=source, locator=name, reason=RejectReason.UNSUPPORTED_COMPRESSION, message=str(exc))
-    except (zipfile.BadZipFile, zlib.error, EOFError, tarfile.TarError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, tarfile.TarError, OSError) as exc:
         return Reject(source=source, locator=name, reason=RejectReason.CORRUPT_MEMBER,
                       message=f"{type(exc).__name__}: {exc}")
     patient, study = mimic_ids(name)
@@ -97,19 +101,68 @@ def read_zip(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
             yield _member_record(spec.source, info.filename, info.file_size, info.compress_size, read, limits)
 
 
+#: Compressed tars by their magic bytes, each opened with a reader that inflates a bounded piece
+#: at a time (tarfile's own ``r|*`` inflates a whole input chunk at once and copies what is left
+#: after every read: a 2 KB .tar.bz2 declaring a 2 GB member then never ends).
+_TAR_COMPRESSIONS = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+
+#: A compressed tar may always inflate this far, whatever its ratio (tar pads a small archive to 10 KB).
+MIN_TAR_INFLATION = 64 * 1024 * 1024
+
+
+class _ArchiveBomb(Exception):
+    """A compressed archive inflated past its budget; reading on would cost that much time."""
+
+
+class _BudgetedStream:
+    """The inflated bytes of a compressed file, raising _ArchiveBomb once more than ``budget`` came out:
+    skipping a member means inflating it, so this bounds the time (and tarfile's memory for
+    extended headers) that a tiny archive can cost."""
+
+    def __init__(self, fh, budget: int):
+        self.fh, self.budget, self.inflated = fh, budget, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.fh.read(self.budget + 1 - self.inflated if size < 0 else size)
+        self.inflated += len(data)
+        if self.inflated > self.budget:
+            raise _ArchiveBomb(self.inflated)
+        return data
+
+
+@contextmanager
+def _tar_stream(path: str, budget: int):
+    """The tar bytes of ``path``, inflated with a bounded budget when it is compressed."""
+    with ExitStack() as stack:
+        fh = stack.enter_context(open(path, "rb"))
+        head = fh.read(6)
+        fh.seek(0)
+        opener = next((o for magic, o in _TAR_COMPRESSIONS if head.startswith(magic)), None)
+        yield _BudgetedStream(stack.enter_context(opener(fh)), budget) if opener else fh
+
+
 def read_tar(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     compressed = os.path.getsize(spec.path)
-    with tarfile.open(spec.path, mode="r|*") as archive:
-        for member in archive:
-            if member.isdir():
-                continue
-            if not member.isfile():
-                yield Reject(source=spec.source, locator=member.name, reason=RejectReason.NOT_A_REGULAR_FILE,
-                             message="archive member is a link or device, not a regular file")
-                continue
-            fh = archive.extractfile(member)
-            # A streamed tar has no per-member stored size; the whole archive's size bounds it.
-            yield _member_record(spec.source, member.name, member.size, compressed, fh.read, limits)
+    budget = max(int(limits.max_compression_ratio * compressed), MIN_TAR_INFLATION)
+    member_name = None
+    with _tar_stream(spec.path, budget) as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
+        try:
+            for member in archive:
+                if member.isdir():
+                    continue
+                if not member.isfile():
+                    yield Reject(source=spec.source, locator=member.name, reason=RejectReason.NOT_A_REGULAR_FILE,
+                                 message="archive member is a link or device, not a regular file")
+                    continue
+                fh, member_name = archive.extractfile(member), member.name
+                # A streamed tar has no per-member stored size; the whole archive's size bounds it.
+                item = _member_record(spec.source, member.name, member.size, compressed, fh.read, limits)
+                member_name = None
+                yield item
+        except _ArchiveBomb:
+            yield Reject(source=spec.source, locator=member_name or spec.path, reason=RejectReason.COMPRESSION_BOMB,
+                         message=f"the archive inflates past {budget} bytes ({limits.max_compression_ratio:g} times "
+                                 f"its {compressed}); it is not read further")
 
 
 def _folder_entry(root: str, full: str, rel: str, source: str, limits: IngestLimits) -> Item:
@@ -382,7 +435,12 @@ def number_repeated_rejects(items: Iterable[Item]) -> Iterator[Item]:
 
 
 def read_input(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
-    """All records of one input; an input that cannot be opened at all becomes one reject."""
+    """All records of one input; an input that cannot be opened at all, or whose format cannot be
+    told (a README matched by a glob), becomes one reject."""
+    if spec.format is None:
+        yield Reject(source=spec.source, locator=spec.path, reason=RejectReason.NOT_A_REPORT,
+                     message=spec.unknown_format or "unknown input format")
+        return
     if spec.format is not InputFormat.FOLDER:
         try:
             mode = os.stat(spec.path).st_mode
@@ -396,6 +454,6 @@ def read_input(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
     try:
         for item in number_repeated_rejects(reject_duplicates(READERS[spec.format](spec, limits))):
             yield replace(item, modality=spec.modality) if spec.modality and isinstance(item, SourceRecord) else item
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, ValueError) as exc:
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError, ValueError) as exc:
         yield Reject(source=spec.source, locator=spec.path, reason=RejectReason.UNREADABLE_INPUT,
                      message=f"{type(exc).__name__}: {exc}")
