@@ -109,12 +109,6 @@ def _or_given(inferred: str, given: str | None) -> str:
     return given if inferred == "unknown" and given else inferred
 
 
-def find_study_date(text: str) -> str | None:
-    """ISO date (with the time when stated) from a 'DATE:'-style label in the report head, when the
-    report carries one (radlite.timeline.dates.header_date)."""
-    return header_date(text)
-
-
 class Report(SectionTexts):
     """An accepted report: where it came from, what it is, its text and its sections.
     ``report_id`` is deterministic from ``source`` and ``locator``."""
@@ -148,7 +142,7 @@ def build_report(source: str, locator: str, text: str, *, patient_id: str | None
         locator=locator,
         patient_id=patient_id,
         study_id=study_id,
-        study_date=study_date or find_study_date(text),
+        study_date=study_date or header_date(text),
         modality=_or_given(infer_modality(exam_line, text), modality),
         body_region=infer_body_region(exam_line, text),
         text=text,

@@ -11,6 +11,7 @@ import re
 from typing import NamedTuple
 
 from radlite.assertion import sentence_bounds
+from radlite.evidence import Evidence
 from radlite.spans import last_match
 
 #: What separates two statements of one sentence ("NI-RADS 1 in the neck, NI-RADS 3 at the primary site").
@@ -34,6 +35,13 @@ def site_words(text: str, lexicon: re.Pattern, start: int, end: int) -> Site | N
         return None
     words = " ".join(dict.fromkeys(" ".join(m.group().lower().split()) for m in found))
     return Site(words, found[0].start(), found[-1].end())
+
+
+def with_site(start: int, end: int, site: Site | None) -> Evidence:
+    """A statement's span widened to hold its site words ("Primary site NI-RADS 2a")."""
+    if site is None:
+        return Evidence(start, end)
+    return Evidence(min(start, site.start), max(end, site.end))
 
 
 def statement_sites(text: str, statements: list[tuple[int, int]], lexicon: re.Pattern) -> list[Site | None]:

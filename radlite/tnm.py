@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.sites import Site, statement_sites
+from radlite.sites import Site, statement_sites, with_site
 from radlite.spans import finding_spans, matches_in
 
 _PREFIX = r"(?:[cpyr]{1,2})?"
@@ -54,9 +54,7 @@ class StatedStage:
     @property
     def site_evidence(self) -> Evidence:
         """The statement with its site words ("Right upper lobe primary: cT2a N1 M0")."""
-        if self.site is None:
-            return self.statement
-        return Evidence(min(self.statement.start, self.site.start), max(self.statement.end, self.site.end))
+        return with_site(self.statement.start, self.statement.end, self.site)
 
 
 def _statements(report: Report) -> list[list[re.Match]]:
@@ -95,18 +93,3 @@ def stated_stages(report: Report, letter: str) -> list[StatedStage]:
     return [StatedStage(f"{letter}{m.group('stage')}", Evidence(m.start(), m.end()),
                         Evidence(statement[0].start(), statement[-1].end()), site)
             for statement, site in zip(statements, sites, strict=True) for m in statement if _letter(m) == letter]
-
-
-def _first(report: Report, letter: str) -> tuple[str, Evidence] | None:
-    found = stated_stages(report, letter)
-    return (found[0].stage, found[0].evidence) if found else None
-
-
-def stated_n_stage(report: Report) -> tuple[str, Evidence] | None:
-    """The first N0-N3 the report states, with its span; None when it states none."""
-    return _first(report, "N")
-
-
-def stated_m_stage(report: Report) -> tuple[str, Evidence] | None:
-    """The first M0-M1 (M1a-c count as M1) the report states in a staging context."""
-    return _first(report, "M")

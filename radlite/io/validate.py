@@ -28,11 +28,17 @@ _HIDDEN_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060\u2066-\
 _STRAY_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def looks_binary(raw: bytes) -> bool:
-    """NUL bytes anywhere, or many control characters in the first 4 KiB, mean this is not a text report."""
-    head = raw[:4096]
-    if b"\x00" in raw:
-        return True
+def looks_binary(data: bytes | str) -> bool:
+    """NUL bytes anywhere, or many control characters in the first 4 KiB (of text: of its UTF-8, encoding
+    only its head), mean this is not a text report."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            return True
+        head = data[:4096].encode("utf-8")[:4096]
+    else:
+        if b"\x00" in data:
+            return True
+        head = data[:4096]
     controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
     return bool(head) and controls / len(head) > 0.05
 
@@ -94,7 +100,7 @@ def validate_record(record: SourceRecord, limits: IngestLimits) -> Report | Reje
     names = (record.locator, record.patient_id or "", record.study_id or "", record.study_date or "")
     if any(has_surrogates(v) for v in (text, *names)):
         return reject(RejectReason.NOT_UTF8, "text or id holds bytes that are not UTF-8 (or a lone surrogate)")
-    if looks_binary(text.encode("utf-8")):
+    if looks_binary(text):
         return reject(RejectReason.BINARY, "content is binary (NUL or control characters)")
     if problem := next((f"{value[:40]!r}...: {why}" for value in names if (why := bad_id(value))), None):
         return reject(RejectReason.BAD_ID, f"id, file name or metadata value {problem}")

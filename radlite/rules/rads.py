@@ -18,7 +18,7 @@ from typing import NamedTuple
 from radlite.evidence import Evidence
 from radlite.rads_formulas import Computed, computed_for
 from radlite.report import Report
-from radlite.sites import statement_sites
+from radlite.sites import Site, statement_sites, with_site
 from radlite.spans import impression_span
 from radlite.tasks.rads import SEVERITY, RadsResult, stated_categories
 
@@ -37,23 +37,24 @@ class Statement(NamedTuple):
     result: RadsResult
     start: int
     end: int
-    site: str | None = None
-    site_start: int | None = None
-    site_end: int | None = None
+    place: Site | None = None
+
+    @property
+    def site(self) -> str | None:
+        """The site words ("primary site"), or None."""
+        return self.place.words if self.place else None
 
     @property
     def evidence(self) -> Evidence:
         """The statement with its site words ("Primary site NI-RADS 2a")."""
-        if self.site is None:
-            return Evidence(self.start, self.end)
-        return Evidence(min(self.start, self.site_start), max(self.end, self.site_end))
+        return with_site(self.start, self.end, self.place)
 
 
 def stated_statements(report: Report) -> list[Statement]:
     """Every current statement with the site words of its clause (radlite.sites.statement_sites)."""
     found = stated_categories(report)
     sites = statement_sites(report.text, [(start, end) for start, end, _ in found], SITES)
-    return [Statement(result, start, end, *(site or (None, None, None)))
+    return [Statement(result, start, end, site)
             for (start, end, result), site in zip(found, sites, strict=True)]
 
 

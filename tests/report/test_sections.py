@@ -2,7 +2,6 @@ import pytest
 
 from radlite.report import (
     build_report,
-    find_study_date,
     infer_body_region,
     infer_modality,
 )
@@ -102,7 +101,11 @@ def test_report_id_is_stable_and_depends_on_source_and_locator():
     assert a.text_sha256 != b.text_sha256
 
 
+def _study_date(text: str) -> str | None:
+    return build_report("src", "r.txt", text).study_date
+
+
 def test_study_date_from_header_line():
-    assert find_study_date("EXAM DATE: 03/04/2021\nFINDINGS: x") == "2021-03-04"
-    assert find_study_date("Date: 2020-01-31") == "2020-01-31"
-    assert find_study_date("FINDINGS: nothing dated") is None
+    assert _study_date("EXAM DATE: 03/04/2021\nFINDINGS: x") == "2021-03-04"
+    assert _study_date("Date: 2020-01-31") == "2020-01-31"
+    assert _study_date("FINDINGS: nothing dated") is None

@@ -10,7 +10,7 @@ from radlite.rules.rads import stated_rads
 from radlite.rules.temporal import stated_changes
 from radlite.tasks import TASKS
 from radlite.tasks.rads import SEVERITY
-from radlite.tnm import stated_m_stage, stated_n_stage
+from radlite.tnm import stated_stages
 
 #: (report text, expected label, the words the evidence must quote). Several phrasings per system.
 RADS_STATED = [
@@ -98,11 +98,13 @@ def test_a_category_only_stated_as_history_is_no_assessment():
 @pytest.mark.parametrize("text,n,n_quote,m,m_quote", TNM_STATED)
 def test_stated_tnm(text, n, n_quote, m, m_quote):
     report = build_report("t", "r", text)
-    for found, stage, quote in ((stated_n_stage(report), n, n_quote), (stated_m_stage(report), m, m_quote)):
+    for letter, stage, quote in (("N", n, n_quote), ("M", m, m_quote)):
+        found = stated_stages(report, letter)  # the first stated stage
         if stage is None:
-            assert found is None
+            assert found == []
         else:
-            assert found[0] == stage and report.text[found[1].start:found[1].end] == quote
+            first = found[0]
+            assert first.stage == stage and report.text[first.evidence.start:first.evidence.end] == quote
 
 
 @pytest.mark.parametrize("text,label,status,quote", [
