@@ -19,7 +19,8 @@ class ExitCode(IntEnum):
     #: radlite review gate: the lower bound of the table's precision interval is below --min-precision
     #: (or its miss-rate upper bound above --max-miss-rate).
     REVIEW_BELOW = 5
-    #: radlite review gate: no current verdicts to judge by (none imported, or all stale after a model change).
+    #: radlite review gate: no current verdicts to judge by (none imported, or all stale after a model change),
+    #: or reviewers' disputes on the table not yet settled by radlite review adjudicate.
     REVIEW_STALE = 6
     #: The command line itself is wrong: unknown option, missing argument (sysexits EX_USAGE).
     USAGE = 64

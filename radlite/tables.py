@@ -243,7 +243,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "review_verdicts": _cols(
         ("verdict_id", pa.string(), "Stable id: hash of item_id and reviewer (a later import by the same reviewer "
-                                    "supersedes the earlier verdict).", False),
+                                    "supersedes the earlier verdict); an adjudication's: of item_id alone (a later "
+                                    "adjudication of the item supersedes it).", False),
         ("sample_id", pa.string(), "Sample the item was drawn in (radlite review OUT ...).", False),
         ("item_id", pa.string(), "Sampled value: hash of table, report_id, task and the row's key.", False),
         ("reviewer", pa.string(), "Name given with radlite review import --reviewer.", False),
@@ -260,6 +261,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("corrected_value", pa.string(), "The value the reviewer typed as right (optional)."),
         ("reviewed_at", pa.timestamp("us", tz="UTC"), "When the reviewer marked it in the page."),
         ("run_id", pa.string(), "Import that committed the verdict (runs.run_id).", False),
+        ("adjudication", pa.bool_(), "True for a verdict recorded by radlite review adjudicate: it settles the "
+                                     "reviewers' dispute on the item and counts instead of their verdicts "
+                                     "(reviewer names the adjudicator)."),
     ),
 }
 
@@ -277,7 +281,7 @@ TABLE_DOCS = {
     "qa_answers": "Answers to registry questions (radiology_qa).",
     "report_priors": "Each report's prior study of the same patient and series (radlite.timeline).",
     "finding_timeline": "Per patient, finding and study: value, change vs the prior, stated change, agreement.",
-    "review_verdicts": "Reviewers' verdicts on sampled values (radlite review import).",
+    "review_verdicts": "Reviewers' verdicts on sampled values (radlite review import, adjudicate).",
 }
 #: Tables computed from the committed tables after a run's commit (radlite.timeline.build).
 TIMELINE_TABLES = ("report_priors", "finding_timeline")

@@ -9,11 +9,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from radlite.review.figures import Figures, from_store
+from radlite.review.figures import Dispute, Figures, from_store
 from radlite.review.gate import judge
 from radlite.review.page import render_page
 from radlite.review.render import HEADER, figure_row, write_report
 from radlite.review.sample import (
+    DEFAULT_STRATIFY,
     STRATA_DIMENSIONS,
     SampleRefused,
     build_manifest,
@@ -21,7 +22,7 @@ from radlite.review.sample import (
     save_manifest,
     stored_manifest_path,
 )
-from radlite.review.verdicts import VerdictsRefused, import_verdicts
+from radlite.review.verdicts import VERDICTS, Decision, VerdictsRefused, adjudicate, import_verdicts
 from radlite.review.views import VIEWS
 from radlite.store import OutputLocked, OutputStore, StoreDamaged
 
@@ -55,13 +56,38 @@ def _print_figures(figures: Figures) -> None:
         table.add_row(*figure_row(f))
     console.print(table)
     for cov in figures.coverage:
-        if cov.stale or cov.disputed or cov.unreviewed_models:
-            console.print(f"{cov.table}: {cov.stale} stale verdicts, {cov.disputed} disputed items; rows by models "
-                          f"no current verdict covers: {', '.join(cov.unreviewed_models) or 'none'}")
+        if cov.stale or cov.disputed or cov.adjudicated or cov.unreviewed_models:
+            console.print(f"{cov.table}: {cov.stale} stale verdicts, {cov.disputed} open disputes (counted as "
+                          f"incorrect), {cov.adjudicated} adjudicated; rows by models no current verdict covers: "
+                          f"{', '.join(cov.unreviewed_models) or 'none'}")
+    _print_disputes(console, figures.open_disputes())
     for a in figures.agreements:
         kappa = "n/a" if a.kappa is None else f"{a.kappa:.3f}"
         console.print(f"agreement {a.reviewers[0]} / {a.reviewers[1]}: {a.items} items, "
                       f"observed {100 * a.observed:.1f}%, Cohen's kappa {kappa}")
+
+
+def _print_disputes(console: Console, disputes: list[Dispute]) -> None:
+    if not disputes:
+        return
+    table = Table("item", "table", "label", "value", "verdicts", title="open disputes (radlite review adjudicate)")
+    for d in disputes:
+        table.add_row(d.item_id, d.table, d.label, d.value, ", ".join(f"{r}: {v}" for r, v in d.verdicts.items()))
+    console.print(table)
+
+
+class DecisionParam(click.ParamType):
+    """ITEM=VERDICT on the command line, typed as a Decision."""
+
+    name = "ITEM=VERDICT"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Decision):
+            return value
+        item, sep, verdict = value.partition("=")
+        if not sep or not item.strip() or verdict.strip() not in VERDICTS:
+            self.fail(f"{value!r}: give ITEM=VERDICT with VERDICT one of {', '.join(VERDICTS)}", param, ctx)
+        return Decision(item.strip(), verdict.strip())
 
 
 @click.group(cls=ReviewGroup)
@@ -72,7 +98,8 @@ def review() -> None:
     radlite review OUT --sample 200 --out DIR          a stratified sample as DIR/review.html
     radlite review import OUT verdicts.csv --reviewer NAME   store the page's exported verdicts
     radlite review report OUT [--out DIR]              precision / miss rate with 95% intervals
-    radlite review gate OUT --table T --min-precision P  exit 5 below P, 6 when verdicts are stale
+    radlite review adjudicate OUT ITEM=VERDICT ... --reviewer NAME   settle reviewers' disputes
+    radlite review gate OUT --table T --min-precision P  exit 5 below P, 6 when stale or disputed
     """
 
 
@@ -81,9 +108,10 @@ def review() -> None:
 @click.option("--sample", "size", type=int, required=True, help="Number of values to draw.")
 @click.option("--table", "tables", multiple=True, type=click.Choice(list(VIEWS)),
               help="Table to sample (repeatable; default: every reviewable table with rows).")
-@click.option("--stratify", default="table,label,status", show_default=True,
+@click.option("--stratify", default=",".join(DEFAULT_STRATIFY), show_default=True,
               help=f"Comma list of {', '.join(STRATA_DIMENSIONS)} (or 'none'): the size is shared equally between "
-                   "these strata, so rare labels and negative/not_mentioned values are drawn too.")
+                   "these strata, so rare labels, negative/not_mentioned values and every model's rows are drawn "
+                   "too.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the draw.")
 @click.option("--out", "directory", required=True, type=click.Path(file_okay=False),
               help="Folder for review.html (the page) and sample.json (what was drawn).")
@@ -129,8 +157,8 @@ def import_(out, verdicts, reviewer, manifest_path, replace):
 
 @review.command()
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
-@click.option("--reviewer", help="Only this reviewer's verdicts (default: every reviewer's; items they "
-                                 "disagree on are not counted).")
+@click.option("--reviewer", help="Only this reviewer's verdicts (default: every reviewer's; an item they "
+                                 "disagree on counts as incorrect until adjudicated).")
 @click.option("--out", "directory", type=click.Path(file_okay=False),
               help="Write report.md, report.html and a plot per table here.")
 def report(out, reviewer, directory):
@@ -146,6 +174,32 @@ def report(out, reviewer, directory):
         click.echo(f"wrote {path}")
 
 
+@review.command("adjudicate")
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
+@click.argument("decisions", nargs=-1, type=DecisionParam())
+@click.option("--reviewer", help="Who settles the disputes (required with ITEM=VERDICT).")
+def adjudicate_(out, decisions, reviewer):
+    """Settle disputes: record the adjudicated VERDICT (correct, incorrect, cant_tell) of each disputed ITEM
+    in review_verdicts; it counts instead of the reviewers' verdicts. Without ITEM=VERDICT, list the open
+    disputes."""
+    store = _open(out)
+    try:
+        if not decisions:
+            figures = from_store(store)
+            click.echo(f"{len(figures.open_disputes())} open disputes")
+            _print_disputes(Console(), figures.open_disputes())
+            return
+        if not reviewer:
+            raise click.UsageError("give --reviewer NAME: who settles the disputes")
+        result = adjudicate(store, list(decisions), reviewer)
+        left = from_store(store).open_disputes()
+    except _REFUSED as exc:
+        raise click.ClickException(str(exc)) from None
+    for d in result.settled:
+        click.echo(f"settled {d.item_id} ({d.table}/{d.label} {d.value!r}) as {d.adjudicated} by {d.adjudicator}")
+    click.echo(f"{len(left)} open disputes left (run {result.run_id})")
+
+
 @review.command()
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
 @click.option("--table", "table_name", required=True, type=click.Choice(list(VIEWS)), help="Table to judge.")
@@ -153,7 +207,8 @@ def report(out, reviewer, directory):
 @click.option("--max-miss-rate", type=click.FloatRange(0, 1), help="Refuse when the miss rate's upper bound is above.")
 def gate(out, table_name, min_precision, max_miss_rate):
     """Exit 0 when TABLE may be published; 5 when its interval is below the bar; 6 when its rows were made
-    by a model no current verdict covers (a model or rule change since the review, or no review)."""
+    by a model no current verdict covers (a model or rule change since the review, or no review), or while
+    reviewers' disputes on it are open (radlite review adjudicate settles them)."""
     if min_precision is None and max_miss_rate is None:
         raise click.UsageError("give --min-precision and/or --max-miss-rate")
     try:

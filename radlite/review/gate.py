@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from radlite.errors import ExitCode
-from radlite.review.figures import MISS_RATE, PRECISION, Figure, Figures
+from radlite.review.figures import MISS_RATE, PRECISION, Dispute, Figure, Figures
 
 
 class GateResult(BaseModel):
@@ -13,14 +13,27 @@ class GateResult(BaseModel):
     message: str
 
 
+#: Open disputes a gate message names before "and N more".
+NAMED_DISPUTES = 5
+
+
 def _interval(figure: Figure) -> str:
     return (f"{figure.measure.replace('_', ' ')} {figure.estimate:.3f} (95% CI {figure.low:.3f}-{figure.high:.3f}, "
-            f"{figure.decided} verdicts)")
+            f"{figure.decided} verdicts, effective n {figure.effective_n:.1f})")
+
+
+def _disputes(disputes: list[Dispute]) -> str:
+    """The open disputes named: item id, label, value and each reviewer's verdict."""
+    named = [f"{d.item_id} ({d.label} {d.value!r}: " + ", ".join(f"{r} {v}" for r, v in d.verdicts.items()) + ")"
+             for d in disputes[:NAMED_DISPUTES]]
+    more = f" and {len(disputes) - NAMED_DISPUTES} more" if len(disputes) > NAMED_DISPUTES else ""
+    return "; ".join(named) + more
 
 
 def judge(figures: Figures, table: str, min_precision: float | None, max_miss_rate: float | None) -> GateResult:
     """REVIEW_STALE when rows of the table were made by a model no current verdict covers (a model or rule
-    change since the review, or no review at all); REVIEW_BELOW when the precision interval's lower bound is
+    change since the review, or no review at all), or while reviewers' disputes on it are open (not yet
+    settled by ``radlite review adjudicate``); REVIEW_BELOW when the precision interval's lower bound is
     below ``min_precision`` or the miss-rate interval's upper bound above ``max_miss_rate``; else OK."""
     coverage = next((c for c in figures.coverage if c.table == table), None)
     if coverage is None:
@@ -34,6 +47,11 @@ def judge(figures: Figures, table: str, min_precision: float | None, max_miss_ra
                           message=f"{table}: stale: {rows} of {sum(coverage.rows_by_model.values())} rows are made "
                                   f"by {', '.join(unreviewed)}, which no current verdict covers (verdicts on: "
                                   f"{reviewed}; {coverage.stale} stale); review a new sample")
+    disputes = figures.open_disputes(table)
+    if disputes:
+        return GateResult(code=ExitCode.REVIEW_STALE,
+                          message=f"{table}: {len(disputes)} open disputes between reviewers: {_disputes(disputes)}; "
+                                  f"settle them with radlite review adjudicate OUT ITEM=VERDICT ... --reviewer NAME")
     lines = []
     code = ExitCode.OK
     for measure, bound in ((PRECISION, min_precision), (MISS_RATE, max_miss_rate)):

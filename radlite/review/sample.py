@@ -1,8 +1,9 @@
 """Draw a sample of committed values for review, and the manifest that records what was drawn.
 
-The sample is stratified on any of ``table``, ``label``, ``status``: the requested size is shared out
-equally between the strata (a stratum smaller than its share gives its rest to the others), so rare labels
-and ``negative``/``not_mentioned`` rows are reviewed too and misses can be estimated. Within a stratum the
+The sample is stratified on any of ``table``, ``label``, ``status``, ``model_id``: the requested size is
+shared out equally between the strata (a stratum smaller than its share gives its rest to the others), so
+rare labels, ``negative``/``not_mentioned`` rows and the rows of every model that made values are reviewed
+too: misses can be estimated, and no model's rows go unreviewed for want of a draw. Within a stratum the
 draw is random with the given seed, so the same OUT, seed and options draw the same sample.
 """
 
@@ -20,7 +21,9 @@ from radlite.hashing import stable_id
 from radlite.review.views import VIEWS, ReviewView, item_id
 from radlite.store import OutputStore
 
-STRATA_DIMENSIONS = ("table", "label", "status")
+STRATA_DIMENSIONS = ("table", "label", "status", "model_id")
+#: The default: every dimension (the gate needs a current verdict on each model's rows).
+DEFAULT_STRATIFY = STRATA_DIMENSIONS
 #: Where OUT keeps the manifests of the samples drawn from it (import looks a sample up here).
 SAMPLES_DIR = os.path.join("review", "samples")
 
@@ -48,11 +51,14 @@ class SampleItem(BaseModel):
 
 
 class Stratum(BaseModel):
-    """Committed valid rows of one (table, label, status) when the sample was drawn, and how many were drawn."""
+    """Committed valid rows of one (table, label, status, model_id) when the sample was drawn, and how many
+    were drawn."""
 
     table: str
     label: str
     status: str
+    #: None in a manifest drawn before strata named the model.
+    model_id: str | None = None
     rows: int
     sampled: int
 
@@ -146,10 +152,10 @@ def build_manifest(store: OutputStore, n: int, tables: list[str] | None, stratif
     if not pool:
         raise SampleRefused(f"{store.root}: no valid committed values in {', '.join(tables) or 'any table'}")
     drawn = draw(pool, n, stratify, seed)
-    population = Counter((i.table, i.label, i.status) for i in pool)
-    sampled = Counter((i.table, i.label, i.status) for i in drawn)
-    strata = [Stratum(table=t, label=lab, status=s, rows=rows, sampled=sampled[(t, lab, s)])
-              for (t, lab, s), rows in sorted(population.items())]
+    population = Counter(stratum_of(i, list(STRATA_DIMENSIONS)) for i in pool)
+    sampled = Counter(stratum_of(i, list(STRATA_DIMENSIONS)) for i in drawn)
+    strata = [Stratum(table=t, label=lab, status=s, model_id=m, rows=rows, sampled=sampled[(t, lab, s, m)])
+              for (t, lab, s, m), rows in sorted(population.items())]
     sample_id = stable_id(first, last, str(seed), ",".join(stratify), *sorted(i.item_id for i in drawn))
     return SampleManifest(sample_id=sample_id, out=store.root, out_id=first, last_run=last,
                           created_at=datetime.now(UTC), seed=seed, size=n, stratify=stratify, tables=tables,

@@ -8,18 +8,22 @@ readers see all of a file's verdicts or none.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import secrets
 import time
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from dateutil import parser as dateparser
 from pydantic import BaseModel, ValidationError
 
 from radlite import __version__
 from radlite.hashing import stable_id
+from radlite.review.figures import Dispute, settle
 from radlite.review.sample import (
     SampleItem,
     SampleManifest,
@@ -32,6 +36,11 @@ from radlite.store import OutputStore
 from radlite.tables import arrow_schema
 
 VERDICTS = ("correct", "incorrect", "cant_tell")
+#: An adjudicated verdict's id hashes the item with ("", this) instead of a reviewer's name: one per item,
+#: and never the id of a reviewer's own verdict.
+ADJUDICATION = "adjudication"
+#: Columns a verdict file must have (the page's export has these and out_id, corrected_value, reviewed_at).
+REQUIRED_COLUMNS = ("sample_id", "item_id", "verdict")
 TABLE = "review_verdicts"
 _FORMULA_GUARD = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
@@ -59,41 +68,110 @@ def _unguard(value: str | None) -> str | None:
     return value[1:] if value.startswith(_FORMULA_GUARD) else value
 
 
+def reviewed_at(value: object) -> datetime | None:
+    """When the reviewer marked the item: the page writes ISO 8601 in UTC; a spreadsheet may have rewritten it
+    in its locale's day-first form (dd/mm/yyyy, dd.mm.yyyy, with or without a time). A time without a zone
+    is taken as UTC, the zone the page wrote. Raises ValueError when it is no date."""
+    value = "" if value is None else str(value).strip()
+    if not value:
+        return None
+    try:
+        found = dateparser.isoparse(value)
+    except ValueError:
+        found = dateparser.parse(value, dayfirst=True)
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _delimiter(header: str) -> str:
+    """The separator that splits the header into the required columns: ',' (the page), ';' (a spreadsheet
+    in a locale whose decimal separator is a comma) or a tab."""
+    for delimiter in (",", ";", "\t"):
+        columns = next(csv.reader([header], delimiter=delimiter), [])
+        if set(REQUIRED_COLUMNS) <= {c.strip() for c in columns}:
+            return delimiter
+    return ","
+
+
+def csv_rows(text: str, name: str) -> list[tuple[int, dict]]:
+    """(line number, row) of a CSV export: as the page wrote it, or as a spreadsheet saved it again (BOM
+    already stripped; ',' or ';' separators; CRLF). A file cut short is refused naming the line: a row with
+    fewer cells than the header, a quoted cell that never closes, or a last row with no line break whose
+    last cell is empty. Rows of empty cells are skipped."""
+    delimiter = _delimiter(text.splitlines()[0] if text else "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows, header, line = [], None, 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise VerdictsRefused(f"{name} line {line}: {exc} (a quoted cell that never closes: is the file cut "
+                                  "short?); nothing imported") from None
+        if header is None:
+            header = [c.strip() for c in cells]
+            missing = set(REQUIRED_COLUMNS) - set(header)
+            if missing:
+                raise VerdictsRefused(f"{name}: no column {', '.join(sorted(missing))}; "
+                                      "use the file the review page's Export wrote")
+        elif any(c.strip() for c in cells):
+            if len(cells) < len(header):
+                raise VerdictsRefused(f"{name} line {line}: {len(cells)} of {len(header)} columns (ends after "
+                                      f"{header[len(cells) - 1]}): the file is cut short; nothing imported")
+            if any(c.strip() for c in cells[len(header):]):
+                raise VerdictsRefused(f"{name} line {line}: {len(cells)} cells under {len(header)} columns; "
+                                      "nothing imported")
+            rows.append((line, dict(zip(header, cells))))
+        line = reader.line_num + 1
+    if rows and not text.endswith(("\n", "\r")) and not rows[-1][1][header[-1]].strip():
+        raise VerdictsRefused(f"{name} line {rows[-1][0]}: the file ends inside this row (no line break, "
+                              f"{header[-1]} empty): the file is cut short; nothing imported")
+    return rows
+
+
 def read_verdict_file(path: str) -> list[VerdictLine]:
-    """The verdicts of a .csv or .json file exported by the review page."""
+    """The verdicts of a .csv or .json file exported by the review page (or re-saved by a spreadsheet)."""
     name = os.path.basename(path)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             if path.endswith(".json"):
                 data = json.load(fh)
                 entries = data["verdicts"] if isinstance(data, dict) else data
                 raw = [(n, dict(e)) for n, e in enumerate(entries, start=1)]
             else:
-                reader = csv.DictReader(fh)
-                missing = {"sample_id", "item_id", "verdict"} - set(reader.fieldnames or [])
-                if missing:
-                    raise VerdictsRefused(f"{name}: no column {', '.join(sorted(missing))}; "
-                                          "use the file the review page's Export wrote")
-                raw = [(reader.line_num, row) for row in reader]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, csv.Error) as exc:
+                raw = csv_rows(fh.read(), name)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, VerdictsRefused):
             raise
         raise VerdictsRefused(f"{name}: unreadable verdict file ({str(exc).splitlines()[0]})") from None
-    lines = []
-    for n, row in raw:
-        verdict = (row.get("verdict") or "").strip()
-        if verdict not in VERDICTS:
-            raise VerdictsRefused(f"{name} line {n}: verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
-        try:
-            lines.append(VerdictLine(line=n, sample_id=row.get("sample_id") or "", out_id=row.get("out_id") or None,
-                                     item_id=row.get("item_id") or "", verdict=verdict,
-                                     corrected_value=_unguard(row.get("corrected_value")),
-                                     reviewed_at=row.get("reviewed_at") or None))
-        except ValidationError as exc:
-            raise VerdictsRefused(f"{name} line {n}: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+    lines = [verdict_line(n, row, name) for n, row in raw]
     if not lines:
         raise VerdictsRefused(f"{name}: no verdicts in the file")
     return lines
+
+
+def _text(row: dict, column: str) -> str:
+    """A cell as text, without the blanks a spreadsheet may leave around it."""
+    value = row.get(column)
+    return "" if value is None else str(value).strip()
+
+
+def verdict_line(n: int, row: dict, name: str) -> VerdictLine:
+    """One row of a verdict file, checked; VerdictsRefused names the line."""
+    verdict = _text(row, "verdict")
+    if verdict not in VERDICTS:
+        raise VerdictsRefused(f"{name} line {n}: verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
+    try:
+        when = reviewed_at(row.get("reviewed_at"))
+    except (ValueError, OverflowError):
+        raise VerdictsRefused(f"{name} line {n}: reviewed_at {row.get('reviewed_at')!r} is not a date (ISO 8601, "
+                              "dd/mm/yyyy or dd.mm.yyyy, with an optional time)") from None
+    try:
+        return VerdictLine(line=n, sample_id=_text(row, "sample_id"), out_id=_text(row, "out_id") or None,
+                           item_id=_text(row, "item_id"),
+                           verdict=verdict, corrected_value=_unguard(row.get("corrected_value")), reviewed_at=when)
+    except ValidationError as exc:
+        raise VerdictsRefused(f"{name} line {n}: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
 
 
 def find_manifest(store: OutputStore, lines: list[VerdictLine], name: str, path: str | None) -> SampleManifest:
@@ -163,7 +241,8 @@ def verdict_rows(lines: list[VerdictLine], sampled: dict[str, SampleItem], manif
                      "item_id": item.item_id, "reviewer": reviewer, "table_name": item.table,
                      "report_id": item.report_id, "task": item.task, "label": item.label, "status": item.status,
                      "value": item.value, "model_id": item.model_id, "verdict": line.verdict,
-                     "corrected_value": line.corrected_value, "reviewed_at": line.reviewed_at, "run_id": run_id})
+                     "corrected_value": line.corrected_value, "reviewed_at": line.reviewed_at, "run_id": run_id,
+                     "adjudication": False})
     return rows
 
 
@@ -195,7 +274,7 @@ def import_verdicts(store: OutputStore, path: str, reviewer: str, manifest_path:
     name = os.path.basename(path)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    run_id = started.strftime("%Y%m%dT%H%M%S.%fZ") + "-review-" + secrets.token_hex(3)
+    run_id = _run_id(started)
     lines = read_verdict_file(path)
     with store.locked():
         store.recover()
@@ -204,25 +283,101 @@ def import_verdicts(store: OutputStore, path: str, reviewer: str, manifest_path:
         check_current(store, manifest, sampled, name)
         rows = verdict_rows(lines, sampled, manifest, reviewer, run_id)
         check_not_imported(store, rows, reviewer, name, replace)
-        staged = _stage(store, run_id, rows, path, started, t0, reviewer, manifest.sample_id, replace)
-        store.commit(run_id, staged)
+        options = {"command": "review import", "reviewer": reviewer, "sample_id": manifest.sample_id,
+                   "replace": replace}
+        store.commit(run_id, _stage(store, run_id, rows, [os.path.abspath(path)], started, t0, options))
     return ImportResult(run_id=run_id, sample_id=manifest.sample_id, reviewer=reviewer, verdicts=len(rows))
 
 
-def _stage(store: OutputStore, run_id: str, rows: list[dict], path: str, started: datetime, t0: float,
-           reviewer: str, sample_id: str, replace: bool) -> dict[str, list[str]]:
-    """Write the verdicts and the import's runs row into the staging folder."""
+class Decision(NamedTuple):
+    """An adjudicator's verdict on one disputed item."""
+
+    item_id: str
+    verdict: str
+
+
+class AdjudicationResult(BaseModel):
+    run_id: str
+    reviewer: str
+    #: The disputes settled, with the verdict recorded for each.
+    settled: list[Dispute]
+
+
+def adjudication_rows(decisions: list[Decision], disputes: dict[str, Dispute], samples: dict[str, str],
+                      adjudicator: str, run_id: str, when: datetime) -> list[dict]:
+    """Rows of review_verdicts that settle disputes: one per item (a later adjudication of the item
+    supersedes it), marked ``adjudication``."""
+    rows = []
+    for decision in decisions:
+        d = disputes[decision.item_id]
+        rows.append({"verdict_id": stable_id(d.item_id, "", ADJUDICATION), "sample_id": samples[d.item_id],
+                     "item_id": d.item_id, "reviewer": adjudicator, "table_name": d.table, "report_id": d.report_id,
+                     "task": d.task, "label": d.label, "status": d.status, "value": d.value, "model_id": d.model_id,
+                     "verdict": decision.verdict, "corrected_value": None, "reviewed_at": when, "run_id": run_id,
+                     "adjudication": True})
+    return rows
+
+
+def check_decisions(decisions: list[Decision], disputes: dict[str, Dispute]) -> None:
+    """Each decision names a current disputed item, once, with a verdict."""
+    if not decisions:
+        raise VerdictsRefused("give at least one ITEM=VERDICT")
+    seen: set[str] = set()
+    for decision in decisions:
+        if decision.verdict not in VERDICTS:
+            raise VerdictsRefused(f"{decision.item_id}: verdict {decision.verdict!r} is not one of "
+                                  f"{', '.join(VERDICTS)}; nothing recorded")
+        if decision.item_id in seen:
+            raise VerdictsRefused(f"item {decision.item_id} is given twice; nothing recorded")
+        seen.add(decision.item_id)
+        if decision.item_id not in disputes:
+            open_ = sorted(i for i, d in disputes.items() if d.open)
+            raise VerdictsRefused(f"item {decision.item_id} is not disputed among the current verdicts (open "
+                                  f"disputes: {', '.join(open_) or 'none'}); nothing recorded")
+
+
+def adjudicate(store: OutputStore, decisions: list[Decision], adjudicator: str) -> AdjudicationResult:
+    """Record an adjudicated verdict for each disputed item: it counts instead of the reviewers' differing
+    verdicts and closes the dispute. All or nothing; raises VerdictsRefused (nothing written)."""
+    adjudicator = adjudicator.strip()
+    if not adjudicator:
+        raise VerdictsRefused("--reviewer must name the adjudicator")
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    run_id = _run_id(started)
+    with store.locked():
+        store.recover()
+        verdicts = store.read_table(TABLE).to_pylist()
+        current = {i.item_id: i for i in candidates(store, sorted({v["table_name"] for v in verdicts}))}
+        disputes = {d.item_id: d for d in settle(verdicts, current).disputes}
+        check_decisions(decisions, disputes)
+        samples = {v["item_id"]: v["sample_id"] for v in verdicts if not v.get("adjudication")}
+        rows = adjudication_rows(decisions, disputes, samples, adjudicator, run_id, started)
+        options = {"command": "review adjudicate", "reviewer": adjudicator,
+                   "decisions": {d.item_id: d.verdict for d in decisions}}
+        store.commit(run_id, _stage(store, run_id, rows, [], started, t0, options))
+    settled = [disputes[d.item_id].model_copy(update={"adjudicated": d.verdict, "adjudicator": adjudicator})
+               for d in decisions]
+    return AdjudicationResult(run_id=run_id, reviewer=adjudicator, settled=settled)
+
+
+def _run_id(started: datetime) -> str:
+    return started.strftime("%Y%m%dT%H%M%S.%fZ") + "-review-" + secrets.token_hex(3)
+
+
+def _stage(store: OutputStore, run_id: str, rows: list[dict], inputs: list[str], started: datetime, t0: float,
+           options: dict) -> dict[str, list[str]]:
+    """Write the verdicts and the command's runs row into the staging folder."""
     staging = store.staging_dir(run_id)
     files = {}
     wall = round(time.perf_counter() - t0, 3)
     run = {"run_id": run_id, "started_at": started, "finished_at": datetime.now(UTC), "status": "committed",
-           "inputs": [os.path.abspath(path)], "tasks": [], "routing": None, "read": len(rows),
+           "inputs": inputs, "tasks": [], "routing": None, "read": len(rows),
            "accepted": len(rows), "accepted_new": len(rows), "skipped_unchanged": 0, "rejected": 0,
            "rejected_by_reason": "{}", "rows_by_table": json.dumps({TABLE: len(rows), "runs": 1}),
            "wall_seconds": wall, "reports_per_second": len(rows) / wall if wall else 0.0,
            "radlite_version": __version__,
-           "options": json.dumps({"command": "review import", "reviewer": reviewer, "sample_id": sample_id,
-                                  "replace": replace})}
+           "options": json.dumps(options)}
     for table, table_rows in ((TABLE, rows), ("runs", [run])):
         os.makedirs(os.path.join(staging, table), exist_ok=True)
         target = os.path.join(staging, table, "part.parquet")

@@ -2,7 +2,9 @@
 
 A view names the row's *label* (what the value is about: a finding, a RADS system, an entity label), its
 *value* as shown, and its *status*: a claim (``positive``, ``uncertain``, ``assigned``) whose precision
-is measured, or no claim (``negative``, ``not_mentioned``, ``none``) whose miss rate is measured.
+is measured, or no claim (``negative``, ``not_mentioned``, ``none``) whose miss rate is measured. A row that
+only says a task ran and found nothing (an entities or temporal_changes row with no entity / no change) is
+a no-claim: its verdict says whether the report holds something the table missed.
 """
 
 from __future__ import annotations
@@ -50,6 +52,29 @@ def item_id(view: ReviewView, row: dict) -> str:
     return stable_id(view.table, row["report_id"], row["task"], *(str(row[k]) for k in view.key), *optional)
 
 
+def _found_nothing(row: dict, *columns: str) -> bool:
+    """The row a task writes when it found nothing: every one of ``columns`` empty."""
+    return not any(row.get(c) for c in columns)
+
+
+def _entity_view() -> ReviewView:
+    def empty(r):
+        return _found_nothing(r, "label", "text")
+
+    return ReviewView("entities", ("entity_index",), lambda r: "none" if empty(r) else r["label"] or "",
+                      lambda r: "No entity found" if empty(r) else r["text"] or "",
+                      lambda r: "none" if empty(r) else "positive")
+
+
+def _temporal_view() -> ReviewView:
+    def empty(r):
+        return _found_nothing(r, "finding", "change")
+
+    return ReviewView("temporal_changes", ("finding", "change"), lambda r: "none" if empty(r) else r["change"] or "",
+                      lambda r: "No change since the prior found" if empty(r) else f"{r['finding']}: {r['change']}",
+                      lambda r: "none" if empty(r) else "positive")
+
+
 def _at_site(label: str, row: dict) -> str:
     """A site row's label names its site ("BI-RADS (left breast)")."""
     return f"{label} ({row['site']})" if row.get("site") else label
@@ -63,9 +88,7 @@ register(ReviewView("rads", (), lambda r: _at_site(r["system"] if r["system"] no
 register(ReviewView("staging", (), lambda r: _at_site(r["task"], r), lambda r: r["n_stage"] or r["m_stage"] or "",
                     lambda r: "positive" if (r["n_stage"] or r["m_stage"]) else "not_mentioned",
                     optional_key=("site",)))
-register(ReviewView("entities", ("entity_index",), lambda r: r["label"] or "", lambda r: r["text"] or "",
-                    lambda r: "positive"))
-register(ReviewView("temporal_changes", ("finding", "change"), lambda r: r["change"] or "",
-                    lambda r: f"{r['finding']}: {r['change']}", lambda r: "positive"))
+register(_entity_view())
+register(_temporal_view())
 register(ReviewView("qa_answers", ("question_id",), lambda r: r["question_id"], lambda r: r["answer"] or "",
                     lambda r: "positive" if r["answer"] else "not_mentioned"))

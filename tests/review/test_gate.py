@@ -33,3 +33,24 @@ def test_bounds_refuse_a_table():
     assert below.code == ExitCode.REVIEW_BELOW and "lower bound 0.531 < 0.7" in below.message
     assert judge(figures, "abnormalities", None, 0.3).code == ExitCode.REVIEW_BELOW  # 1/5 missed, upper 0.62
     assert judge(figures, "rads", 0.5, None).code == ExitCode.REVIEW_STALE
+
+
+def test_a_complete_review_is_not_stale_for_a_model_with_one_row():
+    """One row of 61 was made by an adapter. Strata without model_id may never draw it, and a review of every
+    drawn item is then 'stale'; the default strata (with model_id) draw it."""
+    from radlite.review.sample import DEFAULT_STRATIFY, draw
+
+    items = table_of({("edema", "positive"): 30, ("edema", "negative"): 30})
+    items.append(items[0].model_copy(update={"item_id": "adapter-row", "model_id": "adapter.gguf"}))
+
+    def review_all(drawn):
+        return [{"item_id": i.item_id, "table_name": i.table, "reviewer": "ana", "value": i.value,
+                 "model_id": i.model_id, "verdict": "correct"} for i in drawn]
+
+    old = draw(items, 12, ["table", "label", "status"], seed=0)
+    assert "adapter-row" not in {i.item_id for i in old}
+    assert judge(compute(review_all(old), items), "abnormalities", 0.1, None).code == ExitCode.REVIEW_STALE
+
+    drawn = draw(items, 12, list(DEFAULT_STRATIFY), seed=0)
+    assert "adapter-row" in {i.item_id for i in drawn}
+    assert judge(compute(review_all(drawn), items), "abnormalities", 0.1, None).code == ExitCode.OK

@@ -37,3 +37,22 @@ def test_site_rows_are_their_own_review_items_and_report_rows_keep_their_ids():
     assert len({i.item_id for i in items}) == 3
     assert items[0].item_id == stable_id("rads", "r1", "rads_assignment")
     assert [i.label for i in items] == ["NI-RADS", "NI-RADS (primary site)", "NI-RADS (neck)"]
+
+
+def test_a_row_that_only_says_nothing_was_found_is_not_a_claim():
+    """A temporal_changes row with no finding and no change ("None: None" before) and an entities row with no
+    entity are no-claims: their verdicts measure the miss rate, never precision."""
+    from radlite.review.sample import to_item
+    from radlite.review.views import VIEWS, is_claim
+
+    common = {"report_id": "r1", "model_id": "m"}
+    empty_change = to_item(VIEWS["temporal_changes"], {**common, "task": "temporal_comparison", "finding": None,
+                                                       "change": None})
+    change = to_item(VIEWS["temporal_changes"], {**common, "task": "temporal_comparison", "finding": "effusion",
+                                                 "change": "improved"})
+    no_entity = to_item(VIEWS["entities"], {**common, "task": "radiology_ner", "entity_index": None, "label": None,
+                                            "text": None})
+    assert (empty_change.status, empty_change.value) == ("none", "No change since the prior found")
+    assert (change.status, change.value) == ("positive", "effusion: improved")
+    assert (no_entity.status, no_entity.value) == ("none", "No entity found")
+    assert not is_claim(empty_change.status) and not is_claim(no_entity.status) and is_claim(change.status)

@@ -99,3 +99,108 @@ def test_import_commits_verdicts_once_and_the_gate_reads_them(out, tmp_path):
     assert below.exit_code == ExitCode.REVIEW_BELOW and "lower bound" in below.output
     sql = run_cli("sql", out, "SELECT count(*) AS n FROM review_verdicts", "--format", "json")
     assert json.loads(sql.output)[0]["n"] == 8
+
+
+# -- Excel round trip (synthetic files written the way a spreadsheet saves the page's export) ------------
+
+COLUMNS = ["sample_id", "out_id", "item_id", "verdict", "corrected_value", "reviewed_at"]
+
+
+def excel_csv(path, rows, separator=";", date="02/01/2025 03:04"):
+    """The page's CSV as Excel re-saves it in a day-first, comma-decimal locale: UTF-8 BOM, ';', CRLF and
+    reviewed_at in the local date format. Returns the text (without BOM) for cutting."""
+    lines = [separator.join(COLUMNS)]
+    lines += [separator.join([r["sample_id"], r["out_id"], r["item_id"], r["verdict"], "", date]) for r in rows]
+    text = "\r\n".join(lines) + "\r\n"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        fh.write(text)
+    return text
+
+
+def write_text(path, text):
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        fh.write(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("separator,date", [(";", "02/01/2025 03:04"), (";", "02.01.2025 03:04:05"),
+                                            (",", "02/01/2025")])
+def test_a_verdict_file_saved_again_by_excel_imports(out, tmp_path, separator, date):
+    sample = draw_sample(out, str(tmp_path / "page"), "--sample", "6", "--table", "abnormalities")
+    path = tmp_path / "excel.csv"
+    excel_csv(path, _rows(sample), separator, date)
+    result = run_cli("review", "import", out, str(path), "--reviewer", "ana")
+    assert result.exit_code == 0, result.output
+    stored = OutputStore(out).read_table("review_verdicts").to_pylist()
+    assert len(stored) == 6
+    assert {(v["reviewed_at"].year, v["reviewed_at"].month, v["reviewed_at"].day) for v in stored} == {(2025, 1, 2)}
+
+
+def test_a_truncated_verdict_file_is_refused_naming_the_line(out, tmp_path):
+    sample = draw_sample(out, str(tmp_path / "page"), "--sample", "6", "--table", "abnormalities")
+    text = excel_csv(tmp_path / "full.csv", _rows(sample))
+    lines = text.split("\r\n")
+
+    # cut just after the verdict cell of the fourth verdict (line 5), no final line break
+    cut = "\r\n".join(lines[:4]) + "\r\n" + ";".join(lines[4].split(";")[:4])
+    message = _refused(out, write_text(tmp_path / "cut.csv", cut))
+    assert "line 5: 4 of 6 columns (ends after verdict)" in message and "cut short" in message
+
+    # a quoted corrected value that never closes (cut inside it)
+    quoted = "\r\n".join(lines[:3]) + "\r\n" + ";".join(lines[3].split(";")[:3]) + ';incorrect;"Pleural eff'
+    message = _refused(out, write_text(tmp_path / "quote.csv", quoted))
+    assert "line 4:" in message and "never closes" in message
+
+    # the last row complete in cells but cut before its reviewed_at, no final line break
+    last = "\r\n".join(lines[:6]) + "\r\n" + lines[6].rsplit(";", 1)[0] + ";"
+    assert "line 7: the file ends inside this row" in _refused(out, write_text(tmp_path / "end.csv", last))
+
+    bad_date = text.replace("02/01/2025 03:04", "yesterday", 1)
+    assert "line 2: reviewed_at 'yesterday' is not a date" in _refused(out, write_text(tmp_path / "d.csv", bad_date))
+
+
+# -- disputes and adjudication -------------------------------------------------------------------------------
+
+def test_disputes_block_the_gate_until_adjudicated(out, tmp_path):
+    sample = draw_sample(out, str(tmp_path / "page"), "--sample", "10", "--table", "abnormalities")
+    ana = _rows(sample)
+    ben = [dict(r, verdict="incorrect") if k in (1, 4) else r for k, r in enumerate(ana)]
+    for reviewer, rows in (("ana", ana), ("ben", ben)):
+        result = run_cli("review", "import", out, write_csv(tmp_path / f"{reviewer}.csv", rows), "--reviewer",
+                         reviewer)
+        assert result.exit_code == 0, result.output
+    disputed = sorted(ana[k]["item_id"] for k in (1, 4))
+
+    gate = run_cli("review", "gate", out, "--table", "abnormalities", "--min-precision", "0.1", "--max-miss-rate", "1")
+    assert gate.exit_code == ExitCode.REVIEW_STALE and "2 open disputes" in gate.output
+    assert all(item in gate.output for item in disputed)
+    listed = run_cli("review", "adjudicate", out)
+    assert listed.exit_code == 0 and "2 open disputes" in listed.output
+    assert all(item in listed.output for item in disputed)
+
+    # an item nobody disputes, or a verdict that is not one, records nothing
+    before = _state(out)
+    calm = run_cli("review", "adjudicate", out, f"{ana[0]['item_id']}=correct", "--reviewer", "cleo")
+    assert calm.exit_code == ExitCode.FAILED and "is not disputed" in calm.output and _state(out) == before
+    assert run_cli("review", "adjudicate", out, f"{disputed[0]}=maybe", "--reviewer", "cleo").exit_code == \
+        ExitCode.USAGE
+
+    settled = run_cli("review", "adjudicate", out, f"{disputed[0]}=correct", f"{disputed[1]}=incorrect",
+                      "--reviewer", "cleo")
+    assert settled.exit_code == 0, settled.output
+    assert "0 open disputes left" in settled.output
+    stored = [v for v in OutputStore(out).read_table("review_verdicts").to_pylist() if v["adjudication"]]
+    assert sorted((v["item_id"], v["verdict"], v["reviewer"]) for v in stored) == sorted(
+        [(disputed[0], "correct", "cleo"), (disputed[1], "incorrect", "cleo")])
+    run = OutputStore(out).read_table("runs").to_pylist()[-1]
+    assert json.loads(run["options"])["command"] == "review adjudicate"
+
+    gate = run_cli("review", "gate", out, "--table", "abnormalities", "--min-precision", "0.1", "--max-miss-rate", "1")
+    assert gate.exit_code == ExitCode.OK, gate.output
+
+    report = run_cli("review", "report", out, "--out", str(tmp_path / "report"))
+    printed = " ".join(report.output.split())  # rich wraps at the terminal's width
+    assert report.exit_code == 0 and "Cohen's kappa" in printed and "0 open disputes" in printed
+    assert "2 adjudicated" in printed
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "Cohen&#x27;s kappa" in page and "ana / ben" in page
