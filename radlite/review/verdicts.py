@@ -140,7 +140,10 @@ def read_verdict_file(path: str) -> list[VerdictLine]:
                 raw = [(n, dict(e)) for n, e in enumerate(entries, start=1)]
             else:
                 raw = csv_rows(fh.read(), name)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise VerdictsRefused(f"{name}: not UTF-8 (byte {exc.start}); a spreadsheet must save it as "
+                              "'CSV UTF-8'; nothing imported") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, VerdictsRefused):
             raise
         raise VerdictsRefused(f"{name}: unreadable verdict file ({str(exc).splitlines()[0]})") from None

@@ -155,6 +155,10 @@ def test_a_truncated_verdict_file_is_refused_naming_the_line(out, tmp_path):
     last = "\r\n".join(lines[:6]) + "\r\n" + lines[6].rsplit(";", 1)[0] + ";"
     assert "line 7: the file ends inside this row" in _refused(out, write_text(tmp_path / "end.csv", last))
 
+    with open(tmp_path / "ansi.csv", "wb") as fh:  # Excel's plain "CSV" writes the Windows code page
+        fh.write(text.replace(";;", ";Épanchement;", 1).encode("cp1252"))
+    assert "not UTF-8" in _refused(out, str(tmp_path / "ansi.csv"))
+
     bad_date = text.replace("02/01/2025 03:04", "yesterday", 1)
     assert "line 2: reviewed_at 'yesterday' is not a date" in _refused(out, write_text(tmp_path / "d.csv", bad_date))
 
