@@ -176,7 +176,7 @@ def report(out, reviewer, directory):
 
 @review.command("adjudicate")
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
-@click.argument("decisions", nargs=-1, type=DecisionParam())
+@click.argument("decisions", nargs=-1, type=DecisionParam(), metavar="[ITEM=VERDICT]...")
 @click.option("--reviewer", help="Who settles the disputes (required with ITEM=VERDICT).")
 def adjudicate_(out, decisions, reviewer):
     """Settle disputes: record the adjudicated VERDICT (correct, incorrect, cant_tell) of each disputed ITEM

@@ -159,6 +159,11 @@ def test_a_truncated_verdict_file_is_refused_naming_the_line(out, tmp_path):
         fh.write(text.replace(";;", ";Épanchement;", 1).encode("cp1252"))
     assert "not UTF-8" in _refused(out, str(tmp_path / "ansi.csv"))
 
+    exported = json.dumps({"sample_id": sample["sample_id"], "verdicts": _rows(sample)}, indent=1)
+    cut_json = exported[:exported.index('"verdict": "correct"', 400)]  # the JSON export, cut mid-way
+    message = _refused(out, write_text(tmp_path / "cut.json", cut_json))
+    assert "unreadable verdict file" in message and f"line {cut_json.count(chr(10)) + 1}" in message
+
     bad_date = text.replace("02/01/2025 03:04", "yesterday", 1)
     assert "line 2: reviewed_at 'yesterday' is not a date" in _refused(out, write_text(tmp_path / "d.csv", bad_date))
 
