@@ -21,8 +21,16 @@ import pyarrow.parquet as pq
 import yaml
 
 from radlite.export.ids import IdMap, value_key
-from radlite.export.values import (ExportData, ExportError, StructuredValue, codes, exam_title,
-                                   report_date, report_status, run_started)
+from radlite.export.values import (
+    ExportData,
+    ExportError,
+    StructuredValue,
+    codes,
+    exam_title,
+    report_date,
+    report_status,
+    run_started,
+)
 
 SPEC_PATH = os.path.join(os.path.dirname(__file__), "omop_cdm54.yaml")
 _ARROW_TYPES = {"integer": pa.int32(), "date": pa.date32(), "datetime": pa.timestamp("us")}

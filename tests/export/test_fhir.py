@@ -202,4 +202,5 @@ def test_export_json_is_a_bulk_data_manifest(exported_out, tmp_path):
             elif path.endswith(".parquet"):
                 assert pq.read_metadata(path).num_rows == item["count"]
         types = [o["type"] for o in manifest["output"]]
-        assert types == (["DiagnosticReport", "Observation"] if fmt == "fhir" else ["NOTE", "NOTE", "NOTE_NLP", "NOTE_NLP"])
+        expected = ["DiagnosticReport", "Observation"] if fmt == "fhir" else ["NOTE", "NOTE", "NOTE_NLP", "NOTE_NLP"]
+        assert types == expected

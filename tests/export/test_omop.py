@@ -150,7 +150,8 @@ def test_missing_study_date_follows_one_rule_in_omop_and_fhir(exported_out, tmp_
         if report["study_date"]:
             dated += 1
             assert note["note_date"] == date.fromisoformat(report["study_date"][:10])
-            assert resource["effectiveDateTime"] == report["study_date"][:10] == note["note_datetime"].date().isoformat()
+            day = note["note_datetime"].date().isoformat()
+            assert resource["effectiveDateTime"] == report["study_date"][:10] == day
         else:
             undated += 1
             assert note["note_date"] == run_started(report["run_id"]).date() and note["note_datetime"] is None
