@@ -9,6 +9,8 @@ patients were found by a brute-force search over ``ACC%07d`` / ``PAT%07d`` with 
 import csv
 import hashlib
 import os
+import shutil
+import threading
 
 import pyarrow.parquet as pq
 import pytest
@@ -17,6 +19,7 @@ from conftest import run_cli
 from pipelines.options import TaskOptions
 from pipelines.run import RunConfig, run_etl
 from radlite.export.ids import ID_MAP_SCHEMA
+from radlite.export.standard import export_standard
 from radlite.hashing import stable_id
 from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.store import OutputStore
@@ -135,3 +138,21 @@ def test_an_unreadable_id_map_refuses_the_export(tmp_path):
     result = run_cli("export", tmp_path / "out", "--format", "omop", "--to", tmp_path / "second")
     assert result.exit_code != 0 and "restore it from a backup" in result.output
     assert not (tmp_path / "second").exists()
+
+
+def test_an_export_waits_for_another_holding_the_id_map_and_a_linked_map_is_refused(tmp_path):
+    _run(tmp_path, ROWS)
+    store = OutputStore(str(tmp_path / "out"))
+    done: list = []
+    with store.id_map_locked():  # as another export giving out ids would
+        waiting = threading.Thread(target=lambda: done.append(export_standard(store, "omop", str(tmp_path / "w"))))
+        waiting.start()
+        waiting.join(2.0)
+        assert waiting.is_alive() and not done and not (tmp_path / "w").exists()
+    waiting.join(120)
+    assert done and sorted(n["note_id"] for n in pq.read_table(tmp_path / "w" / "note.parquet").to_pylist()) == [1, 2]
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(os.path.dirname(store.id_map_path), elsewhere)
+    os.symlink(elsewhere, os.path.dirname(store.id_map_path))
+    result = run_cli("export", tmp_path / "out", "--format", "omop", "--to", tmp_path / "linked")
+    assert result.exit_code != 0 and "ids is a link" in result.output and not (tmp_path / "linked").exists()
