@@ -1,6 +1,6 @@
 """FHIR R4 export: every resource validates (fhir.resources R4B), references resolve, offsets point at the
-evidence, text only on request, status and exam as the source sent them, a Bulk Data export.json,
-incremental and atomic."""
+evidence, text only on request, status and exam as the source sent them (the same in OMOP's NOTE), a Bulk
+Data export.json, incremental and atomic."""
 
 import base64
 import json
@@ -18,7 +18,7 @@ from fhir.resources.R4B.observation import Observation
 
 from radlite.export import fhir, omop
 from radlite.export.fhir import EVIDENCE_EXTENSION, PROVENANCE_EXTENSION
-from radlite.export.ids import IdMap
+from radlite.export.ids import IdMap, value_key
 from radlite.export.values import ExportData, load
 from radlite.store import OutputStore
 
@@ -146,7 +146,7 @@ def _both(data: ExportData) -> tuple[dict, list[dict], dict]:
         Observation.model_validate(item)
     ids = IdMap({"note": {r["report_id"]: 1 for r in data.reports},
                  "person": {r["patient_id"]: 1 for r in data.reports if r["patient_id"]},
-                 "note_nlp": {f"{v.report_id}\x00{v.key}": i for i, v in enumerate(data.values, 1)}})
+                 "note_nlp": {value_key(v.report_id, v.key): i for i, v in enumerate(data.values, 1)}})
     tables = omop.tables(data, ids)
     return resources["DiagnosticReport"][0], resources["Observation"], tables
 
