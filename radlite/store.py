@@ -12,6 +12,8 @@ Layout of OUT::
     .staging/<run_id>/crash/                fatal-signal logs of the run's processes (radlite.inference.crashlog)
     .staging/<run_id>/tmp/                  Beam's temporary files
     .lock                                   held by the running process
+    ids/omop_ids.parquet                    OMOP ids given out by exports (radlite.export.ids): only grows
+    ids/.lock                               held while an export gives out ids
 
 Every path under OUT comes from ``OutputStore``; other modules ask it, never join OUT's names.
 
@@ -47,6 +49,8 @@ from radlite.tables import TABLES, arrow_schema
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.duckdb"
+#: Folder of the ids exports give out; a run never touches it (recover and repair leave it alone).
+IDS_DIR = "ids"
 #: Tables with one current row per key: the latest run's. Task tables follow their report (see
 #: current_rows_sql); ``runs`` keeps every row.
 KEYED_TABLES = {"reports": "report_id", "rejects": "reject_id", "review_verdicts": "verdict_id"}
@@ -217,11 +221,17 @@ class OutputStore:
     def catalog_path(self) -> str:
         return os.path.join(self.root, CATALOG)
 
+    @property
+    def id_map_path(self) -> str:
+        """The OMOP ids every export of this OUT gives out and reuses (radlite.export.ids)."""
+        return os.path.join(self.root, IDS_DIR, "omop_ids.parquet")
+
     # -- safety ----------------------------------------------------------------------------
     def check_no_links(self) -> None:
         """Refuse an OUT whose own files or folders are links: writing through them would reach
         (truncate, delete) files outside OUT."""
-        own = [os.path.join(self.root, n) for n in (".lock", MANIFEST, CATALOG, "tables", ".staging", "cache")]
+        own = [os.path.join(self.root, n) for n in (".lock", MANIFEST, CATALOG, "tables", ".staging", "cache", IDS_DIR)]
+        own += [self.id_map_path, os.path.join(self.root, IDS_DIR, ".lock")]
         own += [self.table_dir(t) for t in TABLES]
         linked = [p for p in own if os.path.islink(p)]
         if linked:
@@ -255,6 +265,47 @@ class OutputStore:
             fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)
             fh.close()
+
+    # -- id map ------------------------------------------------------------------------------
+    @contextmanager
+    def id_map_locked(self) -> Iterator[None]:
+        """Hold the id map's own lock (not the run lock: an export may run beside a run); a second export
+        waits for the first, so two never give out the same id."""
+        os.makedirs(os.path.dirname(self.id_map_path), exist_ok=True)
+        self.check_no_links()
+        fd = os.open(os.path.join(os.path.dirname(self.id_map_path), ".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                     0o666)
+        with os.fdopen(fd, "r+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def read_id_map(self, schema: pa.Schema) -> pa.Table:
+        """The saved id map (an empty table of ``schema`` before the first export)."""
+        if not os.path.exists(self.id_map_path):
+            return schema.empty_table()
+        try:
+            return pq.read_table(self.id_map_path, schema=schema)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreDamaged(f"{self.id_map_path} is unreadable ({exc}); the OMOP ids given out so far are in "
+                               "it: restore it from a backup before the next OMOP export") from None
+
+    def write_id_map(self, table: pa.Table) -> None:
+        """Replace the id map atomically: write, fsync, rename (readers see the old map or the new one)."""
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.id_map_path), prefix=".tmp-", suffix=".parquet")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pq.write_table(table, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, self.id_map_path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
 
     # -- manifest ----------------------------------------------------------------------------
     def data_files_on_disk(self) -> dict[str, list[str]]:

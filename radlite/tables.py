@@ -77,6 +77,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("indication", pa.string(), "INDICATION / HISTORY / REASON FOR EXAM section."),
         ("technique", pa.string(), "TECHNIQUE section."),
         ("examination", pa.string(), "EXAMINATION / EXAM line."),
+        ("result_status", pa.string(), "Result status the source sent (HL7 OBR-25): preliminary, final, corrected, "
+                                       "amended or partial; null when the source gives none."),
         ("other", pa.string(), "Any other headed text (notification, recommendation, ...)."),
         ("has_section_headers", pa.bool_(), "False when no section header was found.", False),
         ("tasks_planned", pa.list_(pa.string()), "Tasks the planner applied to this report in this run."),

@@ -107,11 +107,10 @@ def export(out, table_name, target, fmt, since, with_text, concept_map, patient_
         try:
             manifest = export_standard(_store(out), fmt, target, since=since, with_text=with_text,
                                        concept_map=concept_map, patient_system=patient_system)
-        except (ExportError, FileExistsError) as exc:
+        except (ExportError, FileExistsError, StoreDamaged) as exc:
             raise click.ClickException(str(exc)) from None
-        counts = {o.get("type") or o["table"]: o["count"] for o in manifest["output"]}
-        counts = ", ".join(f"{n} {name}" for name, n in counts.items())
-        click.echo(f"wrote {fmt} export of {manifest['reports']} reports to {target}: {counts}")
+        counts = ", ".join(f"{n} {name}" for name, n in {o.type: o.count for o in manifest.output}.items())
+        click.echo(f"wrote {fmt} export of {manifest.extension.reports} reports to {target}: {counts}")
         return
     if table_name is None:
         raise click.BadParameter("name the table to export", param_hint="--table")

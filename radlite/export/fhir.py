@@ -3,7 +3,8 @@ FHIR Bulk Data NDJSON (``DiagnosticReport.ndjson``, ``Observation.ndjson``: one 
 
 The Patient is referenced by identifier (``subject.identifier``; no Patient resource is written, the
 receiving server resolves it). Report text carries PHI: ``presentedForm``, ``conclusion`` and the
-evidence words are written only with ``with_text``; offsets always are. Codes come from codes.csv;
+evidence words are written only with ``with_text``; offsets always are. Status, exam title and date are
+decided in radlite.export.values (the same in OMOP). Codes come from codes.csv;
 where it has none the value is coded in radlite's own code system (``RADLITE_CODES``) with its text.
 docs/standards.md documents the extensions and the code table.
 """
@@ -15,7 +16,7 @@ import json
 import os
 from collections import defaultdict
 
-from radlite.export.values import ExportData, StructuredValue, codes
+from radlite.export.values import ExportData, StructuredValue, codes, exam_title, report_date, report_status
 from radlite.hashing import stable_id
 
 #: Extension and system URIs: URNs, so no one mistakes them for resolvable profiles (docs/standards.md).
@@ -44,8 +45,19 @@ def _subject(report: dict, patient_system: str) -> dict:
         if report["patient_id"] else {}
 
 
+#: The FHIR way to say a value is missing and why (hl7.org/fhir/R4/extension-data-absent-reason.html).
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+#: DiagnosticReport status -> Observation status, where Observation's value set lacks the report's code.
+OBSERVATION_STATUS = {"partial": "preliminary"}
+
+
 def _effective(report: dict) -> dict:
-    return {"effectiveDateTime": report["study_date"][:10]} if report["study_date"] else {}
+    """The study date; without one, effectiveDateTime is marked absent (reason ``unknown``) and no date is
+    made up (OMOP's required note_date takes the acceptance day instead: values.report_date)."""
+    study = report_date(report).study
+    if study is None:
+        return {"_effectiveDateTime": {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]}}
+    return {"effectiveDateTime": study.date().isoformat()}
 
 
 def _provenance(value: StructuredValue) -> dict:
@@ -75,14 +87,15 @@ _TITLES = {"rads": "{name} category", "n_stage": "N stage", "m_stage": "M stage"
 OBSERVED_KINDS = tuple(_TITLES)
 
 
-def observation(value: StructuredValue, report: dict, patient_system: str, with_text: bool) -> dict:
-    """One Observation: the value's code, its answer, its assertion and where it comes from."""
+def observation(value: StructuredValue, report: dict, status: str, patient_system: str, with_text: bool) -> dict:
+    """One Observation: the value's code, its answer, its assertion and where it comes from; ``status`` is
+    its report's."""
     name = value.name
     resource = {
         "resourceType": "Observation",
         "id": stable_id(value.report_id, value.key),
         "extension": [_provenance(value)] + _evidence(value, with_text),
-        "status": "amended" if report.get("_amended") else "final",
+        "status": OBSERVATION_STATUS.get(status, status),
         "category": [{"coding": [_coding("category", "imaging")]}],
         "code": _concept("stage" if value.kind in ("n_stage", "m_stage") else value.kind, name,
                          _TITLES[value.kind].format(name=name) + (f" ({value.site})" if value.site else "")),
@@ -99,17 +112,16 @@ def observation(value: StructuredValue, report: dict, patient_system: str, with_
     return resource
 
 
-def diagnostic_report(report: dict, observations: list[dict], patient_system: str, with_text: bool) -> dict:
+def diagnostic_report(report: dict, observations: list[dict], status: str, patient_system: str,
+                      with_text: bool) -> dict:
     """The report: status, code and exam, its patient and date, its Observations; text only ``with_text``."""
-    exam = report["examination"] or " ".join(p for p in (report["modality"], report["body_region"])
-                                             if p and p != "unknown") or "Diagnostic imaging study"
     resource = {
         "resourceType": "DiagnosticReport",
         "id": report["report_id"],
         "identifier": [{"system": REPORT_ID_SYSTEM, "value": report["report_id"]}],
-        "status": "amended" if report.get("_amended") else "final",
+        "status": status,
         "category": [{"coding": [_coding("category", "radiology")]}],
-        "code": _concept("report", "diagnostic_report", exam),
+        "code": _concept("report", "diagnostic_report", exam_title(report)),
         **_subject(report, patient_system), **_effective(report),
         "result": [{"reference": f"Observation/{o['id']}"} for o in observations],
     }
@@ -130,9 +142,10 @@ def resources(data: ExportData, patient_system: str = DEFAULT_PATIENT_SYSTEM,
             by_report[value.report_id].append(value)
     out: dict[str, list[dict]] = {t: [] for t in RESOURCE_TYPES}
     for report in data.reports:
-        report = {**report, "_amended": report["report_id"] in data.amended}
-        observations = [observation(v, report, patient_system, with_text) for v in by_report[report["report_id"]]]
-        out["DiagnosticReport"].append(diagnostic_report(report, observations, patient_system, with_text))
+        status = report_status(report, data.version(report["report_id"]))
+        observations = [observation(v, report, status, patient_system, with_text)
+                        for v in by_report[report["report_id"]]]
+        out["DiagnosticReport"].append(diagnostic_report(report, observations, status, patient_system, with_text))
         out["Observation"].extend(observations)
     return out
 

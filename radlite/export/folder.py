@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 #: The file every radlite export folder holds; a folder without it is never replaced.
@@ -21,10 +20,11 @@ def check_target(target: str) -> None:
 
 
 @contextmanager
-def atomic_folder(target: str, manifest: dict) -> Iterator[str]:
-    """Yields a temporary folder beside ``target``; when the block ends without error the manifest is
-    written into it and it is renamed to ``target`` (an earlier export there is replaced). On an
-    error the temporary folder is removed and ``target`` is untouched."""
+def atomic_folder(target: str, manifest: Callable[[], str]) -> Iterator[str]:
+    """Yields a temporary folder beside ``target``; when the block ends without error the manifest's text
+    (``manifest()``, called then, so the block can fill it in) is written into it and it is renamed to
+    ``target`` (an earlier export there is replaced). On an error the temporary folder is removed and
+    ``target`` is untouched."""
     check_target(target)
     parent = os.path.dirname(os.path.abspath(target))
     os.makedirs(parent, exist_ok=True)
@@ -32,8 +32,7 @@ def atomic_folder(target: str, manifest: dict) -> Iterator[str]:
     try:
         yield staging
         with open(os.path.join(staging, EXPORT_MANIFEST), "w") as fh:
-            json.dump(manifest, fh, indent=1)
-            fh.write("\n")
+            fh.write(manifest())
         old = None
         if os.path.exists(target):
             old = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(target)}.old-")

@@ -8,6 +8,9 @@ several primaries (N, M) gives its report-level value and one value per site, wh
 
 ``since``: only reports with a row (the report or any value) from a run committed after that run
 are exported, each with all its current values, so a receiver replaces whole reports.
+
+What both formats say of a report is decided here once: its status (``report_status``), its exam
+title (``exam_title``), its version (``ExportData.versions``) and its date (``report_date``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 
 from radlite.store import OutputStore
@@ -26,6 +30,9 @@ ENTITY_ASSERTION = {"OBS-DP": "present", "OBS-U": "uncertain", "OBS-DA": "absent
 #: Task tables read for values, in export order.
 VALUE_TABLES = ("rads", "staging", "abnormalities", "temporal_changes", "entities")
 CODES_CSV = os.path.join(os.path.dirname(__file__), "codes.csv")
+#: reports.result_status values (the reader's words for HL7 OBR-25 P, F, C, A, R/I...): FHIR
+#: DiagnosticReport.status codes, exported as they are.
+RESULT_STATUSES = ("preliminary", "final", "corrected", "amended", "partial")
 
 
 class ExportError(ValueError):
@@ -99,12 +106,59 @@ def _values(table: str, row: dict) -> list[tuple[str, str, str, str | None]]:
 
 @dataclass(frozen=True)
 class ExportData:
-    """Current reports (rows of ``reports``), their values, report ids with an earlier text, the runs."""
+    """Current reports (rows of ``reports``), their values, each report's version, the last run included.
+
+    versions: report_id -> the number of its current text (1: the first text committed; each change of
+    text in commit order adds one).
+    """
 
     reports: list[dict]
     values: list[StructuredValue]
-    amended: frozenset[str]
+    versions: dict[str, int]
     through_run: str | None
+
+    def version(self, report_id: str) -> int:
+        return self.versions.get(report_id, 1)
+
+
+def report_status(report: dict, version: int) -> str:
+    """The report's status in both exports: the source's result status when it sent one, else ``final``
+    for a first text and ``amended`` for a later one. A status outside RESULT_STATUSES is ``unknown``."""
+    status = report.get("result_status")
+    if status is None:
+        return "amended" if version > 1 else "final"
+    return status if status in RESULT_STATUSES else "unknown"
+
+
+def exam_title(report: dict) -> str:
+    """The exam as the source named it (``examination``), else modality and region as inferred, else the
+    report code's display (FHIR code.text and OMOP note_title both use it)."""
+    inferred = " ".join(p for p in (report["modality"], report["body_region"]) if p and p != "unknown")
+    return report.get("examination") or inferred or codes()[("report", "diagnostic_report")].display
+
+
+def run_started(run_id: str) -> datetime:
+    """When a run started (UTC, naive): run ids begin with it. A report's run is when radlite accepted it."""
+    return datetime.strptime(run_id.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ")
+
+
+@dataclass(frozen=True)
+class ReportDate:
+    """A report's date in both exports. study: the study date (and time) the source gave, None when it gave
+    none or an unreadable one; day: the study's day, else the day radlite accepted the report (the one
+    rule for a date a format requires: OMOP NOTE.note_date)."""
+
+    study: datetime | None
+    day: date
+
+
+def report_date(report: dict) -> ReportDate:
+    """The study date from ``study_date`` (ISO date, optionally with a time), else the acceptance day."""
+    try:
+        study = datetime.fromisoformat(report["study_date"]).replace(tzinfo=None)
+    except (TypeError, ValueError):
+        study = None
+    return ReportDate(study=study, day=study.date() if study else run_started(report["run_id"]).date())
 
 
 def load(store: OutputStore, since: str | None = None) -> ExportData:
@@ -138,12 +192,23 @@ def load(store: OutputStore, since: str | None = None) -> ExportData:
                     evidence=row["evidence"], grounded=row["grounded"], task=row["task"], site=site,
                     model_id=row["model_id"], prompt_id=row["prompt_id"], prompt_sha256=row["prompt_sha256"],
                     run_id=row["run_id"]))
-    history = store.read_table("reports", ["report_id", "text_sha256"], history=True).to_pylist()
-    versions: dict[str, set[str]] = {}
-    for row in history:
-        versions.setdefault(row["report_id"], set()).add(row["text_sha256"])
+    history = store.read_table("reports", ["report_id", "text_sha256", "run_id"], history=True).to_pylist()
     return ExportData(
         reports=sorted((r for r in reports if r["report_id"] in changed), key=lambda r: r["report_id"]),
         values=sorted((v for v in values if v.report_id in changed), key=lambda v: (v.report_id, v.key)),
-        amended=frozenset(rid for rid, shas in versions.items() if len(shas) > 1),
+        versions=text_versions(history, runs),
         through_run=runs[-1] if runs else None)
+
+
+def text_versions(history: list[dict], runs: list[str]) -> dict[str, int]:
+    """report_id -> number of its latest text: rows taken in commit order, one more at each change of text
+    (a text sent again unchanged is the same version)."""
+    order = {run: i for i, run in enumerate(runs)}
+    versions: dict[str, int] = {}
+    last: dict[str, str] = {}
+    for row in sorted(history, key=lambda r: order.get(r["run_id"], -1)):
+        rid = row["report_id"]
+        if last.get(rid) != row["text_sha256"]:
+            versions[rid] = versions.get(rid, 0) + 1
+            last[rid] = row["text_sha256"]
+    return versions

@@ -1,17 +1,25 @@
 """FHIR R4 export: every resource validates (fhir.resources R4B), references resolve, offsets point at the
-evidence, text only on request, incremental and atomic."""
+evidence, text only on request, status and exam as the source sent them (the same in OMOP's NOTE), a Bulk
+Data export.json, incremental and atomic."""
 
 import base64
 import json
 import os
+from datetime import datetime
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
+import pyarrow.parquet as pq
 import pytest
 from conftest import run_cli
 from export_helpers import build_export_out
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.observation import Observation
 
+from radlite.export import fhir, omop
 from radlite.export.fhir import EVIDENCE_EXTENSION, PROVENANCE_EXTENSION
+from radlite.export.ids import IdMap, value_key
+from radlite.export.values import ExportData, load
 from radlite.store import OutputStore
 
 MODELS = {"DiagnosticReport": DiagnosticReport, "Observation": Observation}
@@ -99,12 +107,12 @@ def test_since_exports_only_later_runs_and_the_folder_is_replaced_whole(exported
     target = str(tmp_path / "fhir")
     _export(exported_out, target)
     manifest = json.load(open(os.path.join(target, "export.json")))
-    assert manifest["through_run_id"] == runs[-1]
+    assert manifest["extension"]["through_run_id"] == runs[-1]
     again = _export(exported_out, target, "--since", runs[-1])  # replaces the earlier export
     assert again == {"DiagnosticReport": [], "Observation": []}
     result = run_cli("export", exported_out, "--format", "fhir", "--to", target, "--since", "no-such-run")
     assert result.exit_code != 0 and "no such committed run" in result.output
-    assert json.load(open(os.path.join(target, "export.json")))["since_run_id"] == runs[-1]  # untouched
+    assert json.load(open(os.path.join(target, "export.json")))["extension"]["since_run_id"] == runs[-1]  # untouched
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".fhir")]  # no temporary folder left
 
 
@@ -120,3 +128,79 @@ def test_a_folder_that_is_not_an_export_is_never_replaced(exported_out, tmp_path
 def test_export_needs_no_table_but_table_format_does(exported_out, tmp_path, fmt):
     assert run_cli("export", exported_out, "--to", tmp_path / "x.csv").exit_code != 0
     assert run_cli("export", exported_out, "--format", fmt, "--to", tmp_path / fmt).exit_code == 0
+
+
+def _with(data: ExportData, report_id: str, version: int = 1, **changes) -> ExportData:
+    """``data`` cut to one report, that report's row changed as the HL7 reader would fill it, at ``version``."""
+    report = next(r for r in data.reports if r["report_id"] == report_id)
+    return ExportData(reports=[{**report, **changes}], values=[v for v in data.values if v.report_id == report_id],
+                      versions={report_id: version}, through_run=data.through_run)
+
+
+def _both(data: ExportData) -> tuple[dict, list[dict], dict]:
+    """The report's DiagnosticReport and Observations (validated) and its NOTE row."""
+    resources = fhir.resources(data)
+    for item in resources["DiagnosticReport"]:
+        DiagnosticReport.model_validate(item)
+    for item in resources["Observation"]:
+        Observation.model_validate(item)
+    ids = IdMap({"note": {r["report_id"]: 1 for r in data.reports},
+                 "person": {r["patient_id"]: 1 for r in data.reports if r["patient_id"]},
+                 "note_nlp": {value_key(v.report_id, v.key): i for i, v in enumerate(data.values, 1)}})
+    tables = omop.tables(data, ids)
+    return resources["DiagnosticReport"][0], resources["Observation"], tables
+
+
+@pytest.mark.parametrize(("result_status", "version", "report_status", "observation_status"), [
+    (None, 1, "final", "final"), (None, 2, "amended", "amended"), ("preliminary", 1, "preliminary", "preliminary"),
+    ("final", 2, "final", "final"), ("corrected", 3, "corrected", "corrected"), ("amended", 2, "amended", "amended"),
+    ("partial", 1, "partial", "preliminary")])
+def test_status_follows_the_result_status_the_source_sent(exported_out, result_status, version, report_status,
+                                                          observation_status):
+    data = load(OutputStore(exported_out))
+    report_id = next(v.report_id for v in data.values if v.kind == "chexpert")
+    report, observations, tables = _both(_with(data, report_id, version, result_status=result_status))
+    assert report["status"] == report_status
+    assert observations and {o["status"] for o in observations} == {observation_status}
+    assert tables["note"].column("note_source_value").to_pylist() == [
+        f"{report_id};version={version};status={report_status}"]
+    modifiers = tables["note_nlp"].column("term_modifiers").to_pylist()
+    assert modifiers and all(f"report_version={version}, report_status={report_status}," in m for m in modifiers)
+
+
+@pytest.mark.parametrize(("changes", "title"), [
+    ({"examination": "MRA Head w and w/o Contrast"}, "MRA Head w and w/o Contrast"),
+    ({"examination": None, "modality": "MR", "body_region": "head"}, "MR head"),
+    ({"examination": None, "modality": "unknown", "body_region": "unknown"}, "Diagnostic imaging study")])
+def test_exam_title_is_the_exam_sent_else_what_was_inferred_in_both_exports(exported_out, changes, title):
+    data = load(OutputStore(exported_out))
+    report, _, tables = _both(_with(data, data.reports[0]["report_id"], **changes))
+    assert report["code"]["text"] == title
+    assert tables["note"].column("note_title").to_pylist() == [title]
+
+
+def test_export_json_is_a_bulk_data_manifest(exported_out, tmp_path):
+    runs = OutputStore(exported_out).manifest().runs
+    for fmt, since in (("fhir", None), ("fhir", runs[0]), ("omop", None)):
+        target = tmp_path / f"{fmt}-{since}"
+        assert run_cli("export", exported_out, "--format", fmt, "--to", target,
+                       *(["--since", since] if since else [])).exit_code == 0
+        manifest = json.load(open(target / "export.json"))
+        assert {"transactionTime", "request", "requiresAccessToken", "output", "error"} <= set(manifest)
+        assert datetime.fromisoformat(manifest["transactionTime"]).tzinfo is not None
+        assert manifest["requiresAccessToken"] is False and manifest["error"] == []
+        request = urlparse(manifest["request"])
+        assert request.scheme == "file" and request.path.endswith("/$export")
+        assert ("_since=" in request.query) == (since is not None)
+        assert manifest["output"]
+        for item in manifest["output"]:
+            path = url2pathname(urlparse(item["url"]).path)
+            assert os.path.isabs(path) and os.path.dirname(path) == str(target)
+            if fmt == "fhir":
+                lines = [json.loads(line) for line in open(path)]
+                assert len(lines) == item["count"] and {r["resourceType"] for r in lines} <= {item["type"]}
+            elif path.endswith(".parquet"):
+                assert pq.read_metadata(path).num_rows == item["count"]
+        types = [o["type"] for o in manifest["output"]]
+        expected = ["DiagnosticReport", "Observation"] if fmt == "fhir" else ["NOTE", "NOTE", "NOTE_NLP", "NOTE_NLP"]
+        assert types == expected
