@@ -253,6 +253,22 @@ def test_two_reviewers_on_one_browser_keep_separate_verdicts(browser, rules_out,
     context.close()
 
 
+def test_progress_from_before_reviewer_names_goes_to_the_first_name_typed(browser, rules_out, tmp_path):
+    draw_sample(rules_out, str(tmp_path / "page"), "--sample", "4", "--seed", "4", "--table", "abnormalities")
+    context, page = _open(browser, "file://" + str(tmp_path / "page" / "review.html"))
+    page.evaluate("""localStorage.setItem(keyPrefix, JSON.stringify({[items[1].item_id]:
+        {verdict: 'incorrect', corrected_value: null, reviewed_at: '2026-01-02T03:04:05Z'}}))""")
+    page.reload()
+    _reviewer(page, "ana")
+    assert _verdicts_shown(page) == ["", "incorrect", "", ""]
+    _reviewer(page, "ben")
+    assert _done(page) == 0
+    _reviewer(page, "ana")
+    page.reload()
+    assert _verdicts_shown(page) == ["", "incorrect", "", ""] and page.errors == []
+    context.close()
+
+
 def test_enter_and_space_never_mark_an_unseen_item(browser, rules_out, tmp_path):
     draw_sample(rules_out, str(tmp_path / "page"), "--sample", "6", "--seed", "3", "--table", "abnormalities")
     context, page = _open(browser, "file://" + str(tmp_path / "page" / "review.html"), reviewer="ana")
