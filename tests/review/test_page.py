@@ -388,3 +388,14 @@ def test_site_wording_keeps_what_it_leaves_out(tmp_path):
     assert wording.tables["entities"].rubric == {"mention": "words naming the thing"}
     assert wording.words["OBS-U"] == "observation, possible"
     assert wording.words["ANAT-DP"] == "anatomy, definitely present"
+
+
+def test_site_wording_reaches_the_page(tmp_path, rules_out):
+    path = tmp_path / "wording.yaml"
+    path.write_text("tables:\n  abnormalities:\n    question: \"Est-ce que le compte rendu d\u00e9crit {label} ?\"\n")
+    result = run_cli("review", rules_out, "--out", str(tmp_path / "page"), "--sample", "3", "--wording", str(path))
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "page" / "review.html").read_text(encoding="utf-8")
+    data = json.loads(page.split('type="application/json">')[1].split("</script>")[0])
+    assert data["wording"]["tables"]["abnormalities"]["question"] == "Est-ce que le compte rendu d\u00e9crit {label} ?"
+    assert data["wording"]["tables"]["rads"] == DEFAULT_WORDING.tables["rads"].model_dump()
