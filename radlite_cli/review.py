@@ -11,7 +11,7 @@ from rich.table import Table
 
 from radlite.review.figures import Dispute, Figures, from_store
 from radlite.review.gate import judge
-from radlite.review.page import render_page
+from radlite.review.page import WordingRefused, load_wording, qa_questions, render_page
 from radlite.review.render import HEADER, figure_row, write_report
 from radlite.review.sample import (
     DEFAULT_STRATIFY,
@@ -115,19 +115,24 @@ def review() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the draw.")
 @click.option("--out", "directory", required=True, type=click.Path(file_okay=False),
               help="Folder for review.html (the page) and sample.json (what was drawn).")
-def sample(out, size, tables, stratify, seed, directory):
+@click.option("--wording", type=click.Path(dir_okay=False, exists=True),
+              help="The site's question, rubric and plain words per table for the page (YAML or JSON; "
+                   "docs/review.md). Default: RadLite's.")
+def sample(out, size, tables, stratify, seed, directory, wording):
     """Draw a sample of OUT's committed values into a self-contained review page."""
     store = _open(out)
     dims = [] if stratify.strip() == "none" else [d.strip() for d in stratify.split(",") if d.strip()]
     try:
+        site_wording = load_wording(wording)
         manifest = build_manifest(store, size, list(tables), dims, seed)
         texts = report_texts(store, {i.report_id for i in manifest.items})
-    except _REFUSED as exc:
+        questions = qa_questions(store, manifest)
+    except (*_REFUSED, WordingRefused) as exc:
         raise click.ClickException(str(exc)) from None
     os.makedirs(directory, exist_ok=True)
     page = os.path.join(directory, "review.html")
     with open(page, "w", encoding="utf-8") as fh:
-        fh.write(render_page(manifest, texts))
+        fh.write(render_page(manifest, texts, site_wording, questions))
     save_manifest(manifest, os.path.join(directory, "sample.json"))
     save_manifest(manifest, stored_manifest_path(store, manifest.sample_id))
     drawn = ", ".join(f"{t}: {sum(1 for i in manifest.items if i.table == t)}" for t in manifest.tables)
