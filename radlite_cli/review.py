@@ -96,7 +96,7 @@ def review() -> None:
 
     \b
     radlite review OUT --sample 200 --out DIR          a stratified sample as DIR/review.html
-    radlite review import OUT verdicts.csv --reviewer NAME   store the page's exported verdicts
+    radlite review import OUT verdicts.csv [--reviewer NAME]   store the page's exported verdicts
     radlite review report OUT [--out DIR]              precision / miss rate with 95% intervals
     radlite review adjudicate OUT ITEM=VERDICT ... --reviewer NAME   settle reviewers' disputes
     radlite review gate OUT --table T --min-precision P  exit 5 below P, 6 when stale or disputed
@@ -142,7 +142,8 @@ def sample(out, size, tables, stratify, seed, directory, wording):
 @review.command("import")
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
 @click.argument("verdicts", type=click.Path(dir_okay=False, exists=True))
-@click.option("--reviewer", required=True, help="Who gave the verdicts.")
+@click.option("--reviewer", help="Who gave the verdicts (default: the name the page wrote in the file; needed for "
+              "files from pages made before it asked; refused when it differs from the file's).")
 @click.option("--sample", "manifest_path", type=click.Path(dir_okay=False, exists=True),
               help="The sample's sample.json (default: the copy OUT kept when the sample was drawn).")
 @click.option("--replace", is_flag=True, help="Supersede this reviewer's earlier verdicts on the same items.")

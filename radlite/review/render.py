@@ -10,7 +10,7 @@ import html
 import io
 import os
 
-from radlite.review.figures import ALL, PRECISION, Figure, Figures
+from radlite.review.figures import ALL, PRECISION, Dispute, Figure, Figures
 
 
 def _pct(value: float | None) -> str:
@@ -20,6 +20,8 @@ def _pct(value: float | None) -> str:
 def figure_row(f: Figure) -> list[str]:
     """One figure as table cells: table, label, measure, estimate, 95% CI, verdicts, rows."""
     ci = "n/a" if f.low is None else f"{_pct(f.low)} - {_pct(f.high)}"
+    if f.weighted and f.effective_n is not None:
+        ci += f" (n_eff {f.effective_n:.1f})"
     counted = "correct" if f.measure == PRECISION else "incorrect"
     weighted = " (weighted)" if f.weighted else ""
     return [f.table, f.label, f.measure.replace("_", " "), _pct(f.estimate) + weighted, ci,
@@ -28,6 +30,25 @@ def figure_row(f: Figure) -> list[str]:
 
 
 HEADER = ["table", "label", "measure", "estimate", "95% CI (Wilson)", "verdicts", "rows"]
+DISPUTE_HEADER = ["item", "table", "label", "value", "verdicts", "settled"]
+
+
+def dispute_row(d: Dispute) -> list[str]:
+    """One dispute as table cells: what was judged, each reviewer's verdict, and its adjudication if any."""
+    verdicts = ", ".join(f"{who}: {verdict}" for who, verdict in sorted(d.verdicts.items()))
+    settled = f"{d.adjudicated} ({d.adjudicator})" if d.adjudicated else "open: counts as incorrect"
+    return [d.item_id, d.table, d.label, d.value, verdicts, settled]
+
+
+def dispute_lines(figures: Figures) -> list[str]:
+    """The Markdown section listing every dispute, open ones first."""
+    if not figures.disputes:
+        return []
+    ordered = sorted(figures.disputes, key=lambda d: (not d.open, d.table, d.item_id))
+    return ["## Disputes", "", f"{len(figures.open_disputes())} open (the gate refuses until `radlite review "
+            "adjudicate` settles them), {len(figures.disputes) - len(figures.open_disputes())} settled.", "",
+            "| " + " | ".join(DISPUTE_HEADER) + " |", "|" + "---|" * len(DISPUTE_HEADER),
+            *("| " + " | ".join(dispute_row(d)) + " |" for d in ordered), ""]
 
 
 def markdown(figures: Figures, plots: dict[str, str]) -> str:
@@ -46,6 +67,7 @@ def markdown(figures: Figures, plots: dict[str, str]) -> str:
         if cov.table in plots:
             out += ["", f"![{cov.table}]({plots[cov.table]})"]
         out.append("")
+    out += dispute_lines(figures)
     if figures.agreements:
         out += ["## Agreement between reviewers", "", "| reviewers | items | observed agreement | Cohen's kappa |",
                 "|---|---|---|---|"]
@@ -70,6 +92,16 @@ def html_page(markdown_text: str, figures: Figures, plot_png: dict[str, bytes]) 
         if cov.table in plot_png:
             data = base64.b64encode(plot_png[cov.table]).decode()
             parts.append(f"<img alt='{html.escape(cov.table)}' src='data:image/png;base64,{data}'>")
+    if figures.disputes:
+        parts.append(f"<h2>Disputes</h2><p>{len(figures.open_disputes())} open</p><table><tr>"
+                     + "".join(f"<th>{html.escape(h)}</th>" for h in DISPUTE_HEADER) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in dispute_row(d)) + "</tr>"
+                  for d in sorted(figures.disputes, key=lambda d: (not d.open, d.table, d.item_id))]
+        parts.append("</table>")
+    for a in figures.agreements:
+        kappa = "n/a" if a.kappa is None else f"{a.kappa:.3f}"
+        parts.append(f"<p>Agreement {html.escape(a.reviewers[0])} / {html.escape(a.reviewers[1])}: {a.items} "
+                     f"items, observed {_pct(a.observed)}, Cohen's kappa {kappa}</p>")
     parts.append("<h2>As Markdown</h2><pre>" + html.escape(markdown_text) + "</pre></body></html>")
     return "\n".join(parts)
 

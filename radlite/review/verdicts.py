@@ -59,6 +59,8 @@ class VerdictLine(BaseModel):
     verdict: str
     corrected_value: str | None = None
     reviewed_at: datetime | None = None
+    #: The name the reviewer typed in the page (None in files from pages made before it asked).
+    reviewer: str | None = None
 
 
 def _unguard(value: str | None) -> str | None:
@@ -172,7 +174,8 @@ def verdict_line(n: int, row: dict, name: str) -> VerdictLine:
     try:
         return VerdictLine(line=n, sample_id=_text(row, "sample_id"), out_id=_text(row, "out_id") or None,
                            item_id=_text(row, "item_id"),
-                           verdict=verdict, corrected_value=_unguard(row.get("corrected_value")), reviewed_at=when)
+                           verdict=verdict, corrected_value=_unguard(row.get("corrected_value")), reviewed_at=when,
+                           reviewer=_text(row, "reviewer") or None)
     except ValidationError as exc:
         raise VerdictsRefused(f"{name} line {n}: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
 
@@ -268,17 +271,33 @@ class ImportResult(BaseModel):
     verdicts: int
 
 
-def import_verdicts(store: OutputStore, path: str, reviewer: str, manifest_path: str | None = None,
-                    replace: bool = False) -> ImportResult:
-    """Check a verdict file and commit it as rows of review_verdicts; raises VerdictsRefused (nothing written)."""
-    reviewer = reviewer.strip()
+def file_reviewer(lines: list[VerdictLine], given: str | None, name: str) -> str:
+    """Whose verdicts these are: the name the page wrote in the file, or ``given`` (--reviewer) for a file
+    without one; a file naming several reviewers, or another than ``given``, is refused."""
+    named = sorted({line.reviewer for line in lines if line.reviewer})
+    given = (given or "").strip() or None
+    if len(named) > 1:
+        raise VerdictsRefused(f"{name} holds the verdicts of {', '.join(named)}; import one reviewer's export "
+                              "at a time; nothing imported")
+    if named and given and named[0] != given:
+        raise VerdictsRefused(f"{name} was exported by reviewer {named[0]!r}, not {given!r}; nothing imported")
+    reviewer = named[0] if named else given
     if not reviewer:
-        raise VerdictsRefused("--reviewer must name someone")
+        raise VerdictsRefused(f"{name} names no reviewer (a page from before it asked for one): pass --reviewer; "
+                              "nothing imported")
+    return reviewer
+
+
+def import_verdicts(store: OutputStore, path: str, reviewer: str | None, manifest_path: str | None = None,
+                    replace: bool = False) -> ImportResult:
+    """Check a verdict file and commit it as rows of review_verdicts; raises VerdictsRefused (nothing written).
+    The reviewer is the one the file names (the page writes it), else ``reviewer``."""
     name = os.path.basename(path)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     run_id = _run_id(started)
     lines = read_verdict_file(path)
+    reviewer = file_reviewer(lines, reviewer, name)
     with store.locked():
         store.recover()
         manifest = find_manifest(store, lines, name, manifest_path)

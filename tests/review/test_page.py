@@ -212,13 +212,18 @@ def test_review_page_round_trip(browser, rules_out, tmp_path):
     assert {r["item_id"]: (r["reviewer"], r["verdict"]) for r in document["verdicts"]} == {
         i: ("ana", v) for i, v in plan.items()}
 
-    result = run_cli("review", "import", out, exports["csv"], "--reviewer", "ana")
+    result = run_cli("review", "import", out, exports["csv"])  # the file names its reviewer
     assert result.exit_code == 0, result.output
+    assert "verdicts of ana" in result.output
     stored = {v["item_id"]: v for v in store.read_table("review_verdicts").to_pylist()}
     assert {i: stored[i]["verdict"] for i in walk} == plan
     assert {stored[i]["corrected_value"] for i, v in plan.items() if v == "incorrect"} == {"positive"}
 
-    second = run_cli("review", "import", out, exports["json"], "--reviewer", "ben")
+    as_ben = tmp_path / "ben.json"  # a second reviewer who gave the same verdicts
+    as_ben.write_text(json.dumps({**document, "reviewer": "ben",
+                                  "verdicts": [{**r, "reviewer": "ben"} for r in document["verdicts"]]}))
+    assert run_cli("review", "import", out, str(as_ben), "--reviewer", "ana").exit_code != 0  # not ben's name
+    second = run_cli("review", "import", out, str(as_ben))
     assert second.exit_code == 0, second.output
     assert f"agreement ana / ben: {len(items)} items, observed 100.0%" in second.output
 

@@ -65,6 +65,30 @@ def test_bad_verdict_files_fail_with_one_line_and_import_nothing(out, tmp_path):
     assert "changed since" in message and "draw a new sample" in message
 
 
+def test_the_reviewer_is_the_name_the_page_wrote_in_the_file(out, tmp_path):
+    """The page's export names its reviewer: it is imported under that name with no --reviewer; another
+    name, a file mixing reviewers, or an unnamed file without --reviewer is refused."""
+    import csv
+
+    sample = draw_sample(out, str(tmp_path / "page"), "--sample", "4", "--table", "abnormalities")
+
+    def named(path, names):
+        rows = [{**r, "reviewer": n} for r, n in zip(_rows(sample), names)]
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, [*rows[0]])
+            writer.writeheader()
+            writer.writerows(rows)
+        return str(path)
+
+    assert "exported by reviewer 'dana', not 'ana'" in _refused(out, named(tmp_path / "d.csv", ["dana"] * 4))
+    assert "holds the verdicts of dana, eli" in _refused(out, named(tmp_path / "m.csv", ["dana", "eli"] * 2))
+    unnamed = run_cli("review", "import", out, write_csv(tmp_path / "u.csv", _rows(sample)))
+    assert unnamed.exit_code == ExitCode.FAILED and "pass --reviewer" in unnamed.output
+    result = run_cli("review", "import", out, named(tmp_path / "d.csv", ["dana"] * 4))
+    assert result.exit_code == 0 and "4 verdicts of dana" in result.output
+    assert {v["reviewer"] for v in OutputStore(out).read_table("review_verdicts").to_pylist()} == {"dana"}
+
+
 def test_verdicts_from_another_out_are_refused(out, tmp_path):
     other = rule_out(str(tmp_path / "other"), os.path.join(SAMPLE_REPORTS, "synthetic-rads.jsonl"))
     sample = draw_sample(other, str(tmp_path / "page"), "--sample", "5")
@@ -186,6 +210,10 @@ def test_disputes_block_the_gate_until_adjudicated(out, tmp_path):
     listed = run_cli("review", "adjudicate", out)
     assert listed.exit_code == 0 and "2 open disputes" in listed.output
     assert all(item in listed.output for item in disputed)
+    assert run_cli("review", "report", out, "--out", str(tmp_path / "open")).exit_code == 0
+    open_page = (tmp_path / "open" / "report.html").read_text()
+    assert "<h2>Disputes</h2><p>2 open</p>" in open_page
+    assert all(f"<td>{item}</td>" in open_page for item in disputed)
 
     # an item nobody disputes, or a verdict that is not one, records nothing
     before = _state(out)
@@ -213,3 +241,4 @@ def test_disputes_block_the_gate_until_adjudicated(out, tmp_path):
     assert "2 adjudicated" in printed
     page = (tmp_path / "report" / "report.html").read_text()
     assert "Cohen&#x27;s kappa" in page and "ana / ben" in page
+    assert "<p>0 open</p>" in page and "<td>correct (cleo)</td>" in page and "<td>incorrect (cleo)</td>" in page
