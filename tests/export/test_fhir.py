@@ -91,7 +91,7 @@ def test_hl7_report_keeps_patient_date_and_exam(exported_out, tmp_path):
     chest = [d for d in resources["DiagnosticReport"] if d.get("subject", {}).get("identifier", {}).get("value")
              == "SYN-P001"]
     assert len(chest) == 1 and chest[0]["effectiveDateTime"] == "2024-03-05"
-    assert chest[0]["code"]["text"] == "CHEST (PA AND LAT)"
+    assert chest[0]["code"]["text"] == "XR CHEST PA AND LATERAL"  # OBR-4 as sent (reports.examination)
 
 
 def test_since_exports_only_later_runs_and_the_folder_is_replaced_whole(exported_out, tmp_path):
