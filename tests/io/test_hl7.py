@@ -224,6 +224,14 @@ def test_the_exam_name_arrives_as_sent(tmp_path):
     assert report["text"] == "This\nIs\nA\nReport" and report["result_status"] is None
 
 
+def test_an_external_final_echo_report_keeps_its_status_and_exam(tmp_path):
+    _run([os.path.join(EXTERNAL, "linuxforhealth-echo-cardiogram-oru.hl7")], tmp_path / "out")
+    report, = _reports(tmp_path / "out").values()
+    assert (report["examination"], report["result_status"], report["modality"]) == ("ECHO CARDIOGRAM COMPLETE",
+                                                                                    "final", "US")
+    assert report["text"].startswith("[PII] Emergency Department")
+
+
 def test_laboratory_results_are_kept_out_with_their_own_reason(tmp_path):
     summary = _run([os.path.join(FIXTURES, "synthetic-oru-lab.hl7")], tmp_path / "out")
     assert (summary.read, summary.accepted, summary.rejected) == (4, 1, 3)
@@ -264,7 +272,8 @@ def test_each_declared_character_set_is_read_from_msh18(charset):
 
 
 def test_every_external_message_ends_as_reports_or_one_reject_per_order(tmp_path):
-    """Messages from HAPI, nHapi, python-hl7 and HL7-dotnetcore test suites (external/PROVENANCE.md)."""
+    """Messages from HAPI, nHapi, python-hl7, HL7-dotnetcore and LinuxForHealth test suites (one of them a
+    NIST sample), listed with source and licence in external/PROVENANCE.md."""
     expected = {
         "hapi-mra-head-oru.hl7": (1, []),
         "hapi-ct-three-orders-oru.hl7": (0, ["hl7_no_text"] * 3),
@@ -272,6 +281,9 @@ def test_every_external_message_ends_as_reports_or_one_reject_per_order(tmp_path
         "nhapi-cbc-oru.hl7": (0, ["hl7_not_radiology"]),
         "hl7-dotnetcore-lh-fsh-oru.hl7": (0, ["hl7_no_text"] * 2),
         "hl7-dotnetcore-sca-oru.hl7": (0, ["hl7_no_text"]),
+        "linuxforhealth-echo-cardiogram-oru.hl7": (1, []),
+        "linuxforhealth-echo-two-reports-oru.hl7": (0, ["hl7_bad_encoding"]),  # MSH-2 "^~\\&": "\" twice
+        "linuxforhealth-nist-hepatitis-oru.hl7": (0, ["hl7_no_text"]),
     }
     paths = sorted(glob.glob(os.path.join(EXTERNAL, "*.hl7")))
     assert sorted(os.path.basename(p) for p in paths) == sorted(expected)
