@@ -40,7 +40,8 @@ version never replaces a final one), else the latest: ordered by OBR-22 (status 
 MSH-7, then status (corrected over final over preliminary ...), then file and message order. The
 others are ``hl7_superseded`` rejects naming it. Across runs a later version replaces the earlier
 through the run's incremental mechanism (same report_id, new text), and ``reports_history`` keeps
-the old one.
+the old one; a version from an earlier stage than the committed one (``outranked``: a preliminary
+after a final) is an ``hl7_superseded`` reject instead (pipelines.process).
 
 Every message or order that cannot be a report is a ``Reject`` with a specific reason and the rest
 of the file is read. Parsing of segments, fields and escapes is python-hl7's (``hl7``); framing,
@@ -93,6 +94,14 @@ _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _MLLP_START, _MLLP_END = b"\x0b", b"\x1c"
 #: Formatting escapes (\.br\, \.sp\, \.ce\ line breaks; highlighting marks dropped) for report text.
 _TEXT_ESCAPES = {".br": "\n", ".sp": "\n", ".ce": "\n", ".in": "", ".ti": "", ".sk": " ", "H": "", "N": ""}
+
+
+def outranked(status: str | None, committed: str | None) -> bool:
+    """True when a version of status ``status`` comes from an earlier stage of the workflow than the
+    committed version's (a preliminary arriving after the final was committed): it must not replace it."""
+    if not status or not committed:
+        return False
+    return STATUS_RANK.get(status, 0) < STATUS_RANK.get(committed, 0)
 
 
 @dataclass

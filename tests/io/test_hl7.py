@@ -181,6 +181,17 @@ def test_preliminary_then_final_is_final_and_the_versions_stay_in_history(tmp_pa
     assert {r["report_id"] for r in history} == {first["report_id"]}
 
 
+def test_a_preliminary_sent_in_a_later_run_does_not_replace_the_committed_final(tmp_path):
+    out = tmp_path / "out"
+    _run(_versions("a-tue"), out)
+    summary = _run(_versions("c-mon"), out)
+    assert (summary.read, summary.rejected) == (1, 1)
+    report, = _reports(out).values()
+    assert report["result_status"] == "final" and "Lung-RADS 3" in report["text"]
+    reject, = _rejects(out)
+    assert reject["reason"] == "hl7_superseded" and "committed this result as final" in reject["message"]
+
+
 def test_a_final_is_not_replaced_by_a_preliminary_sent_later_in_the_run(tmp_path):
     late = tmp_path / "late-preliminary.hl7"
     with open(_versions("c-mon")[0], newline="") as fh:  # Monday's preliminary, resent on Thursday
