@@ -8,7 +8,7 @@ import os
 import shutil
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 from pipelines.options import TaskOptions
 from pipelines.run import RunConfig, run_etl
@@ -257,6 +257,13 @@ def test_laboratory_results_are_kept_out_with_their_own_reason(tmp_path):
 def test_the_radiology_sections_are_configurable(tmp_path):
     _run([os.path.join(FIXTURES, "synthetic-oru-lab.hl7")], tmp_path / "out", sections=("RAD", "hm"))
     assert sorted(_reports(tmp_path / "out")) == ["OBR-3=SYN-ACC-4001^SYNTHETIC-RIS", "OBR-3=SYN-LAB-1^SYNTHETIC-RIS"]
+
+
+def test_the_radiology_sections_are_a_run_option(tmp_path):
+    result = run_cli("run", os.path.join(FIXTURES, "synthetic-oru-lab.hl7"), "--out", tmp_path / "out", "--tasks",
+                     "none", "--hl7-radiology-section", "RAD", "--hl7-radiology-section", "BG", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert sorted(_reports(tmp_path / "out")) == ["OBR-3=SYN-ACC-4001^SYNTHETIC-RIS", "OBR-3=SYN-LAB-2^SYNTHETIC-RIS"]
 
 
 def test_legacy_character_sets_are_decoded(tmp_path):
