@@ -77,7 +77,7 @@ RESULT_STATUS = {"O": "registered", "I": "registered", "S": "registered", "N": "
 STATUS_RANK = {"cancelled": 0, "unknown": 0, "registered": 1, "partial": 2, "preliminary": 3, "final": 4,
                "corrected": 5}
 FINAL_STATUSES = ("final", "corrected")
-#: HL7 table 0074, diagnostic service section ID (v2.5.1), every code: an OBR-24 outside it is a local word.
+#: HL7 table 0074, diagnostic service section ID (v2.1 to v2.7 codes): an OBR-24 outside it is a local word.
 DIAGNOSTIC_SECTIONS = frozenset((
     "AU", "BG", "BLB", "CG", "CH", "CP", "CT", "CTH", "CUS", "EC", "EN", "GE", "HM", "ICU", "IMM", "LAB", "MB",
     "MCB", "MYC", "NMR", "NMS", "NRS", "OSL", "OT", "OTH", "OUS", "PAR", "PAT", "PF", "PHR", "PHY", "PT", "RAD",
@@ -331,7 +331,7 @@ def _order_report(message, msh, found: _Order, number: int, count: int,
     section = _component(message, _field(obr, 24), 1)
     text = _report_text(message, found.observations)
     try:
-        if section.upper() in DIAGNOSTIC_SECTIONS:
+        if section.upper() in DIAGNOSTIC_SECTIONS:  # a laboratory section is the reason, text or none
             _check_radiology(section, exam, text, found.observations, sections)
         if not text.strip():
             raise MessageError(RejectReason.HL7_NO_TEXT, "no OBX segment of value type TX, FT or ST holds text")
