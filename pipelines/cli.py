@@ -127,7 +127,7 @@ def run(inputs, out, **values):
     reading = options_from_cli(InputOptions, values)
     try:
         specs = expand_inputs(paths, reading.format, options_from_cli(ColumnMapping, values), reading.source_name,
-                              reading.modality.value if reading.modality else None)
+                              reading.modality.value if reading.modality else None, reading.hl7_radiology_sections)
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
         sys.exit(ExitCode.FAILED)

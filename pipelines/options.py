@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from radlite.io.hl7 import RADIOLOGY_SECTIONS
 from radlite.io.inputs import ColumnMapping, InputFormat
 from radlite.io.records import IngestLimits
 from radlite.report import Modality
@@ -26,6 +27,11 @@ class InputOptions(BaseModel):
     source_name: str | None = Field(None, description="Name the source of a single input: report ids derive "
                                                       "from it instead of the input's absolute path, so they "
                                                       "survive moving the input.")
+    hl7_radiology_sections: tuple[str, ...] = Field(
+        RADIOLOGY_SECTIONS, json_schema_extra={"metavar": "CODE", "flag": "--hl7-radiology-section"},
+        description="HL7 v2 inputs: an OBR-24 diagnostic service section (HL7 table 0074) whose results are "
+                    "radiology reports (repeatable; replaces the default). Other table 0074 sections are rejected "
+                    "as hl7_not_radiology.")
 
 
 class TaskOptions(BaseModel):

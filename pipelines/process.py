@@ -21,11 +21,12 @@ from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache
 from radlite.inference.engine import LOAD_COUNTS, get_model
 from radlite.inference.runner import InferenceCounts
+from radlite.io.hl7 import outranked
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.io.validate import validate_record
 from radlite.kinds import Answerer, get_kind
 from radlite.kinds.cascade import answer_pending, route
-from radlite.rejects import Reject
+from radlite.rejects import Reject, RejectReason
 from radlite.report import Report
 from radlite.tasks import TASK_NAMES, TaskInstance, plan_tasks
 
@@ -65,8 +66,11 @@ class RecordProcessor:
 
     def __init__(self, limits: IngestLimits, done_reports: frozenset, done_rejects: frozenset,
                  stage: TaskStage | None, run_id: str, cache_path: str | None,
-                 load_model: Callable = get_model, crash_dir: str | None = None):
+                 load_model: Callable = get_model, crash_dir: str | None = None,
+                 committed_status: dict[str, str] | None = None):
         self.limits, self.done_reports, self.done_rejects = limits, done_reports, done_rejects
+        #: report_id -> result_status of the committed version, for reports whose source gives one (HL7)
+        self.committed_status = committed_status or {}
         #: where a process of this run logs a fatal signal when no supervisor gave it a place
         #: (a Dask worker on another host): radlite.inference.crashlog
         self.crash_dir = crash_dir
@@ -89,6 +93,11 @@ class RecordProcessor:
         """Validate and plan the record; the rules answer what they can, the rest waits for a model."""
         progress.advance()
         result = validate_record(item, self.limits) if isinstance(item, SourceRecord) else item
+        if isinstance(result, Report) and outranked(result.result_status,
+                                                    self.committed_status.get(result.report_id)):
+            result = Reject(source=source, locator=result.locator, reason=RejectReason.HL7_SUPERSEDED,
+                            message=f"status {result.result_status}; an earlier run committed this result as "
+                                    f"{self.committed_status[result.report_id]}, a later stage")
         if isinstance(result, Reject):
             work = RecordWork(source, sequence, REJECTED, result.reason.value)
             if result.reject_id not in self.done_rejects:

@@ -83,6 +83,14 @@ def done_keys(store: OutputStore, full: bool) -> tuple[frozenset, frozenset]:
     return pairs, frozenset(rejects.column("reject_id").to_pylist())
 
 
+def committed_statuses(store: OutputStore) -> dict[str, str]:
+    """report_id -> result_status of the current committed reports that have one (HL7 results): a later
+    run must not replace a final result by a preliminary one sent late (radlite.io.hl7.outranked)."""
+    reports = store.read_table("reports", ["report_id", "result_status"])
+    return {r: s for r, s in zip(reports.column("report_id").to_pylist(), reports.column("result_status").to_pylist())
+            if s}
+
+
 def instances_to_retry(store: OutputStore, stage: TaskStage | None) -> list[FailedInstance]:
     """Committed task instances whose model call failed and that this run plans again (pipelines.retry)."""
     if stage is None or not store.manifest().files.get("reports"):
@@ -261,7 +269,7 @@ def _stage(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_i
     if cache_path:
         ResultCache(cache_path).close()  # created (WAL mode) here, before workers race to create it
     processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run_id, cache_path,
-                                crash_dir=store.crash_dir(run_id))
+                                crash_dir=store.crash_dir(run_id), committed_status=committed_statuses(store))
     bar = _progress_bar(config)
     try:
         options = pipeline_options(config, shards)

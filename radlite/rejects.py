@@ -48,13 +48,17 @@ class RejectReason(str, Enum):
     BAD_TYPE = "bad_type"
     #: An id, file name or metadata value with control or invisible characters, or over-long.
     BAD_ID = "bad_id"
-    #: HL7 v2 input (radlite.io.hl7): a message with no MSH, not an ORU^R01, with no text OBX, with
-    #: unusable MSH-1/MSH-2 encoding characters, or an earlier version of a result replaced in the file.
+    #: HL7 v2 input (radlite.io.hl7): a message with no MSH, not an ORU^R01, an order with no text OBX,
+    #: unusable MSH-1/MSH-2 encoding characters, an earlier version of a result replaced by a later one
+    #: of the run, an order that is not radiology (OBR-24), or a character set (MSH-18) that is unknown
+    #: or does not decode the bytes.
     HL7_NO_MSH = "hl7_no_msh"
     HL7_WRONG_MESSAGE_TYPE = "hl7_wrong_message_type"
     HL7_NO_TEXT = "hl7_no_text"
     HL7_BAD_ENCODING = "hl7_bad_encoding"
     HL7_SUPERSEDED = "hl7_superseded"
+    HL7_NOT_RADIOLOGY = "hl7_not_radiology"
+    HL7_BAD_CHARSET = "hl7_bad_charset"
 
 
 class Reject(BaseModel):

@@ -124,15 +124,20 @@ class Report(SectionTexts):
     text: str = Field(min_length=1)
     text_sha256: str
     has_section_headers: bool = False
+    #: FHIR DiagnosticReport.status of this version (preliminary, final, corrected, ...) when the source
+    #: says (HL7 OBR-25, radlite.io.hl7.RESULT_STATUS); None when it does not.
+    result_status: str | None = None
 
 
 def build_report(source: str, locator: str, text: str, *, patient_id: str | None = None,
                  study_id: str | None = None, study_date: str | None = None, exam: str | None = None,
-                 modality: str | None = None) -> Report:
+                 modality: str | None = None, result_status: str | None = None) -> Report:
     """Parse sections and infer modality, region and date for one decoded report text.
 
     ``exam`` is an exam description kept outside the text (an export's exam column); ``modality``
-    is the user's word for reports whose modality cannot be inferred (--modality).
+    is the user's word for reports whose modality cannot be inferred (--modality). The report's
+    ``examination`` is the exam as the source names it (``exam``) when given, else the text's
+    EXAMINATION line: the name exports show (FHIR code.text, OMOP note_title).
     """
     sections = parse_sections(text)
     exam_line = exam or sections.examination or text.strip().splitlines()[0]
@@ -148,5 +153,6 @@ def build_report(source: str, locator: str, text: str, *, patient_id: str | None
         text=text,
         text_sha256=text_sha256(text),
         has_section_headers=sections.has_headers,
-        **sections.section_texts(),
+        result_status=result_status,
+        **(sections.section_texts() | ({"examination": exam.strip()} if exam and exam.strip() else {})),
     )

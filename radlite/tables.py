@@ -62,7 +62,9 @@ EVIDENCE_TABLES = ("rads", "staging", "entities", "temporal_changes", "abnormali
 TABLES: dict[str, tuple[Column, ...]] = {
     "reports": _cols(
         ("report_id", pa.string(), "Stable id: hash of source and locator.", False),
-        ("source", pa.string(), "Input the report came from (file or folder base name).", False),
+        ("source", pa.string(), "Input the report came from (its absolute path, or --source-name); for HL7 v2 the "
+                                "sending system (hl7:MSH-4/MSH-3), so one accession's versions in several files "
+                                "are one report.", False),
         ("locator", pa.string(), "Where in the source: archive member path, row=N, line=N or id=X.", False),
         ("patient_id", pa.string(), "Patient id (from the MIMIC-CXR path or a mapped column)."),
         ("study_id", pa.string(), "Study id (from the MIMIC-CXR path or a mapped column)."),
@@ -76,11 +78,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("comparison", pa.string(), "COMPARISON section."),
         ("indication", pa.string(), "INDICATION / HISTORY / REASON FOR EXAM section."),
         ("technique", pa.string(), "TECHNIQUE section."),
-        ("examination", pa.string(), "EXAMINATION / EXAM line."),
-        ("result_status", pa.string(), "Result status the source sent (HL7 OBR-25): preliminary, final, corrected, "
-                                       "amended or partial; null when the source gives none."),
+        ("examination", pa.string(), "The exam as the source names it (HL7 OBR-4 text, e.g. 'MRA Head w and w/o "
+                                     "Contrast'; --exam-column), else the text's EXAMINATION / EXAM line."),
         ("other", pa.string(), "Any other headed text (notification, recommendation, ...)."),
         ("has_section_headers", pa.bool_(), "False when no section header was found.", False),
+        ("result_status", pa.string(), "Status of this version of the result in FHIR DiagnosticReport.status words "
+                                       "(registered, partial, preliminary, final, corrected, cancelled, unknown), "
+                                       "from HL7 OBR-25 (map in docs/standards.md); null when the source gives "
+                                       "none (every non-HL7 input)."),
         ("tasks_planned", pa.list_(pa.string()), "Tasks the planner applied to this report in this run."),
         ("tasks_skipped", pa.list_(pa.string()), "Each task not planned, as 'task: reason' (e.g. "
                                                  "'abnormality_detection: not a chest radiograph (...)')."),
@@ -92,7 +97,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("locator", pa.string(), "Where in the source (member path, row=N, line=N, id=X).", False),
         ("reason", pa.string(), "Reason code: not_utf8, empty, binary, too_large, compression_bomb, unsafe_path, "
                                 "malformed_csv_row, malformed_jsonl, missing_field, duplicate_id, not_a_report, "
-                                "unreadable_input.", False),
+                                "unreadable_input, hl7_* (radlite.rejects.RejectReason lists them all).", False),
         ("message", pa.string(), "Human-readable detail.", False),
         ("run_id", pa.string(), "Run that rejected the record.", False),
     ),

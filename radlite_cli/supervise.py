@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from collections.abc import Callable
 from radlite.errors import ExitCode
 from radlite.inference import crashlog
 from radlite.store import staged_crash_dir
+from radlite.tempdirs import owned_tempdir, remove_stale
 
 SUPERVISED = "RADLITE_SUPERVISED"
 #: How long a run may go on after one of its processes logged a fatal signal before it is stopped:
@@ -45,7 +45,8 @@ def supervised(work: Callable[[], int | None]) -> int:
     """Run ``work`` in a child process and return the exit code to use (see the module's docstring)."""
     if os.name != "posix" or os.environ.get(SUPERVISED):
         return _call(work)
-    directory = tempfile.mkdtemp(prefix="radlite-crash-")
+    remove_stale()  # crash folders (and other marked folders) of earlier runs killed with SIGKILL
+    directory = owned_tempdir("radlite-crash-")
     os.environ[crashlog.ENV] = directory
     os.environ[SUPERVISED] = str(os.getpid())
     sys.stdout.flush()

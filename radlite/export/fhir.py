@@ -48,7 +48,7 @@ def _subject(report: dict, patient_system: str) -> dict:
 #: The FHIR way to say a value is missing and why (hl7.org/fhir/R4/extension-data-absent-reason.html).
 DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 #: DiagnosticReport status -> Observation status, where Observation's value set lacks the report's code.
-OBSERVATION_STATUS = {"partial": "preliminary"}
+OBSERVATION_STATUS = {"partial": "preliminary", "appended": "amended"}
 
 
 def _effective(report: dict) -> dict:

@@ -30,9 +30,10 @@ ENTITY_ASSERTION = {"OBS-DP": "present", "OBS-U": "uncertain", "OBS-DA": "absent
 #: Task tables read for values, in export order.
 VALUE_TABLES = ("rads", "staging", "abnormalities", "temporal_changes", "entities")
 CODES_CSV = os.path.join(os.path.dirname(__file__), "codes.csv")
-#: reports.result_status values (the reader's words for HL7 OBR-25 P, F, C, A, R/I...): FHIR
-#: DiagnosticReport.status codes, exported as they are.
-RESULT_STATUSES = ("preliminary", "final", "corrected", "amended", "partial")
+#: reports.result_status values (the HL7 reader's words for OBR-25, radlite.io.hl7.RESULT_STATUS) are FHIR R4
+#: DiagnosticReport.status codes (hl7.org/fhir/R4/valueset-diagnostic-report-status.html), exported as they are.
+RESULT_STATUSES = ("registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled",
+                   "entered-in-error")
 
 
 class ExportError(ValueError):

@@ -116,6 +116,11 @@ class InputSpec(BaseModel):
     columns: ColumnMapping = Field(default_factory=ColumnMapping)
     #: Modality for this input's reports whose own text does not tell (--modality).
     modality: str | None = None
+    #: HL7 v2 inputs: every HL7 input of the run, in order, so that the versions of one accession sent
+    #: in several files are told apart whatever the file order (radlite.io.hl7).
+    feed: tuple[str, ...] = ()
+    #: HL7 v2 inputs: the OBR-24 diagnostic service sections read as radiology (None: radlite.io.hl7's default).
+    radiology_sections: tuple[str, ...] | None = None
 
 
 def detect_format(path: str) -> InputFormat:
@@ -149,9 +154,11 @@ def source_name(path: str) -> str:
 
 
 def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnMapping,
-                  source: str | None = None, modality: str | None = None) -> list[InputSpec]:
+                  source: str | None = None, modality: str | None = None,
+                  radiology_sections: tuple[str, ...] | None = None) -> list[InputSpec]:
     """Expand globs into input specs, in sorted order, each input once; a pattern matching nothing is
-    an error. ``source`` names the source of a single input (report ids then survive moving it)."""
+    an error. ``source`` names the source of a single input (report ids then survive moving it).
+    Each HL7 input knows the run's other HL7 inputs (``feed``) and the radiology sections."""
     specs: dict[str, InputSpec] = {}
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
@@ -161,8 +168,9 @@ def expand_inputs(patterns: list[str], fmt: InputFormat | None, columns: ColumnM
             specs.setdefault(source_name(path), InputSpec(path=path, **_format_of(path, fmt),
                                                           source=source_name(path), columns=columns,
                                                           modality=modality))
-    if source is not None:
-        if len(specs) != 1:
-            raise ValueError(f"--source-name names one input; {len(specs)} were given")
-        return [spec.model_copy(update={"source": source}) for spec in specs.values()]
-    return list(specs.values())
+    if source is not None and len(specs) != 1:
+        raise ValueError(f"--source-name names one input; {len(specs)} were given")
+    feed = tuple(s.path for s in specs.values() if s.format is InputFormat.HL7)
+    hl7 = {"feed": feed, "radiology_sections": radiology_sections}
+    return [spec.model_copy(update=({"source": source} if source is not None else {})
+                            | (hl7 if spec.format is InputFormat.HL7 else {})) for spec in specs.values()]

@@ -21,6 +21,8 @@ class SourceRecord:
     exam: str | None = None
     #: The user's modality for reports whose modality cannot be inferred (--modality).
     modality: str | None = None
+    #: The result's status in FHIR DiagnosticReport.status words, when the source says (HL7 OBR-25).
+    result_status: str | None = None
 
 
 class IngestLimits(BaseModel):

@@ -109,7 +109,7 @@ def validate_record(record: SourceRecord, limits: IngestLimits) -> Report | Reje
     text = normalise_text(text)
     return build_report(record.source, record.locator, text, patient_id=record.patient_id,
                         study_id=record.study_id, study_date=record.study_date, exam=record.exam,
-                        modality=record.modality)
+                        modality=record.modality, result_status=record.result_status)
 
 
 def accepted_reports(paths: list[str], limits: IngestLimits | None = None) -> Iterator[Report]:

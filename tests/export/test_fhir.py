@@ -99,7 +99,7 @@ def test_hl7_report_keeps_patient_date_and_exam(exported_out, tmp_path):
     chest = [d for d in resources["DiagnosticReport"] if d.get("subject", {}).get("identifier", {}).get("value")
              == "SYN-P001"]
     assert len(chest) == 1 and chest[0]["effectiveDateTime"] == "2024-03-05"
-    assert chest[0]["code"]["text"] == "CHEST (PA AND LAT)"
+    assert chest[0]["code"]["text"] == "XR CHEST PA AND LATERAL"  # OBR-4 as sent (reports.examination)
 
 
 def test_since_exports_only_later_runs_and_the_folder_is_replaced_whole(exported_out, tmp_path):
@@ -154,7 +154,9 @@ def _both(data: ExportData) -> tuple[dict, list[dict], dict]:
 @pytest.mark.parametrize(("result_status", "version", "report_status", "observation_status"), [
     (None, 1, "final", "final"), (None, 2, "amended", "amended"), ("preliminary", 1, "preliminary", "preliminary"),
     ("final", 2, "final", "final"), ("corrected", 3, "corrected", "corrected"), ("amended", 2, "amended", "amended"),
-    ("partial", 1, "partial", "preliminary")])
+    ("partial", 1, "partial", "preliminary"), ("registered", 1, "registered", "registered"),
+    ("cancelled", 1, "cancelled", "cancelled"), ("unknown", 1, "unknown", "unknown"),
+    ("no-such-status", 1, "unknown", "unknown")])
 def test_status_follows_the_result_status_the_source_sent(exported_out, result_status, version, report_status,
                                                           observation_status):
     data = load(OutputStore(exported_out))
