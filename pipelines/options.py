@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from radlite.io.inputs import ColumnMapping, InputFormat
 from radlite.io.records import IngestLimits
 from radlite.report import Modality
+from radlite.timeline.pairing import TimelineOptions
 
 
 class InputOptions(BaseModel):
@@ -77,4 +78,5 @@ class OutputOptions(BaseModel):
 
 
 #: The option classes ``radlite run`` exposes, in --help order.
-RUN_OPTION_CLASSES = (TaskOptions, InputOptions, ColumnMapping, IngestLimits, OutputOptions, RunnerOptions)
+RUN_OPTION_CLASSES = (TaskOptions, InputOptions, ColumnMapping, IngestLimits, OutputOptions, RunnerOptions,
+                      TimelineOptions)

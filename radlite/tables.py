@@ -64,6 +64,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("report_id", pa.string(), "Stable id: hash of source and locator.", False),
         ("source", pa.string(), "Input the report came from (file or folder base name).", False),
         ("locator", pa.string(), "Where in the source: archive member path, row=N, line=N or id=X.", False),
+        ("input_position", pa.int64(), "Position of the record in its input, 0 = first (row, line or member order): "
+                                       "orders same-day studies without times (radlite.timeline)."),
         ("patient_id", pa.string(), "Patient id (from the MIMIC-CXR path or a mapped column)."),
         ("study_id", pa.string(), "Study id (from the MIMIC-CXR path or a mapped column)."),
         ("study_date", pa.string(), "Study date (ISO) when the input carries one."),
@@ -192,6 +194,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "report_priors": _cols(
         ("report_id", pa.string(), "Report (reports.report_id).", False),
         ("patient_id", pa.string(), "Patient id of the report (null: none in the input)."),
+        ("patient_key", pa.string(), "Patient the report is followed under: patient_id as given, or normalised "
+                                     "(leading zeros stripped, case folded) when patient_ids_normalized."),
+        ("patient_ids_normalized", pa.bool_(), "Whether the pairing ran with --normalize-patient-ids (studies whose "
+                                               "ids differ only in leading zeros or case are one patient's)."),
         ("series", pa.string(), "Modality family and body region the report is compared within, e.g. 'CT chest' "
                                 "(null: none, see reason)."),
         ("study_date", pa.string(), "Study date (ISO, with THH:MM when known) used for ordering; null when the "
