@@ -22,8 +22,9 @@ from radlite.assertion import assert_mention, sentence_bounds
 from radlite.sections import section_bodies
 from radlite.timeline.changes import Observation, clauses, stated_change_in
 
-#: Lesion nouns; "node" alone is a lymph node.
-_KIND = re.compile(r"\b(?P<kind>nodules?|mass(?:es)?|lesions?|cysts?|(?:lymph\s+)?nodes?|tumou?rs?)\b", re.I)
+#: Lesion nouns; "node" alone is a lymph node; "observation" is LI-RADS's word for a liver lesion.
+_KIND = re.compile(r"\b(?P<kind>nodules?|mass(?:es)?|lesions?|cysts?|(?:lymph\s+)?nodes?|tumou?rs?|observations?|"
+                   r"adenomas?|metastas[ie]s|hemangiomas?|haemangiomas?)\b", re.I)
 _SIZE = re.compile(r"(?P<size>\d+(?:\.\d+)?(?:\s*(?:x|by|×)\s*\d+(?:\.\d+)?)*)\s*"
                    r"(?P<unit>mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)\b", re.I)
 #: A size that is not the study's own: the past before it, a distance after it.
@@ -41,7 +42,7 @@ _LIVER_SEGMENT = re.compile(r"\bsegments?\s+(?P<n>VIII|VII|VI|IV|V|III|II|I|[1-8
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8"}
 _ORGANS = (
     ("lung", re.compile(r"\b(?:lungs?|pulmonary)\b", re.I)),
-    ("liver", re.compile(r"\b(?:liver|hepatic)\b", re.I)),
+    ("liver", re.compile(r"\b(?:liver|hepatic|caudate)\b", re.I)),
     ("thyroid", re.compile(r"\bthyroid\b", re.I)),
     ("adrenal", re.compile(r"\badrenals?\b", re.I)),
     ("kidney", re.compile(r"\b(?:kidneys?|renal)\b", re.I)),
@@ -67,7 +68,8 @@ _CONTEXT = (("thyroid", r"thyroid"), ("breast", r"breast|mammo"), ("bone", r"spi
             r"spine|bone"), ("liver", r"liver|hepat"), ("kidney", r"kidney|renal"), ("lung", r"chest|lung|thora"))
 HEAD_CHARS = 200
 #: Lesion kinds as names begin with them.
-KINDS = ("lymph node", "nodule", "mass", "lesion", "cyst", "tumor")
+KINDS = ("lymph node", "nodule", "mass", "lesion", "cyst", "tumor", "observation", "adenoma", "metastasis",
+         "hemangioma")
 
 
 class Lesion(NamedTuple):
@@ -205,8 +207,9 @@ def _kind(word: str) -> str:
     word = " ".join(word.lower().split())
     if "node" in word:
         return "lymph node"
-    word = {"masses": "mass", "tumour": "tumor", "tumours": "tumor"}.get(word, word)
-    return word[:-1] if word.endswith("s") and word not in ("mass",) else word
+    word = {"masses": "mass", "tumour": "tumor", "tumours": "tumor", "metastases": "metastasis",
+            "haemangioma": "hemangioma", "haemangiomas": "hemangioma"}.get(word, word)
+    return word[:-1] if word.endswith("s") and not word.endswith(("ss", "sis")) else word
 
 
 def _own_size(text: str, start: int, end: int, at: int) -> re.Match | None:

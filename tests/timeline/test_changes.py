@@ -155,3 +155,10 @@ def test_a_lesion_named_without_site_follows_the_priors_only_lesion_of_its_kind(
     # two candidate lesions of the kind: no guess
     two = prior + [_lesion("nodule left lower lobe", 4.0, organ="lung")]
     assert follow_unsited([lesion_observation(lesion, text)], two)[0].finding == "nodule lung"
+
+
+def test_lesion_words_beyond_nodule_and_mass():
+    text = ("EXAM: MRI ABDOMEN\nFINDINGS: 2.1 cm observation in segment VIII. Right adrenal adenoma, 16 mm. "
+            "Two hepatic metastases, the largest 3 cm in segment 5. 9 mm lesion in the caudate lobe.")
+    assert _named(text) == [("observation liver segment 8", 21.0), ("adenoma right adrenal", 16.0),
+                            ("metastasis liver segment 5", 30.0), ("lesion liver caudate lobe", 9.0)]
