@@ -5,9 +5,9 @@ written before the code; patient ids normalised only when asked, and recorded in
 import json
 
 import pytest
+from conftest import run_cli
 
 from benchmarks.timeline_handwritten import EXPECTED, RULE_TASKS, SERIES, compare
-from conftest import run_cli
 from radlite.store import OutputStore
 
 
