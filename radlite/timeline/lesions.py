@@ -23,8 +23,8 @@ from radlite.sections import section_bodies
 from radlite.timeline.changes import Observation, clauses, stated_change_in
 
 #: Lesion nouns; "node" alone is a lymph node; "observation" is LI-RADS's word for a liver lesion.
-_KIND = re.compile(r"\b(?P<kind>nodules?|mass(?:es)?|lesions?|cysts?|(?:lymph\s+)?nodes?|tumou?rs?|observations?|"
-                   r"adenomas?|metastas[ie]s|hemangiomas?|haemangiomas?)\b", re.I)
+_KIND = re.compile(r"\b(?P<kind>nodules?|mass(?:es)?(?!\s+effect)|lesions?|cysts?|(?:lymph\s+)?nodes?|tumou?rs?|"
+                   r"observations?|adenomas?|metastas[ie]s|hemangiomas?|haemangiomas?)\b", re.I)
 _SIZE = re.compile(r"(?P<size>\d+(?:\.\d+)?(?:\s*(?:x|by|×)\s*\d+(?:\.\d+)?)*)\s*"
                    r"(?P<unit>mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)\b", re.I)
 #: A size that is not the study's own: the past before it, a distance after it.
@@ -62,8 +62,8 @@ _STATION = re.compile(r"\b(?P<station>hilar|subcarinal|paratracheal|pretracheal|
                       r"level\s+(?:VI|V|IV|III|II|I|[1-6])[ab]?|station\s+\d{1,2}[RL]?)\b", re.I)
 _VERTEBRA = re.compile(r"\b(?P<level>C[1-7]|T1[0-2]|T[1-9]|L[1-5]|S[1-5])\b(?=\s*(?:vertebra|vertebral|"
                        r"(?:lytic|sclerotic|blastic|osseous|bone)?\s*(?:lesion|mass|tumou?r)|level))")
-#: The organ a report is about, from its head (exam line): sites such as "right lobe" or "segment 4a"
-#: are read within it.
+#: The organ a report is about, from its exam line: sites such as "right lobe" or "upper pole" are
+#: read within it.
 _CONTEXT = (("thyroid", r"thyroid"), ("breast", r"breast|mammo"), ("bone", r"spine|lumbar|thoracic spine|cervical "
             r"spine|bone"), ("liver", r"liver|hepat"), ("kidney", r"kidney|renal"), ("lung", r"chest|lung|thora"))
 HEAD_CHARS = 200
@@ -106,9 +106,11 @@ def size_mm(size: str, unit: str) -> float:
 
 
 def context_organ(text: str) -> str | None:
-    """The organ the report's head names (exam line), for sites that name no organ."""
-    head = text[:HEAD_CHARS]
-    return next((organ for organ, words in _CONTEXT if re.search(words, head, re.I)), None)
+    """The organ the exam line names (its EXAMINATION section, else the first line), for sites that
+    name no organ."""
+    exam = next((text[start:end] for start, end, section in section_bodies(text) if section == "examination"),
+                text.split("\n", 1)[0])[:HEAD_CHARS]
+    return next((organ for organ, words in _CONTEXT if re.search(words, exam, re.I)), None)
 
 
 def _nearest(matches: list[re.Match], at: int) -> re.Match | None:
@@ -141,8 +143,9 @@ def _lung_site(text: str, start: int, end: int, at: int) -> str | None:
     return _join(name, " ".join(segment.group("segment").lower().split()) + " segment" if segment else "")
 
 
-def _organ_of(text: str, start: int, end: int, kind: str, context: str | None) -> str | None:
-    """The organ a clause names, else the report's (lymph nodes are their own organ)."""
+def _organ_of(text: str, start: int, end: int, at: int, kind: str, context: str | None) -> str | None:
+    """The organ a clause names (the organ word nearest the noun at ``at``), else the report's; lymph
+    nodes are their own organ."""
     if kind == "lymph node":
         return "lymph node"
     if _LINGULA.search(text, start, end) or _LUNG_LOBE.search(text, start, end) or \
@@ -150,9 +153,10 @@ def _organ_of(text: str, start: int, end: int, kind: str, context: str | None) -
         return "lung"
     if _VERTEBRA.search(text, start, end):
         return "bone"
-    named = [(m.start(), organ) for organ, words in _ORGANS for m in words.finditer(text, start, end)]
+    named = [(min(abs(m.start() - at), abs(m.end() - at)), organ) for organ, words in _ORGANS
+             for m in words.finditer(text, start, end)]
     if named:
-        return min(named)[1] if len({o for _, o in named}) == 1 else min(named, key=lambda n: n[0])[1]
+        return min(named)[1]
     if _LIVER_SEGMENT.search(text, start, end):
         return "liver"
     return context
@@ -233,7 +237,7 @@ def _mentions(text: str) -> list[_Mention]:
             stated = stated_change_in(text, left, right, noun.start())
             if stated is None and assert_mention(text, noun.start(), noun.end()).status == "absent":
                 continue  # "no adrenal nodule": nothing to follow
-            organ = _organ_of(text, left, right, kind, context)
+            organ = _organ_of(text, left, right, noun.start(), kind, context)
             size = _own_size(text, left, right, noun.start())
             span = (min(noun.start(), size.start()), max(noun.end(), size.end())) if size else noun.span()
             found.append(_Mention(kind, organ, site_name(text, left, right, noun.start(), organ),
@@ -260,7 +264,9 @@ def _resolve(mentions: list[_Mention]) -> list[_Mention]:
 
 def read_lesions(text: str) -> list[Lesion]:
     """The report's lesions in text order, each identity once: the first stated size and the first
-    stated change of any of its mentions."""
+    stated change of any of its mentions. A lesion with neither a size nor a stated change in any
+    mention ("scattered hepatic cysts") is not followed: its name alone would come and go with the
+    wording."""
     grouped: dict[str, list[_Mention]] = {}
     for m in _resolve(_mentions(text)):
         grouped.setdefault(_join(m.kind, m.site), []).append(m)
@@ -269,6 +275,8 @@ def read_lesions(text: str) -> list[Lesion]:
         sized = next((m for m in mentions if m.size_mm is not None), None)
         first = sized or mentions[0]
         stated = next((m.stated for m in mentions if m.stated), None)
+        if sized is None and stated is None:
+            continue
         assertion = "present" if sized else mentions[0].assertion
         lesions.append(Lesion(name, first.organ, first.size_mm, assertion, stated, first.start, first.end,
                               tuple(m.clause for m in mentions)))

@@ -162,3 +162,8 @@ def test_lesion_words_beyond_nodule_and_mass():
             "Two hepatic metastases, the largest 3 cm in segment 5. 9 mm lesion in the caudate lobe.")
     assert _named(text) == [("observation liver segment 8", 21.0), ("adenoma right adrenal", 16.0),
                             ("metastasis liver segment 5", 30.0), ("lesion liver caudate lobe", 9.0)]
+
+
+def test_a_lesion_without_size_or_stated_change_is_not_followed():
+    text = "EXAM: CT ABDOMEN\nFINDINGS: Mass effect on the bladder. Scattered renal cysts. 4 mm hepatic cyst, stable."
+    assert _named(text) == [("cyst liver", 4.0)]
