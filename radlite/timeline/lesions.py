@@ -1,8 +1,8 @@
 """Lesions a report names, followed by identity: kind, organ, site and size.
 
-A lesion is its kind (nodule, mass, lesion, cyst, lymph node, tumor), its organ and site (lobe,
-segment, side, pole, clock face, nodal station, vertebral level) and its size: "a 4 mm right upper
-lobe nodule" and "nodule in the right upper lobe measuring 4 mm" are one lesion, named
+A lesion is its kind (nodule, mass, lesion, cyst, lymph node, ...: ``KINDS``), its organ and site
+(lobe, segment, side, pole, clock face, nodal station, vertebral level) and its size: "a 4 mm right
+upper lobe nodule" and "nodule in the right upper lobe measuring 4 mm" are one lesion, named
 "nodule right upper lobe". The name is how a lesion is followed from one study to the next, so site
 words are read on both sides of the noun and written in one canonical order per organ (``site_name``).
 
@@ -48,7 +48,7 @@ _ORGANS = (
     ("kidney", re.compile(r"\b(?:kidneys?|renal)\b", re.I)),
     ("breast", re.compile(r"\bbreasts?\b", re.I)),
     ("pancreas", re.compile(r"\bpancrea(?:s|tic)\b", re.I)),
-    ("spleen", re.compile(r"\bspleen|splenic\b", re.I)),
+    ("spleen", re.compile(r"\b(?:spleen|splenic)\b", re.I)),
     ("bone", re.compile(r"\b(?:vertebra[el]?|vertebral|osseous|bony|rib|sacrum|sacral|iliac bone|femur|femoral|"
                         r"humerus|humeral|scapula|sternum|skull)\b", re.I)),
 )
@@ -114,6 +114,7 @@ def context_organ(text: str) -> str | None:
 
 
 def _nearest(matches: list[re.Match], at: int) -> re.Match | None:
+    """The match closest to offset ``at`` (the lesion noun): a clause may name two sides or lobes."""
     return min(matches, key=lambda m: min(abs(m.start() - at), abs(m.end() - at))) if matches else None
 
 
