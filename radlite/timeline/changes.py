@@ -1,9 +1,11 @@
 """Compare one study's findings with its prior's, and check the change the report states.
 
 An observation is one finding at one study: a CheXpert label with its assertion, a RADS system's
-category, an N or M stage, or a sized lesion. ``computed_change`` compares it with the same finding
-at the prior study; ``stated_change`` is what the report itself says changed (temporal_changes),
-attached to the observation it talks about; ``agreement`` says whether the two agree.
+category, an N or M stage, or a lesion (radlite.timeline.lesions). ``computed_change`` compares it
+with the same finding at the prior study; ``stated_change`` is what the report itself says changed
+(a lesion's own clause, a temporal_changes row, or the finding's own clause), attached to the
+observation it talks about; ``agreement`` says whether the two agree, and only a real contradiction
+disagrees. The size thresholds and the stated-change phrases live here, once.
 """
 
 from __future__ import annotations
