@@ -19,6 +19,7 @@ from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.io.records import IngestLimits
 from radlite.options import click_options, options_from_cli
 from radlite.store import OutputLocked, StoreDamaged
+from radlite.timeline.pairing import TimelineOptions
 
 
 @contextmanager
@@ -133,6 +134,7 @@ def run(inputs, out, **values):
         sys.exit(ExitCode.FAILED)
     config = RunConfig(inputs=specs, out=out, limits=options_from_cli(IngestLimits, values),
                        tasks=options_from_cli(TaskOptions, values), runner=options_from_cli(RunnerOptions, values),
-                       output=options_from_cli(OutputOptions, values), beam_args=beam_args,
+                       output=options_from_cli(OutputOptions, values),
+                       timeline=options_from_cli(TimelineOptions, values), beam_args=beam_args,
                        show_progress=not values["quiet"])
     sys.exit(execute_run(config))

@@ -12,6 +12,7 @@ from radlite.io.hl7 import RADIOLOGY_SECTIONS
 from radlite.io.inputs import ColumnMapping, InputFormat
 from radlite.io.records import IngestLimits
 from radlite.report import Modality
+from radlite.timeline.pairing import TimelineOptions
 
 
 class InputOptions(BaseModel):
@@ -83,4 +84,5 @@ class OutputOptions(BaseModel):
 
 
 #: The option classes ``radlite run`` exposes, in --help order.
-RUN_OPTION_CLASSES = (TaskOptions, InputOptions, ColumnMapping, IngestLimits, OutputOptions, RunnerOptions)
+RUN_OPTION_CLASSES = (TaskOptions, InputOptions, ColumnMapping, IngestLimits, OutputOptions, RunnerOptions,
+                      TimelineOptions)

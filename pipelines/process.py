@@ -117,7 +117,7 @@ class RecordProcessor:
         ``work.pending`` (radlite.kinds.cascade)."""
         report = work.report
         if self.stage is None:
-            work.rows.append((REPORTS, report_row(report, self.run_id, [], {})))
+            work.rows.append((REPORTS, report_row(report, self.run_id, [], {}, work.sequence)))
             return
         routing = self.stage.routing
         plan = plan_tasks(report, self.stage.selected, self.stage.questions)
@@ -125,7 +125,8 @@ class RecordProcessor:
         for task in {i.task for i in plan.instances} - {i.task for i in instances}:
             plan.skipped[task] = f"not in routing table {routing.name}"
         work.rows.append((REPORTS, report_row(report, self.run_id,
-                                              sorted({i.task for i in instances}, key=TASK_NAMES.index), plan.skipped)))
+                                              sorted({i.task for i in instances}, key=TASK_NAMES.index), plan.skipped,
+                                              work.sequence)))
         route(routing, work, instances)
         answer_pending(routing, [work], self._answerer, self.run_id, None, eager_only=True)
 

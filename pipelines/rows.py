@@ -8,8 +8,10 @@ from radlite.report import Report
 REPORTS, REJECTS = "reports", "rejects"
 
 
-def report_row(report: Report, run_id: str, tasks_planned: list[str], tasks_skipped: dict[str, str]) -> dict:
+def report_row(report: Report, run_id: str, tasks_planned: list[str], tasks_skipped: dict[str, str],
+               input_position: int | None = None) -> dict:
     row = report.model_dump()
+    row["input_position"] = input_position
     row["tasks_planned"] = tasks_planned
     row["tasks_skipped"] = [f"{task}: {reason}" for task, reason in tasks_skipped.items()]
     row["run_id"] = run_id

@@ -40,6 +40,7 @@ from radlite.store import OutputStore
 from radlite.tables import EVIDENCE_TABLES, REVIEW_TABLES, TABLES, TIMELINE_TABLES, arrow_schema
 from radlite.tasks import TASKS
 from radlite.timeline.build import refresh_timeline
+from radlite.timeline.pairing import TimelineOptions
 
 try:  # the 'dask' extra: registers Beam's DaskRunner options (--dask_client_address, ...) when installed
     import apache_beam.runners.dask.dask_runner  # noqa: F401
@@ -58,6 +59,7 @@ class RunConfig(BaseModel):
     tasks: TaskOptions = Field(default_factory=TaskOptions)
     runner: RunnerOptions = Field(default_factory=RunnerOptions)
     output: OutputOptions = Field(default_factory=OutputOptions)
+    timeline: TimelineOptions = Field(default_factory=TimelineOptions)
     #: Options passed to Apache Beam unchanged (e.g. --runner=...).
     beam_args: list[str] = Field(default_factory=list)
     show_progress: bool = False
@@ -323,7 +325,7 @@ def _commit(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_
     staged["runs"] = [run_file]
     summary.rows_by_table["runs"] = 1
     store.commit(run_id, staged)
-    refresh_timeline(store, run_id)  # pairing and finding timeline of the touched patients
+    refresh_timeline(store, run_id, config.timeline)  # pairing and finding timeline of the touched patients
 
 
 def read_staged(files: list[str], schema: pa.Schema) -> pa.Table:

@@ -66,6 +66,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
                                 "sending system (hl7:MSH-4/MSH-3), so one accession's versions in several files "
                                 "are one report.", False),
         ("locator", pa.string(), "Where in the source: archive member path, row=N, line=N or id=X.", False),
+        ("input_position", pa.int64(), "Position of the record in its input, 0 = first (row, line or member order): "
+                                       "orders same-day studies without times (radlite.timeline)."),
         ("patient_id", pa.string(), "Patient id (from the MIMIC-CXR path or a mapped column)."),
         ("study_id", pa.string(), "Study id (from the MIMIC-CXR path or a mapped column)."),
         ("study_date", pa.string(), "Study date (ISO) when the input carries one."),
@@ -199,6 +201,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "report_priors": _cols(
         ("report_id", pa.string(), "Report (reports.report_id).", False),
         ("patient_id", pa.string(), "Patient id of the report (null: none in the input)."),
+        ("patient_key", pa.string(), "Patient the report is followed under: patient_id as given, or normalised "
+                                     "(leading zeros stripped, case folded) when patient_ids_normalized."),
+        ("patient_ids_normalized", pa.bool_(), "Whether the pairing ran with --normalize-patient-ids (studies whose "
+                                               "ids differ only in leading zeros or case are one patient's)."),
         ("series", pa.string(), "Modality family and body region the report is compared within, e.g. 'CT chest' "
                                 "(null: none, see reason)."),
         ("study_date", pa.string(), "Study date (ISO, with THH:MM when known) used for ordering; null when the "
@@ -220,10 +226,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("position", pa.int32(), "Place of the study in the patient's series, 0 = first.", False),
         ("prior_report_id", pa.string(), "Prior study compared against (report_priors); null for the first."),
         ("prior_basis", pa.string(), "How the prior was chosen (report_priors.prior_basis)."),
-        ("finding_kind", pa.string(), "chexpert (abnormalities), rads, n_stage, m_stage, lesion (a sized lesion the "
-                                      "rules name), or stated (a stated change that names none of these).", False),
-        ("finding", pa.string(), "CheXpert label, RADS system, N or M, lesion name ('nodule right upper lobe') or "
-                                 "the stated finding's words.", False),
+        ("finding_kind", pa.string(), "chexpert (abnormalities), rads, n_stage, m_stage, lesion (a lesion the "
+                                      "report text names, radlite.timeline.lesions), or stated (a stated change that "
+                                      "names none of these).", False),
+        ("finding", pa.string(), "CheXpert label, RADS system, N or M, lesion name (kind and site: 'nodule right "
+                                 "upper lobe', 'mass right breast 10 o'clock') or the stated finding's words.", False),
         ("value", pa.string(), "Value at this study: status, category, stage or size (e.g. '8 mm')."),
         ("assertion", pa.string(), "present, absent, uncertain or not_mentioned at this study."),
         ("category_rank", pa.int32(), "Ordinal rank of a RADS category (rads.severity_rank) or an N/M stage."),
@@ -233,7 +240,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("prior_size_mm", pa.float64(), "Lesion size at the prior study."),
         ("size_change_pct", pa.float64(), "100 * (size_mm - prior_size_mm) / prior_size_mm."),
         ("computed_change", pa.string(), "Change computed against the prior study: baseline (no prior), new, "
-                                         "resolved, persistent, increased / decreased (size, >= 20%), category_up, "
+                                         "resolved, persistent, increased / decreased (size: > 1.5 mm for a lung "
+                                         "lesion, Lung-RADS; >= 20% elsewhere), category_up, "
                                          "category_down, unchanged (category), absent, not_restated, not_mentioned, "
                                          "uncertain."),
         ("stated_change", pa.string(), "Change the report states for this finding (temporal_changes.change)."),
@@ -244,7 +252,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("evidence", pa.string(), "The finding's words in this report."),
         ("prior_evidence_start", pa.int32(), "Offset in the prior report's text of the finding's words."),
         ("prior_evidence_end", pa.int32(), "End offset (exclusive) in the prior report."),
-        ("stated_evidence_start", pa.int32(), "Offset in this report's text of the stated change's finding."),
+        ("stated_evidence_start", pa.int32(), "Offset in this report's text of the stated change's finding (of a "
+                                              "lesion: of the change's words in its clause)."),
         ("stated_evidence_end", pa.int32(), "End offset (exclusive)."),
         ("run_id", pa.string(), "Run after whose commit the timeline was computed (runs.run_id).", False),
     ),

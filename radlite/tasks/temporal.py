@@ -32,6 +32,9 @@ MAX_ITEMS, TEXT_CHARS = 3, 24
 ANSWER_SCHEMA = pairs_schema(MAX_ITEMS, TEXT_CHARS, CHANGES)
 _PRIOR = re.compile(r"\b(compared (to|with)|comparison|prior|previous|interval|since)\b", re.I)
 _NO_COMPARISON = re.compile(r"^\s*(none|n/a|no prior[^.]*)\.?\s*$", re.I)
+#: A comparison stated as a sentence anywhere, e.g. under the exam line: "Comparison is made with CT of ...".
+_COMPARISON_SENTENCE = re.compile(r"\b(?:comparison\s+(?:is|was|has\s+been)\s+made\s+(?:with|to)|compared\s+"
+                                  r"(?:with|to)\s+(?:the\s+)?(?:prior|previous|\w+\s+(?:of|dated|from)))\b", re.I)
 
 
 class Change(BaseModel):
@@ -44,10 +47,11 @@ class TemporalResult(BaseModel):
 
 
 def mentions_prior(report: Report) -> bool:
-    """A comparison section that names a prior, or prior/interval language in the findings."""
+    """A comparison section that names a prior, a comparison sentence ("Comparison is made with ..."),
+    or prior/interval language in the findings."""
     if report.comparison and not _NO_COMPARISON.match(report.comparison):
         return True
-    return bool(_PRIOR.search(report.findings or ""))
+    return bool(_PRIOR.search(report.findings or "") or _COMPARISON_SENTENCE.search(report.text))
 
 
 def parse_changes(raw: str) -> TemporalResult:

@@ -24,8 +24,8 @@ from radlite.store import Manifest, OutputStore
 from radlite.tables import arrow_schema
 from radlite.timeline.changes import Compared, Observation, StatedChange, compare_study, stage_rank
 from radlite.timeline.dates import parse_date
-from radlite.timeline.lesions import sized_lesions
-from radlite.timeline.pairing import Pairing, Study, arrival_key, pair_studies
+from radlite.timeline.lesions import Lesion, follow_unsited, read_lesions
+from radlite.timeline.pairing import Pairing, Study, TimelineOptions, arrival_key, pair_studies, patient_key
 
 #: Manifest key: the last run whose patients the timeline covers.
 MARK = "timeline_through"
@@ -61,18 +61,28 @@ def _touched(con, runs: list[str]) -> tuple[list[str], list[str]]:
     return [p for (p,) in patients], [r for (r,) in alone]
 
 
+def _same_patients(con, patients: list[str], normalize: bool) -> list[str]:
+    """Every committed patient id that is one of ``patients`` once normalised (``patient_key``)."""
+    if not normalize:
+        return patients
+    keys = {patient_key(p, True) for p in patients}
+    every = con.sql("SELECT DISTINCT patient_id FROM reports WHERE patient_id IS NOT NULL ORDER BY 1").fetchall()
+    return sorted({p for (p,) in every if patient_key(p, True) in keys} | set(patients))
+
+
 def _studies(con, patients: list[str], alone: list[str]) -> list[Study]:
     con.register("_patients", pa.table({"patient_id": pa.array(patients, pa.string())}))
     con.register("_alone", pa.table({"report_id": pa.array(alone, pa.string())}))
     rows = con.sql("""
         WITH arrival AS (SELECT report_id, min(o.seq) AS seq FROM reports_history JOIN _radlite_run_order o
                          USING (run_id) GROUP BY report_id)
-        SELECT r.report_id, r.patient_id, r.study_date, r.modality, r.body_region, r.source, r.locator, a.seq
+        SELECT r.report_id, r.patient_id, r.study_date, r.modality, r.body_region, r.source, r.locator, a.seq,
+               r.input_position
         FROM reports r JOIN arrival a USING (report_id)
         WHERE r.patient_id IN (SELECT patient_id FROM _patients) OR r.report_id IN (SELECT report_id FROM _alone)
         ORDER BY r.report_id""").fetchall()
-    return [Study(rid, pid, parse_date(date), modality, region, arrival_key(seq, source, locator))
-            for rid, pid, date, modality, region, source, locator, seq in rows]
+    return [Study(rid, pid, parse_date(date), modality, region, arrival_key(seq, source, locator, position))
+            for rid, pid, date, modality, region, source, locator, seq, position in rows]
 
 
 def _report_level(con, table: str) -> str:
@@ -119,10 +129,16 @@ def _observations(con, report_ids: list[str]) -> tuple[dict, dict, dict]:
     texts = dict(con.sql("SELECT report_id, text FROM reports WHERE report_id IN (SELECT report_id FROM _ids)")
                  .fetchall())
     for rid, text in texts.items():
-        for lesion in sized_lesions(text):
-            found[rid].append(Observation("lesion", lesion.name, f"{lesion.size_mm:g} mm", "present", None,
-                                          lesion.size_mm, lesion.start, lesion.end, text[lesion.start:lesion.end]))
+        found[rid].extend(lesion_observation(lesion, text) for lesion in read_lesions(text))
     return found, stated, texts
+
+
+def lesion_observation(lesion: Lesion, text: str) -> Observation:
+    """A lesion as a timeline observation, with the change its own clause states."""
+    stated = StatedChange(lesion.name, *lesion.stated) if lesion.stated else None
+    value = f"{lesion.size_mm:g} mm" if lesion.size_mm is not None else lesion.assertion
+    return Observation("lesion", lesion.name, value, lesion.assertion, None, lesion.size_mm, lesion.start, lesion.end,
+                       text[lesion.start:lesion.end], lesion.organ, stated, lesion.clauses)
 
 
 def timeline_rows(pairings: list[Pairing], observations: dict, stated: dict, texts: dict, run_id: str) -> list[dict]:
@@ -132,8 +148,8 @@ def timeline_rows(pairings: list[Pairing], observations: dict, stated: dict, tex
         if p.position is None:
             continue
         prior = observations.get(p.prior_report_id, []) if p.prior_report_id else None
-        for c in compare_study(observations.get(p.report_id, []), prior, stated.get(p.report_id, []),
-                               texts.get(p.report_id, "")):
+        current = follow_unsited(observations.get(p.report_id, []), prior or [])
+        for c in compare_study(current, prior, stated.get(p.report_id, []), texts.get(p.report_id, "")):
             rows.append(_row(p, c, run_id))
     return rows
 
@@ -162,13 +178,14 @@ def _row(p: Pairing, c: Compared, run_id: str) -> dict:
     }
 
 
-def _prior_row(p: Pairing, run_id: str) -> dict:
-    return {**p._asdict(), "run_id": run_id}
+def _prior_row(p: Pairing, run_id: str, options: TimelineOptions) -> dict:
+    return {**p._asdict(), "patient_ids_normalized": options.normalize_patient_ids, "run_id": run_id}
 
 
-def refresh_timeline(store: OutputStore, run_id: str) -> TimelineSummary:
+def refresh_timeline(store: OutputStore, run_id: str, options: TimelineOptions | None = None) -> TimelineSummary:
     """Recompute report_priors and finding_timeline for the patients of the runs not covered yet, and
     publish them under ``run_id`` (the run just committed). Call with the store locked."""
+    options = options or TimelineOptions()
     manifest = store.manifest()
     runs = pending_runs(manifest)
     if not runs:
@@ -176,12 +193,13 @@ def refresh_timeline(store: OutputStore, run_id: str) -> TimelineSummary:
     con = store.committed_views(("abnormalities", "rads", "staging", "temporal_changes"))
     try:
         patients, alone = _touched(con, runs)
-        pairings = pair_studies(_studies(con, patients, alone))
+        patients = _same_patients(con, patients, options.normalize_patient_ids)
+        pairings = pair_studies(_studies(con, patients, alone), options.normalize_patient_ids)
         placed = sorted({p.report_id for p in pairings if p.position is not None})
         observations, stated, texts = _observations(con, placed)
     finally:
         con.close()
-    priors = [_prior_row(p, run_id) for p in pairings]
+    priors = [_prior_row(p, run_id, options) for p in pairings]
     timeline = timeline_rows(pairings, observations, stated, texts, run_id)
     directory = store.staging_dir(run_id + "-timeline")
     os.makedirs(directory, exist_ok=True)

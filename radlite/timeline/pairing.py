@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from pydantic import BaseModel, ConfigDict, Field
+
 #: Modality -> family: studies of one family and one region are compared with each other.
 MODALITY_FAMILIES = {"XR": "radiography", "MG": "mammography", "CT": "CT", "MR": "MR", "US": "ultrasound",
                      "PET": "nuclear medicine", "NM": "nuclear medicine"}
@@ -22,6 +24,24 @@ MODALITY_FAMILIES = {"XR": "radiography", "MG": "mammography", "CT": "CT", "MR":
 #: prior_basis values.
 BY_DATE, BY_TIME = "study_date", "study_time"
 BY_ARRIVAL_SAME_DAY, BY_ARRIVAL = "same_day_arrival_order", "arrival_order"
+
+
+class TimelineOptions(BaseModel):
+    """How the timeline step tells patients apart."""
+
+    model_config = ConfigDict(frozen=True)
+
+    normalize_patient_ids: bool = Field(False, description="Timeline: follow patient ids written with and without "
+                                                           "leading zeros or in another case as one patient ('000123' "
+                                                           "= '123', 'AB12' = 'ab12'); report_priors records it.")
+
+
+def patient_key(patient_id: str | None, normalize: bool) -> str | None:
+    """The patient a report is followed under: the id as given, or without leading zeros and case folded
+    (an all-zero id stays '0')."""
+    if patient_id is None or not normalize:
+        return patient_id
+    return patient_id.strip().casefold().lstrip("0") or "0"
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,7 @@ class Pairing(NamedTuple):
 
     report_id: str
     patient_id: str | None
+    patient_key: str | None
     series: str | None
     study_date: str | None
     position: int | None
@@ -50,11 +71,12 @@ class Pairing(NamedTuple):
     reason: str | None
 
 
-def arrival_key(seq: int, source: str, locator: str) -> tuple:
-    """Sortable arrival of a report: its first commit, then its input, then its place there
-    (``row=10`` after ``row=9``)."""
+def arrival_key(seq: int, source: str, locator: str, input_position: int | None = None) -> tuple:
+    """Sortable arrival of a report: its first commit, then its input, then its place there: its
+    position in the input (reports.input_position), else its locator (``row=10`` after ``row=9``;
+    reports committed before input_position existed)."""
     parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", locator) if p)
-    return (seq, source, parts)
+    return (seq, source, (0, input_position) if input_position is not None else (1, 0), parts)
 
 
 def series_of(study: Study) -> tuple[str | None, str | None]:
@@ -89,31 +111,35 @@ def _ordered(studies: list[Study]) -> list[tuple[Study, str | None]]:
     return result
 
 
-def pair_series(series: str, studies: list[Study]) -> list[Pairing]:
-    """Pairings of one patient's series: undated studies among dated ones cannot be placed."""
+def pair_series(series: str, studies: list[Study], key: str | None = None) -> list[Pairing]:
+    """Pairings of one patient's series (``key``: the patient they are followed under, default the
+    first study's id): undated studies among dated ones cannot be placed."""
+    key = key if key is not None else studies[0].patient_id
     dated = [s for s in studies if s.study_date]
     undated = [s for s in studies if not s.study_date] if dated else []
-    pairings = [Pairing(s.report_id, s.patient_id, series, None, None, None, None,
+    pairings = [Pairing(s.report_id, s.patient_id, key, series, None, None, None, None,
                         f"no study date, while the patient's other {series} studies are dated: cannot be placed")
                 for s in undated]
     ordered = _ordered(dated or studies)
     for i, (s, basis) in enumerate(ordered):
         prior = ordered[i - 1][0] if i else None
-        pairings.append(Pairing(s.report_id, s.patient_id, series, s.study_date, i,
+        pairings.append(Pairing(s.report_id, s.patient_id, key, series, s.study_date, i,
                                 prior.report_id if prior else None, basis,
                                 None if prior else f"first {series} study of the patient"))
     return pairings
 
 
-def pair_studies(studies: Iterable[Study]) -> list[Pairing]:
-    """Every study's pairing, sorted by patient, series and position (studies of no series last)."""
+def pair_studies(studies: Iterable[Study], normalize_patient_ids: bool = False) -> list[Pairing]:
+    """Every study's pairing, sorted by patient, series and position (studies of no series last); with
+    ``normalize_patient_ids`` the studies of ids equal after ``patient_key`` are one patient's."""
     groups: dict[tuple[str, str], list[Study]] = defaultdict(list)
     alone: list[Pairing] = []
     for s in studies:
         series, reason = series_of(s)
+        key = patient_key(s.patient_id, normalize_patient_ids)
         if series is None:
-            alone.append(Pairing(s.report_id, s.patient_id, None, s.study_date, None, None, None, reason))
+            alone.append(Pairing(s.report_id, s.patient_id, key, None, s.study_date, None, None, None, reason))
         else:
-            groups[(s.patient_id, series)].append(s)
-    paired = [p for key in sorted(groups) for p in pair_series(key[1], groups[key])]
+            groups[(key, series)].append(s)
+    paired = [p for key in sorted(groups) for p in pair_series(key[1], groups[key], key[0])]
     return paired + sorted(alone, key=lambda p: p.report_id)

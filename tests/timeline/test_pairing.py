@@ -1,15 +1,16 @@
 """Pairing a patient's studies: order by date and time, arrival where no date is known, series apart."""
 
 from radlite.timeline.dates import header_date, parse_date
-from radlite.timeline.pairing import Study, arrival_key, pair_studies
+from radlite.timeline.pairing import Study, arrival_key, pair_studies, patient_key
 
 
-def _study(rid, date=None, patient="p1", modality="CT", region="chest", seq=0, locator=None):
-    return Study(rid, patient, date, modality, region, arrival_key(seq, "in.csv", locator or f"row={rid[-1]}"))
+def _study(rid, date=None, patient="p1", modality="CT", region="chest", seq=0, locator=None, position=None):
+    return Study(rid, patient, date, modality, region,
+                 arrival_key(seq, "in.csv", locator or f"row={rid[-1]}", position))
 
 
-def _priors(studies):
-    return {p.report_id: (p.prior_report_id, p.prior_basis, p.reason) for p in pair_studies(studies)}
+def _priors(studies, normalize=False):
+    return {p.report_id: (p.prior_report_id, p.prior_basis, p.reason) for p in pair_studies(studies, normalize)}
 
 
 def test_same_patient_paired_by_date_whatever_the_input_order():
@@ -62,6 +63,29 @@ def test_two_studies_on_one_day():
     priors = _priors([_study("r1", "2024-01-01T15:00", locator="row=1"),
                       _study("r2", "2024-01-01T08:30", locator="row=2")])
     assert priors["r1"] == ("r2", "study_time", None)
+
+
+def test_same_day_studies_without_times_follow_the_input_rows_not_the_ids():
+    # an export with an id column: locators are id=..., whose order says nothing; the row does
+    priors = _priors([_study("r1", "2024-01-01", locator="id=zz-first", position=0),
+                      _study("r2", "2024-01-01", locator="id=aa-second", position=1)])
+    assert priors["r2"] == ("r1", "same_day_arrival_order", None)
+    # commit order still comes first: a report committed by an earlier run arrived earlier
+    priors = _priors([_study("r1", "2024-01-01", seq=1, locator="id=a", position=0),
+                      _study("r2", "2024-01-01", seq=0, locator="id=b", position=5)])
+    assert priors["r1"] == ("r2", "same_day_arrival_order", None)
+
+
+def test_normalised_patient_ids_are_one_patient_only_when_asked():
+    studies = [_study("r1", "2022-01-01", patient="000123"), _study("r2", "2023-01-01", patient="123"),
+               _study("r3", "2024-01-01", patient="AB7"), _study("r4", "2025-01-01", patient="ab7")]
+    assert _priors(studies)["r2"][0] is None and _priors(studies)["r4"][0] is None
+    normalised = _priors(studies, normalize=True)
+    assert normalised["r2"] == ("r1", "study_date", None) and normalised["r4"] == ("r3", "study_date", None)
+    keys = {p.report_id: (p.patient_id, p.patient_key) for p in pair_studies(studies, True)}
+    assert keys["r1"] == ("000123", "123") and keys["r3"] == ("AB7", "ab7")
+    assert patient_key("000", True) == "0" and patient_key(" 0042 ", True) == "42"
+    assert patient_key("000123", False) == "000123" and patient_key(None, True) is None
 
 
 def test_a_report_without_patient_gets_a_reason():

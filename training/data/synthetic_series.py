@@ -5,7 +5,7 @@ patients and the source file are named ``synthetic-*``. Each patient gets a year
 lung screening series that follows one solid nodule (and sometimes a second, new one): its size
 grows, shrinks or stays, the Lung-RADS category follows the size, and the report states the change,
 except where a discrepancy is planted on purpose (the report says "stable" while the nodule grew
-by 20% or more: what a registry wants to catch). Some patients also get a chest radiograph series
+by more than Lung-RADS's 1.5 mm: what a registry wants to catch). Some patients also get a chest radiograph series
 with a pleural effusion that appears and resolves. Rows are written shuffled (dates out of input
 order); some carry their date only in the report header ("DATE: 03/01/2024").
 
@@ -20,6 +20,8 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+from radlite.timeline.changes import LUNG_GROWTH_MM
 
 LOBES = ("right upper lobe", "right lower lobe", "left upper lobe", "left lower lobe", "right middle lobe")
 SOURCE_NAME = "synthetic-series.csv"
@@ -66,13 +68,19 @@ def _ct_report(nodules: dict[str, float], sentences: list[str], first: bool, hea
             f"No pneumothorax.\nIMPRESSION: Lung-RADS {category}.\n")
 
 
+def true_change(size: float, prior: float) -> str:
+    """A lung nodule's true change: Lung-RADS v2022 growth is an increase of more than 1.5 mm; a
+    decrease of as much is a decrease; anything less is measurement noise."""
+    delta = size - prior
+    return "increased" if delta > LUNG_GROWTH_MM else "decreased" if delta < -LUNG_GROWTH_MM else "persistent"
+
+
 def _nodule_sentence(lobe: str, size: float, prior: float | None, planted: bool) -> tuple[str, str | None, str]:
     """(sentence, stated change, true change) for one followed nodule."""
     shown = f"{size:g}"
     if prior is None:
         return f"There is a {shown} mm solid nodule in the {lobe}.", None, "baseline"
-    ratio = (size - prior) / prior
-    true = "increased" if ratio >= 0.2 else "decreased" if ratio <= -0.2 else "persistent"
+    true = true_change(size, prior)
     if planted or true == "persistent":
         return f"The {shown} mm solid nodule in the {lobe} is stable.", "unchanged", true
     verb = "increased" if true == "increased" else "decreased"
@@ -95,7 +103,7 @@ def _screening(rng: random.Random, patient: str, start: date, truth: SeriesTruth
                 else rng.uniform(0.95, 1.05)
             prior_size, size = size, round(size * factor)
             size = max(size, 2.0)
-        planted = bool(visit) and (size - prior_size) / prior_size >= 0.2 and rng.random() < plant_rate
+        planted = bool(visit) and true_change(size, prior_size) == "increased" and rng.random() < plant_rate
         sentence, stated, true = _nodule_sentence(lobe, size, prior_size if visit else None, planted)
         sentences = [sentence]
         nodules = {lobe: size}
