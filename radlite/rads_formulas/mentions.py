@@ -11,6 +11,7 @@ import re
 from typing import NamedTuple
 
 from radlite.assertion import assert_mention, sentence_bounds
+from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.spans import finding_spans, last_match
 
@@ -34,6 +35,36 @@ def absent(text: str, start: int, end: int) -> bool:
 def first_asserted(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
     """The first match of ``pattern`` in text[start:end] that the report asserts."""
     return next((m for m in pattern.finditer(text, start, end) if asserted(text, m.start(), m.end())), None)
+
+
+def stated(pattern: re.Pattern, text: str, start: int, end: int) -> bool | None:
+    """True when text[start:end] asserts a mention of ``pattern``, False when it only denies one ("no
+    washout"), None when it says nothing of it (an unstated feature, which a formula must not guess)."""
+    found = list(pattern.finditer(text, start, end))
+    if any(asserted(text, m.start(), m.end()) for m in found):
+        return True
+    return False if any(absent(text, m.start(), m.end()) for m in found) else None
+
+
+def sentences_with(pattern: re.Pattern, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences of ``spans`` that mention ``pattern`` (each once, in text order)."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        for m in pattern.finditer(text, start, end):
+            left, right = sentence_bounds(text, m.start(), m.end())
+            bounds = (max(left, start), min(right, end))
+            if bounds not in out:
+                out.append(bounds)
+    return out
+
+
+def trimmed(text: str, start: int, end: int) -> Evidence:
+    """Evidence for text[start:end] without the whitespace and separators around it."""
+    while start < end and text[start] in " \n\t,;:":
+        start += 1
+    while end > start and text[end - 1] in " \n\t":
+        end -= 1
+    return Evidence(start, end)
 
 
 class Block(NamedTuple):
