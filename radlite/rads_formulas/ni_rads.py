@@ -40,7 +40,7 @@ NECK = (
     ("3", r"\bnecrotic (?:\w+ ){0,3}(?:lymph )?nodes?\b|\b(?:lymph )?nodes? with (?:\w+ ){0,2}(?:necrosis|extra-?nodal "
           r"extension|extra-?capsular extension)\b|\b(?:gross )?extra-?(?:nodal|capsular) extension\b|\bnew (?:\w+ ){0,3}"
           r"(?:enlarged|pathologic\w*|abnormal|suspicious) (?:lymph )?nodes?\b"),
-    ("2", r"\b(?:mildly )?(?:enlarging|residual|persistent) (?:\w+ ){0,3}(?:lymph )?nodes?\b"),
+    ("2", r"\b(?:mildly )?(?:enlarging|residual|persistent) (?:\w+ ){0,4}(?:lymph )?nodes?\b"),
 )
 _NODES_DENIED = re.compile(r"\b(?:lymph ?nodes?|nodes?|lymphadenopathy|adenopathy)\b", re.I)
 _PRIMARY_WORDS = re.compile(r"\bprimary(?: tumou?r)? site\b|\b(?:resection|surgical|operative|treatment|tumou?r) bed\b|"

@@ -122,7 +122,8 @@ def _revised(report: Report, found: list[tuple[int, int, RadsResult]]) -> list[t
                     continue
             else:
                 before = [f for f in found if left <= f[0] and f[1] <= m.start() and f[2].system == system]
-                start, old = (before[-1][0], before[-1][2]) if before else (start, None)
+                named = [n.start() for _, p in SYSTEM_NAMES for n in p.finditer(text, left, m.start())]
+                start, old = (before[-1][0], before[-1][2]) if before else (max(named, default=start), None)
             if new is not None:
                 revisions.append((start, m.end(), new.model_copy(update={"prior_category": old.category if old else None})))
     kept = [f for f in found if not any(s <= f[0] < e for s, e, _ in revisions)]
