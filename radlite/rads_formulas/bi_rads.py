@@ -20,7 +20,7 @@ from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.mentions import absent, asserted, feature_spans, trimmed
 from radlite.report import Report
 
-VERSION = "BI-RADS Atlas 5th edition (2013)"
+VERSION = "BI-RADS 5th edition"
 
 _CALC_TYPE = (r"vascular|skin|dermal|coarse|popcorn(?:-like)?|large rod-like|rod-like|secretory|round|punctate benign|rim|"
               r"eggshell|dystrophic|milk of calcium|suture|benign(?:-appearing)?|scattered benign")

@@ -20,7 +20,7 @@ from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.mentions import absent, asserted, feature_spans, sentences_with, trimmed
 from radlite.report import Report
 
-VERSION = "NI-RADS (ACR 2018)"
+VERSION = "NI-RADS 2018"
 
 #: (category, pattern): the most suspicious asserted feature wins; "1" may also be stated as a denial.
 PRIMARY = (
