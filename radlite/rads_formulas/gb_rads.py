@@ -20,6 +20,7 @@ from radlite.report import Report
 VERSION = "GB-RADS 2022"
 
 _GALLBLADDER = re.compile(r"\bgall-?bladder\b|\bGB\b", re.I)
+_GB_RADS = re.compile(r"\bGB-?\s?RADS\b", re.I)
 _THICKENING = re.compile(r"\b(?:wall )?thicken\w*\b|\bthick(?:-walled| wall)\b", re.I)
 _NORMAL = re.compile(r"\b(?:gall-?bladder |GB )?wall (?:is |appears )?(?:normal|thin|not thickened)\b|"
                      r"\bnormal (?:gall-?bladder |GB )?wall\b|\bnormal(?:-appearing)? gall-?bladder\b", re.I)
@@ -55,8 +56,15 @@ class GbRads(RadsFormula):
     nothing_read = "gallbladder wall not described"
 
     def applies(self, report: Report) -> bool:
-        """GB-RADS assesses the gallbladder wall on ultrasound."""
-        return report.modality == "US" and bool(_GALLBLADDER.search(report.text))
+        """GB-RADS stratifies gallbladder wall thickening on ultrasound: it applies where the report finds
+        the wall thickened, names GB-RADS, or is asked about the wall (its indication), not to every
+        upper-abdominal ultrasound that mentions a normal gallbladder."""
+        if report.modality != "US" or not _GALLBLADDER.search(report.text):
+            return False
+        spans = feature_spans(report)
+        asked = f"{report.indication} {report.examination}"
+        return bool(_GB_RADS.search(report.text) or _THICKENING.search(asked)
+                    or any(first_asserted(_THICKENING, report.text, s, e) for s, e in spans))
 
     def lesions(self, report: Report) -> list[Computed]:
         """One category for the gallbladder wall, from the sentences about the gallbladder and its wall."""

@@ -22,5 +22,13 @@ def test_category_rules():
     ("Gallbladder: asymmetric wall thickening of 8 mm.", None),
 ])
 def test_read_from_ultrasound(findings, expected):
-    report = build_report("t", "r", f"US ABDOMEN\nFINDINGS:\n{findings}\n")
+    report = build_report("t", "r", f"US ABDOMEN\nINDICATION: Gallbladder wall thickening on CT.\nFINDINGS:\n"
+                                    f"{findings}\n")
+    assert FORMULAS["GB-RADS"].applies(report)
     assert [c.category for c in FORMULAS["GB-RADS"].lesions(report)] == [expected]
+
+
+def test_a_routine_normal_gallbladder_is_not_assessed():
+    routine = build_report("t", "r", "US ABDOMEN\nINDICATION: RUQ pain.\nFINDINGS:\nNo gallstones, gallbladder "
+                                     "wall thickening or pericholecystic fluid.\n")
+    assert not FORMULAS["GB-RADS"].applies(routine)
