@@ -65,8 +65,8 @@ _INTRODUCES = re.compile(r"\d\s*(?:mm|cm)\b|\b(?:T2W?I?|DWI|ADC|DCE)\b|\b(?:peri
 _PZ = re.compile(r"\bperipheral zone\b|\bPZ\b", re.I)
 _TZ = re.compile(r"\btransition(?:al)? zone\b|\bTZ\b|\bcentral gland\b", re.I)
 _SEP = r"\s*(?:score|category)?\s*(?:of\s*)?[:=]?\s*"
-_T2W = re.compile(rf"\bT2(?:W|WI|-weighted)?{_SEP}(?P<score>[1-5])\b(?!\s*(?:mm|cm))", re.I)
-_DWI = re.compile(rf"\b(?:DWI|diffusion(?:-weighted)?(?: imaging)?){_SEP}(?P<score>[1-5])\b(?!\s*(?:mm|cm))", re.I)
+_T2W = re.compile(rf"\bT2(?:W|WI|-weighted)?{_SEP}(?P<score>[1-5])\b(?![.,]\d|\s*(?:mm|cm))", re.I)
+_DWI = re.compile(rf"\b(?:DWI|diffusion(?:-weighted)?(?: imaging)?){_SEP}(?P<score>[1-5])\b(?![.,]\d|\s*(?:mm|cm))", re.I)
 _DCE_POSITIVE = re.compile(r"\bDCE\s*(?:is\s*)?(?::\s*)?(?:\+|positive)|\bpositive DCE\b|\bearly (?:focal )?enhancement\b",
                            re.I)
 _DCE_NEGATIVE = re.compile(r"\bDCE\s*(?:is\s*)?(?::\s*)?(?:-|negative)|\bnegative DCE\b|\bno early (?:focal )?enhancement\b",

@@ -42,3 +42,8 @@ def test_scores_and_lexicon_read_from_the_lesion():
 def test_no_suspicious_lesion_is_pi_rads_1():
     report = _report("No suspicious lesion in the peripheral zone. Typical encapsulated BPH nodules.")
     assert FORMULAS["PI-RADS"].exam(report, FORMULAS["PI-RADS"].lesions(report)).category == "1"
+
+
+def test_a_size_after_a_sequence_name_is_not_a_score():
+    lesions = FORMULAS["PI-RADS"].lesions(_report("Right peripheral zone lesion, T2 1.2 cm hypointense, DWI 4."))
+    assert [(c.category, c.features) for c in lesions] == [("4", "peripheral zone, T2W not stated, DWI 4, DCE not stated")]
