@@ -46,4 +46,5 @@ def test_no_suspicious_lesion_is_pi_rads_1():
 
 def test_a_size_after_a_sequence_name_is_not_a_score():
     lesions = FORMULAS["PI-RADS"].lesions(_report("Right peripheral zone lesion, T2 1.2 cm hypointense, DWI 4."))
-    assert [(c.category, c.features) for c in lesions] == [("4", "peripheral zone, T2W not stated, DWI 4, DCE not stated")]
+    assert [(c.category, c.features) for c in lesions] == [
+        ("4", "peripheral zone, T2W not stated, DWI 4, DCE not stated")]
