@@ -72,7 +72,7 @@ def category(f: ObservationFeatures) -> tuple[str | None, str]:
 _CONTEXT = re.compile(r"cirrho|hepatitis\s+B|\bHBV\b|hepatocellular|\bHCC\b|LI-?\s?RADS|\bLR-\d", re.I)
 #: Liver words, Couinaud segments and the portal vein name the organ when "liver" is not written.
 _LIVER = re.compile(r"\bliver\b|hepat|\bsegments?\s*(?:[1-8]|IV[AB]?|VI{0,3}|I{1,3})\b|\bportal vein\b", re.I)
-_OBSERVATION = re.compile(r"\b(?:observations?|lesions?|nodules?|mass(?:es)?)\b", re.I)
+_OBSERVATION = re.compile(r"\b(?:observations?|lesions?|nodules?|mass(?:es)?|focus|foci)\b", re.I)
 _SIZE_WORDS = re.compile(r"\d\s*-?\s*(?:mm|cm)\b", re.I)
 _TIV = re.compile(r"\btumou?r in (?:the )?vein\b|\benhancing (?:soft tissue|tumou?r thrombus)\b[^.;]{0,40}\bvein|"
                   r"\btumou?r thrombus\b|\benhancing thrombus\b", re.I)
@@ -82,7 +82,7 @@ _LR_M = re.compile(r"(?<!non-)(?<!non )\brim (?:(?:arterial phase )?(?:hyper-?)?
 _RIM_APHE = re.compile(r"\brim\b", re.I)
 _APHE = re.compile(r"\b(?:non-?rim )?(?:APHE|arterial(?: phase)? hyper-?enhanc\w*|hyper-?enhanc\w* (?:in|on|during) "
                    r"the (?:late )?arterial phase|arterial(?: phase)? enhancement|hyper-?enhancing in the arterial "
-                   r"phase|arterially enhancing|hypervascular)\b", re.I)
+                   r"phase|arterially (?:hyper-?)?enhancing|hypervascular)\b", re.I)
 _NO_APHE = re.compile(r"\b(?:hypo|iso)-?(?:enhanc\w*|attenuating|intense)\b[^.;]{0,25}\barterial\b|"
                       r"\bwithout (?:APHE|arterial(?: phase)? (?:hyper-?)?enhancement)\b", re.I)
 _WASHOUT = re.compile(r"\b(?:non-?peripheral )?\"?wash-?out\"?(?: appearance)?", re.I)

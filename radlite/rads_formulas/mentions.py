@@ -78,18 +78,25 @@ class Block(NamedTuple):
 
 _LABEL = re.compile(r"^\s*(?:#|no\.?|number)?\s*(?:\d+|[A-H])\b", re.I)
 _SPLIT = re.compile(r",|;|\band\b", re.I)
+#: Words that name what an earlier lesion of the sentence is, rather than introduce another.
+_NAMES_PREVIOUS = re.compile(r"\b(?:consistent with|compatible with|in keeping with|suggestive of|typical of|"
+                             r"representing|likely|probably|most likely|diagnostic of|characteristic of)\b", re.I)
 
 
 def lesion_blocks(text: str, noun: re.Pattern, spans: list[tuple[int, int]], needs: re.Pattern) -> list[Block]:
     """One block per lesion: an asserted ``noun`` mention that introduces a lesion (its sentence matches
     ``needs``, e.g. holds a size, or the noun is numbered: "Nodule 2:") starts a block; the block runs
-    to the next such mention (later sentences about "the nodule" belong to it)."""
+    to the next such mention (later sentences about "the nodule" belong to it). A second mention that
+    names the sentence's lesion ("..., consistent with a haemorrhagic cyst") starts none."""
     blocks: list[Block] = []
     for span_start, span_end in spans:
         anchors = []
         for m in noun.finditer(text, span_start, span_end):
             left, right = sentence_bounds(text, m.start(), m.end())
             labelled = bool(_LABEL.match(text, m.end()))
+            if anchors and anchors[-1][0] == max(left, span_start) and _NAMES_PREVIOUS.search(
+                    text, anchors[-1][1].end(), m.start()):
+                continue  # "a 4 cm cyst ..., consistent with a haemorrhagic cyst": the same lesion, named
             if (labelled or needs.search(text, left, right)) and asserted(text, m.start(), m.end()):
                 anchors.append((max(left, span_start), m))
         starts = []

@@ -138,7 +138,8 @@ _MULTI = re.compile(r"\bmulti-?locular\b|\bmulti-?septated\b|\bmultiple (?:thin 
 _BI = re.compile(r"\bbi-?locular\b|\b(?:a )?single (?:complete |thin )?septation\b", re.I)
 _UNI = re.compile(r"\buni-?locular\b|\bcyst\b", re.I)
 _SOLID = re.compile(r"\bsolid(?:-appearing)? (?:mass|lesion)\b|\b(?:predominantly |completely |entirely )solid\b", re.I)
-_IRREGULAR = re.compile(r"\birregular (?:inner )?(?:wall|walls|septations?|contour|margins?|outer contour)\b|"
+_IRREGULAR = re.compile(r"\birregular(?:,? (?:thick|thickened|nodular))? (?:inner )?(?:wall|walls|septations?|contour|"
+                        r"margins?|outer contour)\b|"
                         r"\b(?:wall|contour|septations?) (?:is |are )?irregular\b", re.I)
 _SMOOTH = re.compile(r"\bsmooth(?:ly)?(?:[- ]walled)?\b|\bthin[- ]walled\b|\bthin (?:smooth )?(?:wall|septations?)\b|"
                      r"\bimperceptible wall\b|\bwell[- ]circumscribed\b", re.I)

@@ -59,7 +59,7 @@ def category(zone: str | None, t2w: int | None, dwi: int | None, dce: bool | Non
 # --- Reading the scores -----------------------------------------------------------------------------
 
 _CONTEXT = re.compile(r"prostat", re.I)
-_LESION = re.compile(r"\b(?:lesions?|focus|foci|nodules?|observations?|areas?)\b", re.I)
+_LESION = re.compile(r"\b(?:lesions?|focus|foci|nodules?|observations?|areas?|targets?)\b", re.I)
 _INTRODUCES = re.compile(r"\d\s*(?:mm|cm)\b|\b(?:T2W?I?|DWI|ADC|DCE)\b|\b(?:peripheral|transition) zone\b|\b[PT]Z\b",
                          re.I)
 _PZ = re.compile(r"\bperipheral zone\b|\bPZ\b", re.I)

@@ -62,3 +62,8 @@ def test_non_rim_aphe_is_not_lr_m_and_applies_needs_a_risk_context():
     assert [c.category for c in _lesions("1.5 cm observation in segment 3 with non-rim APHE and washout.")] == ["5"]
     report = build_report("t", "r", "MRI LIVER\nFINDINGS:\n2 cm observation with APHE and washout.\n")
     assert not FORMULAS["LI-RADS"].applies(report)
+
+
+def test_a_focus_is_an_observation():
+    assert [c.category for c in _lesions("7 mm arterially hyperenhancing focus in segment 2, no washout or "
+                                         "capsule.")] == ["3"]

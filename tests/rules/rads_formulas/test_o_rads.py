@@ -49,3 +49,10 @@ def test_descriptors_read_per_lesion():
                                     "flow.\n")
     lesions = FORMULAS["O-RADS"].lesions(report)
     assert [(c.category, c.site) for c in lesions] == [("2", "right ovary"), ("4", "left ovary")]
+
+
+def test_a_diagnosis_named_in_the_sentence_is_the_same_lesion_and_thick_irregular_septations_count():
+    report = build_report("t", "r", "US PELVIS\nHISTORY: Premenopausal.\nFINDINGS:\nRight ovary: 4 cm cyst with a "
+                                    "reticular pattern, consistent with a haemorrhagic cyst.\nLeft ovary: 6 cm "
+                                    "multilocular cyst with irregular thick septations.\n")
+    assert [c.category for c in FORMULAS["O-RADS"].lesions(report)] == ["2", "4"]

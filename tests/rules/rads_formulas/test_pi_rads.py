@@ -48,3 +48,9 @@ def test_a_size_after_a_sequence_name_is_not_a_score():
     lesions = FORMULAS["PI-RADS"].lesions(_report("Right peripheral zone lesion, T2 1.2 cm hypointense, DWI 4."))
     assert [(c.category, c.features) for c in lesions] == [
         ("4", "peripheral zone, T2W not stated, DWI 4, DCE not stated")]
+
+
+def test_a_numbered_target_with_its_scores_in_later_sentences():
+    lesions = FORMULAS["PI-RADS"].lesions(_report("Target 1: left apex peripheral zone, 7 mm. T2W: 2. DWI: 2. "
+                                                  "DCE: negative."))
+    assert [c.category for c in lesions] == ["2"]
