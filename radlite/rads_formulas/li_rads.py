@@ -88,6 +88,8 @@ _NO_APHE = re.compile(r"\b(?:hypo|iso)-?(?:enhanc\w*|attenuating|intense)\b[^.;]
 _WASHOUT = re.compile(r"\b(?:non-?peripheral )?\"?wash-?out\"?(?: appearance)?", re.I)
 _CAPSULE = re.compile(r"\b(?:enhancing )?\"?(?:pseudo-?)?capsule\"?", re.I)
 _GROWTH = re.compile(r"\bthreshold growth\b", re.I)
+_OTHER_ORGAN = re.compile(r"\b(?:kidneys?|renal|spleen|splenic|adrenal|pancrea\w*|lungs?|pulmonary|bones?|osseous|"
+                          r"vertebra\w*|uterus|ovar\w*|gallbladder|bowel|colon|stomach|lymph nodes?)\b", re.I)
 SITES = re.compile(r"\bsegments?\s*(?:[1-8]|VIII|VII|VI|IV[AB]?|V|III|II|I)(?:\s*/\s*[1-8])?\b|\bcaudate(?: lobe)?\b|"
                    r"\b(?:right|left) (?:hepatic )?lobe\b|\bdome\b", re.I)
 
@@ -132,6 +134,9 @@ class LiRads(RadsFormula):
     def lesions(self, report: Report) -> list[Computed]:
         text, spans, out = report.text, feature_spans(report), []
         for block in lesion_blocks(text, _OBSERVATION, spans, _SIZE_WORDS):
+            left, right = sentence_bounds(text, block.noun_start, block.noun_end)
+            if _OTHER_ORGAN.search(text, left, right) and not _LIVER.search(text, left, right):
+                continue  # a renal, splenic, adrenal ... lesion of the same CT is not a liver observation
             site = site_words(text, SITES, block.start, sentence_bounds(text, block.noun_start, block.noun_end)[1])
             evidence = trimmed(text, block.start, block.end)
             where = site.words if site else None

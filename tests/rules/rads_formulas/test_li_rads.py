@@ -67,3 +67,8 @@ def test_non_rim_aphe_is_not_lr_m_and_applies_needs_a_risk_context():
 def test_a_focus_is_an_observation():
     assert [c.category for c in _lesions("7 mm arterially hyperenhancing focus in segment 2, no washout or "
                                          "capsule.")] == ["3"]
+
+
+def test_a_lesion_of_another_organ_is_not_an_observation():
+    lesions = _lesions("2 cm lesion in the left kidney. 2.1 cm observation in segment 4 with APHE and washout.")
+    assert [(c.category, c.site) for c in lesions] == [("5", "segment 4")]
