@@ -160,6 +160,10 @@ _ASCITES = re.compile(r"\bascites\b|\bperitoneal (?:nodules?|implants?|nodularit
 _PRE = re.compile(r"\bpre-?menopausal\b|\bLMP\b|\blast menstrual period\b|\bday \d+ of (?:the |her )?(?:menstrual )?cycle\b",
                   re.I)
 _POST = re.compile(r"\bpost-?menopausal\b", re.I)
+_ADNEXA = re.compile(r"\bovar\w*|\badnex\w*|\bpara-?ovarian\b|\bfallopian\b|\bhydrosalpinx\b|\bendometrioma\b|"
+                     r"\bdermoid\b", re.I)
+_OTHER_ORGAN = re.compile(r"\buter(?:us|ine)\b|\bcervi(?:x|cal)\b|\bnabothian\b|\bendometri(?:um|al)\b|\bmyometri\w*|"
+                          r"\bfibroids?\b|\bkidneys?\b|\brenal\b|\bbladder\b|\bliver\b|\bhepatic\b", re.I)
 SITES = re.compile(r"\b(?:right|left)(?: ovary| ovarian| adnexa(?:l)?)?\b", re.I)
 
 
@@ -245,6 +249,9 @@ class ORads(RadsFormula):
         premenopausal = True if _PRE.search(text) else False if _POST.search(text) else None
         ascites = any(first_asserted(_ASCITES, text, s, e) for s, e in spans)
         for block in lesion_blocks(text, _LESION, spans, _SIZE_WORDS):
+            left, right = sentence_bounds(text, block.noun_start, block.noun_end)
+            if _OTHER_ORGAN.search(text, left, right) and not _ADNEXA.search(text, left, right):
+                continue  # a Nabothian cyst or a uterine lesion of the same ultrasound is not adnexal
             features, classic = read_lesion(text, block.start, block.end, block.noun_start, premenopausal, ascites)
             cat, why = category(features)
             right = sentence_bounds(text, block.noun_start, block.noun_end)[1]

@@ -56,3 +56,9 @@ def test_a_diagnosis_named_in_the_sentence_is_the_same_lesion_and_thick_irregula
                                     "reticular pattern, consistent with a haemorrhagic cyst.\nLeft ovary: 6 cm "
                                     "multilocular cyst with irregular thick septations.\n")
     assert [c.category for c in FORMULAS["O-RADS"].lesions(report)] == ["2", "4"]
+
+
+def test_a_cyst_of_another_organ_is_not_adnexal():
+    report = build_report("t", "r", "US PELVIS\nHISTORY: Postmenopausal.\nFINDINGS:\nUterus: 8 mm Nabothian cyst in "
+                                    "the cervix.\nRight ovary: 5 cm simple cyst.\n")
+    assert [(c.category, c.site) for c in FORMULAS["O-RADS"].lesions(report)] == [("2", "right ovary")]
