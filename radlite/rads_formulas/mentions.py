@@ -22,14 +22,27 @@ def feature_spans(report: Report) -> list[tuple[int, int]]:
     return finding_spans(report, ("findings",)) or finding_spans(report)
 
 
+#: A structured template's answer right after the feature's name ("Washout: no", "APHE: yes").
+_TEMPLATE_ANSWER = re.compile(r"\s*[:=\-]\s*(?:(?P<yes>yes|present|positive)|(?P<no>no|absent|none|negative|not "
+                              r"(?:seen|present|identified)))\b", re.I)
+
+
+def _template_answer(text: str, end: int) -> bool | None:
+    m = _TEMPLATE_ANSWER.match(text, end)
+    return None if m is None else bool(m.group("yes"))
+
+
 def asserted(text: str, start: int, end: int) -> bool:
-    """The report states text[start:end] as present now (not negated, hedged or asked)."""
-    return assert_mention(text, start, end).status == "present"
+    """The report states text[start:end] as present now (not negated, hedged or asked; a template's
+    "Washout: no" is not)."""
+    answer = _template_answer(text, end)
+    return answer if answer is not None else assert_mention(text, start, end).status == "present"
 
 
 def absent(text: str, start: int, end: int) -> bool:
-    """The report states text[start:end] is not there ("no pulmonary nodules")."""
-    return assert_mention(text, start, end).status == "absent"
+    """The report states text[start:end] is not there ("no pulmonary nodules", "Capsule: absent")."""
+    answer = _template_answer(text, end)
+    return (not answer) if answer is not None else assert_mention(text, start, end).status == "absent"
 
 
 def first_asserted(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:

@@ -72,3 +72,10 @@ def test_a_focus_is_an_observation():
 def test_a_lesion_of_another_organ_is_not_an_observation():
     lesions = _lesions("2 cm lesion in the left kidney. 2.1 cm observation in segment 4 with APHE and washout.")
     assert [(c.category, c.site) for c in lesions] == [("5", "segment 4")]
+
+
+def test_a_structured_template_answers_each_feature():
+    lesions = _lesions("Observation 1: segment 6, 15 mm. APHE: yes. Washout: no. Capsule: no. Threshold growth: no.")
+    assert [c.category for c in lesions] == ["3"]
+    lesions = _lesions("Observation 1: segment 6, 15 mm. APHE: yes. Washout: yes. Capsule: no.")
+    assert [c.category for c in lesions] == ["5"]
