@@ -3,11 +3,12 @@ from its T2-weighted features: the low-signal line of the muscularis propria, th
 inner layer, and size.
 
 1: muscularis propria intact, tumour < 1 cm. 2: intact, tumour >= 1 cm with a stalk and/or a thickened
-inner layer. 3: intact (no clear disruption), tumour >= 1 cm without a stalk or thickened inner layer
-(sessile / broad-based). 4: the low-signal line interrupted (extension into the muscularis propria).
+inner layer. 3: intact (no clear disruption), tumour >= 1 cm without a stalk (sessile / broad-based)
+and without a thickened inner layer; the report must say both. 4: the low-signal line interrupted (extension into the muscularis propria).
 5: extension into the extravesical fat. Left open, with the reason: a tumour whose muscularis propria
-is not described, one without a size where size decides, and one >= 1 cm whose stalk / inner layer /
-base is not described. The DWI and DCE scores that can modify the T2W category are not read.
+is not described, one without a size where size decides, and one >= 1 cm with neither a stalk nor a
+thickened inner layer stated whose other feature is not described. The DWI and DCE scores that can
+modify the T2W category are not read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
-from radlite.rads_formulas.mentions import absent, feature_spans, first_asserted, lesion_blocks, trimmed
+from radlite.rads_formulas.mentions import absent, feature_spans, first_asserted, lesion_blocks, stated, trimmed
 from radlite.report import Report
 from radlite.sites import site_words
 
@@ -33,7 +34,8 @@ class TumourFeatures:
 
     muscle: Muscle | None
     size_mm: float | None
-    stalk_or_inner_layer: bool | None
+    stalk: bool | None
+    inner_layer: bool | None = None
 
 
 def category(f: TumourFeatures) -> tuple[str | None, str]:
@@ -48,9 +50,12 @@ def category(f: TumourFeatures) -> tuple[str | None, str]:
         return None, "tumour size not stated"
     if f.size_mm < 10:
         return "1", ""
-    if f.stalk_or_inner_layer is None:
-        return None, "stalk, thickened inner layer or sessile base not described"
-    return ("2" if f.stalk_or_inner_layer else "3"), ""
+    if f.stalk or f.inner_layer:
+        return "2", ""
+    if f.stalk is False and f.inner_layer is False:
+        return "3", ""
+    missing = [name for name, value in (("stalk", f.stalk), ("thickened inner layer", f.inner_layer)) if value is None]
+    return None, " and ".join(missing) + " not described (they decide 2 or 3)"
 
 
 _CONTEXT = re.compile(r"bladder|vesical", re.I)
@@ -66,9 +71,11 @@ _INTACT = re.compile(rf"\b(?:uninterrupted|intact|preserved|continuous|not (?:in
 _INTERRUPTED = re.compile(rf"(?<!un)\b(?:interrupt\w*|disrupt\w*|breach\w*|invad\w*|invasion|infiltrat\w*|extends? "
                           rf"into|extension into)\b[^.;]{{0,40}}{_MUSCLE}|{_MUSCLE}[^.;]{{0,40}}(?<!un)\b(?:is |are )?"
                           rf"(?:interrupted|disrupted|breached|invaded|infiltrated)\b", re.I)
-_STALK = re.compile(r"\bstalk\b|\bpedunculated\b|\bthickened (?:inner layer|submucosa|lamina propria)\b|"
-                    r"\b(?:high[- ]signal )?inner layer\b[^.;]{0,20}\bthickened\b", re.I)
-_SESSILE = re.compile(r"\bsessile\b|\bbroad[- ]based\b|\bwithout (?:a )?stalk\b|\bno stalk\b", re.I)
+_STALK = re.compile(r"\bstalk\b|\bpedunculated\b", re.I)
+_INNER_LAYER = re.compile(r"\bthickened (?:high[- ]signal )?(?:inner layer|submucosa|lamina propria)\b|"
+                          r"\b(?:high[- ]signal )?inner layer\b[^.;]{0,20}\bthickened\b", re.I)
+#: A sessile / broad-based tumour has no stalk (the lexicon's opposite of an exophytic one on a stalk).
+_SESSILE = re.compile(r"\bsessile\b|\bbroad[- ]based\b", re.I)
 SITES = re.compile(r"\b(?:right|left|anterior|posterior) (?:lateral )?wall\b|\b(?:bladder )?(?:dome|trigone|base|neck)\b",
                    re.I)
 
@@ -91,20 +98,19 @@ def read_tumour(text: str, start: int, end: int, noun_start: int) -> TumourFeatu
         muscle = None
     found = sizes(text, start, end)
     size = min(found, key=lambda s: abs(s.start - noun_start)).longest_mm if found else None
-    sessile = bool(_SESSILE.search(text, start, end))
-    stalk = True if _asserted_any(_STALK, text, start, end) and not re.search(r"\b(?:without (?:a )?|no )stalk\b",
-                                                                              text[start:end], re.I) else (
-        False if sessile else None)
-    return TumourFeatures(muscle, size, stalk)
+    stalk = stated(_STALK, text, start, end)
+    if stalk is None and first_asserted(_SESSILE, text, start, end):
+        stalk = False
+    return TumourFeatures(muscle, size, stalk, stated(_INNER_LAYER, text, start, end))
 
 
 def describe(f: TumourFeatures) -> str:
     muscle = {"intact": "muscularis propria intact", "interrupted": "muscularis propria interrupted",
               "extravesical": "extravesical extension", None: "muscularis propria not described"}[f.muscle]
     size = f"{f.size_mm:g} mm" if f.size_mm is not None else "size not stated"
-    stalk = {True: "stalk / thickened inner layer", False: "sessile, no stalk or thickened inner layer",
-             None: "stalk not described"}[f.stalk_or_inner_layer]
-    return f"bladder tumour {size}, {muscle}, {stalk}"
+    words = {True: "{}", False: "no {}", None: "{} not described"}
+    return (f"bladder tumour {size}, {muscle}, {words[f.stalk].format('stalk')}, "
+            f"{words[f.inner_layer].format('thickened inner layer')}")
 
 
 class ViRads(RadsFormula):

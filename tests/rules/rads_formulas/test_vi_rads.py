@@ -9,7 +9,8 @@ from radlite.report import build_report
 
 @pytest.mark.parametrize("features,expected", [
     (TumourFeatures("intact", 9.9, None), "1"), (TumourFeatures("intact", 10, True), "2"),
-    (TumourFeatures("intact", 10, False), "3"), (TumourFeatures("interrupted", 5, True), "4"),
+    (TumourFeatures("intact", 10, False, True), "2"), (TumourFeatures("intact", 10, False, False), "3"),
+    (TumourFeatures("interrupted", 5, True), "4"),
     (TumourFeatures("extravesical", None, None), "5"),
 ])
 def test_t2w_categories(features, expected):
@@ -19,7 +20,8 @@ def test_t2w_categories(features, expected):
 def test_missing_features_leave_open():
     assert category(TumourFeatures(None, 20, True))[1].startswith("muscularis propria")
     assert category(TumourFeatures("intact", None, True))[1] == "tumour size not stated"
-    assert category(TumourFeatures("intact", 15, None))[1].startswith("stalk")
+    assert category(TumourFeatures("intact", 15, None))[1].startswith("stalk and thickened inner layer")
+    assert category(TumourFeatures("intact", 15, False))[1].startswith("thickened inner layer not described")
 
 
 def _categories(findings: str):
@@ -33,3 +35,9 @@ def test_denied_invasion_is_intact_and_uninterrupted_is_not_interrupted():
                        "muscularis propria is uninterrupted.") == ["2"]
     assert _categories("3 cm tumour with disruption of the muscularis propria.") == ["4"]
     assert _categories("3 cm tumour, possible invasion of the muscularis propria.") == [None]
+
+
+def test_stalk_or_inner_layer_as_written():
+    assert _categories("2 cm tumour, muscularis propria intact, thickened inner layer but no stalk.") == ["2"]
+    assert _categories("2 cm tumour. Muscularis propria: intact. Stalk: no. Thickened inner layer: no.") == ["3"]
+    assert _categories("2 cm sessile tumour with intact muscularis propria.") == [None]
