@@ -8,8 +8,9 @@ non-mass-like soft tissue with mild enhancement; 3 new or enlarging discrete nod
 enhancement); 4 definite recurrence (pathologically proven or definite progression). Neck: 1 no
 residual / new abnormal nodes; 2 residual or enlarging node without new necrosis or extranodal
 extension; 3 new or enlarging node with necrosis or extranodal extension, or a new pathological
-node; 4 definite nodal recurrence. Each site takes its most suspicious stated feature. Left open
-(no row): a site whose sentences state none of these features.
+node; 4 definite nodal recurrence. Each site takes its most suspicious stated feature; the report
+takes the higher of the two. Left open: a site whose sentences state none of these features (no row
+for it), and the report's category when only one site is described.
 """
 
 from __future__ import annotations
@@ -102,3 +103,13 @@ class NiRads(RadsFormula):
             right = min(e for s, e in sentences if e >= top.end())
             out.append(Computed(self.system, self.version, cat, features, trimmed(text, left, right), site))
         return out
+
+    def exam(self, report: Report, lesions: list[Computed]) -> Computed | None:
+        """The report's category is the higher of the primary site's and the neck's: open (with the reason)
+        when the report describes only one of them, since the other could be the higher."""
+        found = {c.site for c in lesions}
+        if lesions and found != {"primary site", "neck"}:
+            missing = ({"primary site", "neck"} - found).pop()
+            why = f"{missing} not described (the report's category is the higher of the two)"
+            return Computed(self.system, self.version, None, why, lesions[0].evidence, reason=why)
+        return super().exam(report, lesions)

@@ -34,3 +34,13 @@ def test_primary_site_and_neck(primary, neck, expected):
 def test_applies_only_after_treatment():
     report = build_report("t", "r", "CT NECK WITH CONTRAST\nFINDINGS:\nNecrotic level III lymph node.\n")
     assert not FORMULAS["NI-RADS"].applies(report)
+
+
+def test_the_report_category_needs_both_sites():
+    report = build_report("t", "r", "CT NECK WITH CONTRAST\nHISTORY: Status post chemoradiation.\nFINDINGS:\n"
+                                    "Primary site: expected post-treatment changes.\n")
+    formula = FORMULAS["NI-RADS"]
+    lesions = formula.lesions(report)
+    assert [(c.site, c.category) for c in lesions] == [("primary site", "1")]
+    assert formula.exam(report, lesions).computed_reason == (
+        "NI-RADS: neck not described (the report's category is the higher of the two)")
