@@ -181,3 +181,13 @@ def test_stated_categories_win_beside_the_computed_one(record):
     top = _rows(record["text"])[0]
     assert (top["label"], top["agreement"], top["prior_category"]) == (
         record["expected"], record["agreement"], record["prior_category"])
+
+
+def test_ni_rads_sites_computed_beside_their_stated_categories():
+    rows = _rows("CT NECK WITH CONTRAST\nHISTORY: Status post chemoradiation.\nFINDINGS:\nPrimary site: focal mucosal "
+                 "enhancement, non-mass-like.\nNeck: necrotic left level III lymph node.\nIMPRESSION: Primary site "
+                 "NI-RADS 2a. Neck NI-RADS 2.")
+    assert [(r["scope"], r["site"], r["label"], r["computed_category"], r["agreement"]) for r in rows] == [
+        ("report", "neck", "NI-RADS 2", "3", "disagree"),  # the last of the highest stated; computed: the higher site
+        ("site", "primary site", "NI-RADS 2A", "2A", "agree"),
+        ("site", "neck", "NI-RADS 2", "3", "disagree")]
