@@ -126,22 +126,30 @@ class Sections(SectionTexts):
     has_headers: bool = False
 
 
-def _header_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, canonical section) of every header, in text order, non-overlapping."""
+def _headers(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, header words in lower case) of every header, in text order, non-overlapping."""
     spans: dict[int, tuple[int, int, str]] = {}
     for pattern in (_LINE_COLON, _LINE_ALONE, _INLINE_UPPER, _SIGN_OFF):
         for m in pattern.finditer(text):
-            key = " ".join(m.group("h").lower().split())
             start = m.start("h")
             if start not in spans:
-                spans[start] = (start, m.end(), HEADER_ALIASES.get(key, "other"))
-    ordered = sorted(spans.values())
+                spans[start] = (start, m.end(), " ".join(m.group("h").lower().split()))
     result: list[tuple[int, int, str]] = []
-    for span in ordered:
+    for span in sorted(spans.values()):
         if result and span[0] < result[-1][1]:
             continue
         result.append(span)
     return result
+
+
+def _header_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, canonical section) of every header, in text order, non-overlapping."""
+    return [(start, end, HEADER_ALIASES.get(key, "other")) for start, end, key in _headers(text)]
+
+
+def addendum_start(text: str) -> int | None:
+    """Where the first ADDENDUM header begins, or None: what follows it revises the signed report."""
+    return next((start for start, _, key in _headers(text) if key == "addendum"), None)
 
 
 def _clean(chunk: str) -> str:

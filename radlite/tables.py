@@ -144,10 +144,18 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("site", pa.string(), "Site words the category is stated or computed for, as written in lower case "
                               "('primary site', 'right breast', 'segment 7', 'nodule 2 left lobe'); null when none."),
         ("computed_category", pa.string(), "Category computed from the stated features by the system's formula "
-                                           "(rules rows of CAD-RADS, Lung-RADS, TI-RADS); null when no formula "
-                                           "applies or the formula leaves it open (computed_features says why)."),
-        ("rads_version", pa.string(), "Version of the published definitions the computed category follows: "
-                                      "'Lung-RADS v2022', 'CAD-RADS 2.0', 'ACR TI-RADS 2017'."),
+                                           "(rules rows; every system has one, docs/values.md); null when no "
+                                           "formula applies or it leaves the category open (computed_reason says "
+                                           "why)."),
+        ("rads_version", pa.string(), "Version of the published definitions the system's formula follows "
+                                      "('Lung-RADS v2022', 'LI-RADS v2018', 'PI-RADS v2.1', ...; docs/values.md); "
+                                      "set whenever the formula applied, with or without a computed category."),
+        ("computed_reason", pa.string(), "Why no category was computed where the system's formula applied: the "
+                                         "system and the missing feature ('LI-RADS: arterial phase enhancement not "
+                                         "stated'); null when a category was computed or no formula applied."),
+        ("prior_category", pa.string(), "The category a stated revision replaces ('Lung-RADS 3 -> 4B', 'upgraded "
+                                        "from 3 to 4B': 3), or the report body's category an ADDENDUM revises; "
+                                        "null when the report states no revision."),
         ("agreement", pa.string(), "Stated vs computed category: agree, disagree, stated_only (no computed "
                                    "category) or computed_only (the report states none: category is the computed "
                                    "one); null on a model's rows."),

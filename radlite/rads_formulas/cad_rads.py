@@ -138,6 +138,7 @@ class CadRads(RadsFormula):
     system = "CAD-RADS"
     version = VERSION
     order = ("0", "1", "2", "3", "4A", "4B", "5")
+    nothing_read = "no stenosis grade, plaque or normal coronary arteries stated"
 
     def applies(self, report: Report) -> bool:
         """CAD-RADS assesses coronary CT angiography."""
@@ -162,7 +163,7 @@ class CadRads(RadsFormula):
             evidence = Evidence(*_trimmed(text, spans, anchor.start(), anchor.end())) if anchor else Evidence()
         if cat is None and not stenoses and not (plaque or no_plaque):
             return []
-        return [Computed(self.system, self.version, cat, features, evidence)]
+        return [Computed(self.system, self.version, cat, features, evidence, reason=why if cat is None else None)]
 
 
 def _trimmed(text: str, spans: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:

@@ -181,6 +181,7 @@ class LungRads(RadsFormula):
     system = "Lung-RADS"
     version = VERSION
     order = ("1", "2", "3", "4A", "4B")
+    nothing_read = "no lung nodule described with its size and no statement that there is none"
 
     def applies(self, report: Report) -> bool:
         """Lung-RADS assesses lung cancer screening CTs only (other chest CTs follow Fleischner)."""
@@ -199,7 +200,8 @@ class LungRads(RadsFormula):
                 cat, why = category(features)
             described = describe(features) if features else missing
             out.append(Computed(self.system, self.version, cat, f"{described}{'; ' + why if why and cat is None else ''}",
-                                Evidence(block.start + _lead(text, block.start), right), site[0] if site else None))
+                                Evidence(block.start + _lead(text, block.start), right), site[0] if site else None,
+                                reason=(why or missing) if cat is None else None))
         return out
 
     def exam(self, report: Report, lesions: list[Computed]) -> Computed | None:

@@ -149,6 +149,7 @@ class TiRads(RadsFormula):
     system = "TI-RADS"
     version = VERSION
     order = ("TR1", "TR2", "TR3", "TR4", "TR5")
+    nothing_read = "no thyroid nodule described with its size or lobe"
 
     def applies(self, report: Report) -> bool:
         """ACR TI-RADS assesses thyroid nodules on ultrasound."""
@@ -172,5 +173,5 @@ class TiRads(RadsFormula):
             start = block.start + len(text[block.start:block.end]) - len(text[block.start:block.end].lstrip())
             end = block.end - (len(text[block.start:block.end]) - len(text[block.start:block.end].rstrip()))
             out.append(Computed(self.system, self.version, tr, detail, Evidence(start, end),
-                                site[0] if site else None))
+                                site[0] if site else None, reason=why if tr is None else None))
         return out

@@ -28,7 +28,6 @@ from radlite.tasks import rads as rads_patterns  # the RADS spellings and where 
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
 from radlite.tasks.impression import ImpressionResult
 from radlite.tasks.ner import Entity, NerResult
-from radlite.tasks.rads import no_rads
 from radlite.tasks.staging import StageResult
 from radlite.tasks.temporal import TemporalResult
 
@@ -123,12 +122,13 @@ def rules_model_id() -> str:
 
 
 #: What "the report states nothing" means as an answer, for tasks where that is an answer.
-NOTHING_STATED: dict[str, Callable[[], RuleAnswer]] = {
-    "rads_assignment": lambda: _answer("rads_assignment", no_rads(), [None]),
-    "abnormality_detection": lambda: _answer("abnormality_detection", AbnormalityResult(
+#: No RADS carries the reason a formula that applied left the category open (rads.unassessed).
+NOTHING_STATED: dict[str, Callable[[Report], RuleAnswer]] = {
+    "rads_assignment": lambda report: _answer("rads_assignment", rads.unassessed(report), [None]),
+    "abnormality_detection": lambda report: _answer("abnormality_detection", AbnormalityResult(
         labels=dict.fromkeys(CHEXPERT_LABELS, "not_mentioned")), [None] * len(CHEXPERT_LABELS)),
-    "temporal_comparison": lambda: _answer("temporal_comparison", TemporalResult(changes=[]), []),
-    "radiology_ner": lambda: _answer("radiology_ner", NerResult(entities=[]), []),
+    "temporal_comparison": lambda report: _answer("temporal_comparison", TemporalResult(changes=[]), []),
+    "radiology_ner": lambda report: _answer("radiology_ner", NerResult(entities=[]), []),
 }
 
 
@@ -139,7 +139,7 @@ def rule_answer(report: Report, instance: TaskInstance, last: bool = False) -> R
     extractor = EXTRACTORS.get(instance.task)
     answer = extractor(report, instance) if extractor else None
     if answer is None and last and instance.task in NOTHING_STATED:
-        return NOTHING_STATED[instance.task]()
+        return NOTHING_STATED[instance.task](report)
     return answer
 
 

@@ -7,7 +7,13 @@ its site words ("right breast", "primary site", "segment 7", "nodule 2"); a repo
 or more sites or lesions gets one site row for each, beside the report-level row. Where a formula of
 radlite.rads_formulas applies, each row also carries the computed category, its version, and
 the agreement of the stated and the computed category; a category the report does not state is
-answered by the formula.
+answered by the formula, and where the formula applies but cannot fix a category the row says why
+(``computed_reason``).
+
+A revision states one category as the successor of another ("Lung-RADS 3 -> 4B", "upgraded from
+LR-3 to LR-4", "category revised to 4A"): the row takes the new category, with the old one as
+``prior_category``. Statements in an ADDENDUM supersede the report's body: the report-level row is
+the addendum's, with the body's category as ``prior_category`` when it differs.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from typing import NamedTuple
 from radlite.evidence import Evidence
 from radlite.rads_formulas import Computed, computed_for
 from radlite.report import Report
+from radlite.sections import addendum_start
 from radlite.sites import Site, statement_sites, with_site
-from radlite.spans import impression_span
-from radlite.tasks.rads import SEVERITY, RadsResult, stated_categories
+from radlite.spans import finding_spans, sentence_around
+from radlite.tasks.rads import SEVERITY, RadsResult, no_rads, rads_result, stated_categories
 
 #: Words naming the site, side or lesion a statement assesses; longer spellings first.
 SITES = re.compile(
@@ -51,21 +58,101 @@ class Statement(NamedTuple):
 
 
 def stated_statements(report: Report) -> list[Statement]:
-    """Every current statement with the site words of its clause (radlite.sites.statement_sites)."""
-    found = stated_categories(report)
+    """Every current statement with the site words of its clause (radlite.sites.statement_sites), a
+    revision ("Lung-RADS 3 -> 4B") read as one statement of its new category."""
+    found = _revised(report, stated_categories(report))
     sites = statement_sites(report.text, [(start, end) for start, end, _ in found], SITES)
     return [Statement(result, start, end, site)
             for (start, end, result), site in zip(found, sites, strict=True)]
 
 
+# --- Revisions: "X -> Y", "upgraded from X to Y", "revised to Y" ----------------------------------------
+
+#: System names as written, canonical name first (the statement patterns need a category after the name).
+SYSTEM_NAMES = tuple((system, re.compile(p, re.I)) for system, p in (
+    ("LI-RADS", r"\bLI-?\s?RADS\b"), ("BI-RADS", r"\bBI-?\s?RADS\b"), ("PI-RADS", r"\bPI-?\s?RADS\b"),
+    ("TI-RADS", r"\b(?:ACR\s+)?TI-?\s?RADS\b"), ("Lung-RADS", r"\bLUNG-?\s?RADS\b"),
+    ("O-RADS", r"\bO-?\s?RADS(?:\s*US)?\b"), ("NI-RADS", r"\bNI-?\s?RADS\b"), ("CAD-RADS", r"\bCAD-?\s?RADS\b"),
+    ("VI-RADS", r"\bVI-?\s?RADS\b"), ("GB-RADS", r"\bGB-?\s?RADS\b")))
+_SYSTEM_WORDS = "|".join(p.pattern for _, p in SYSTEM_NAMES)
+_NAMED = rf"(?:(?:{_SYSTEM_WORDS})\s*)?(?:(?:category|cat\.?)\s*)?"
+_TOKEN = r"(?:LR-?|TR\s?)?(?:[0-6][abcx]?|TIV|M|S|N)\b(?!\s*(?:mm|cm|%|x\b))"
+_VERB = r"(?:upgraded|downgraded|changed|revised|amended|updated|re-?categori[sz]ed)"
+#: A revision's sentence speaks of a category (not of a count: "the nodules increased to 3").
+_ABOUT_CATEGORY = re.compile(rf"{_SYSTEM_WORDS}|\bcategory\b|\bassessment\b|\bLR-|\bTR\s?\d", re.I)
+REVISIONS = (
+    re.compile(rf"(?:{_SYSTEM_WORDS})\s*(?:(?:category|cat\.?)\s*)?(?P<x>{_TOKEN})\s*(?:-+>|→|=>|⇒)\s*{_NAMED}"
+               rf"(?P<y>{_TOKEN})", re.I),
+    re.compile(rf"\b{_VERB}\s+(?:\w+\s+){{0,2}}?from\s+{_NAMED}(?P<x>{_TOKEN})\s+to\s+{_NAMED}(?P<y>{_TOKEN})", re.I),
+    re.compile(rf"\b{_VERB}\s+to\s+{_NAMED}(?P<y>{_TOKEN})", re.I),
+)
+
+
+def _bare(token: str) -> str:
+    """The category as rads_result reads it: "LR-4" -> "4", "TR 3" -> "3"."""
+    return re.sub(r"^(?:LR-?|TR\s?)", "", token.strip(), flags=re.I)
+
+
+def _system_of(text: str, start: int, end: int, found: list[tuple[int, int, RadsResult]]) -> str | None:
+    """The system a revision is in: the one its sentence names ("Lung-RADS category upgraded from 3 to
+    4A"), else the report's last statement's."""
+    left, right = sentence_around(text, start, end)
+    named = [(m.start(), system) for system, pattern in SYSTEM_NAMES for m in pattern.finditer(text, left, right)]
+    if named:
+        return min(named, key=lambda n: abs(n[0] - start))[1]
+    return found[-1][2].system if found else None
+
+
+def _revised(report: Report, found: list[tuple[int, int, RadsResult]]) -> list[tuple[int, int, RadsResult]]:
+    """``found`` with each revision in the finding sections replacing the statements it holds by one of
+    its new category, whose ``prior_category`` is the old one: the one it names, or for "revised to Y"
+    the statement before it in its sentence (None when there is none)."""
+    text, revisions = report.text, []
+    for pattern in REVISIONS:
+        for m in (m for start, end in finding_spans(report) for m in pattern.finditer(text, start, end)):
+            left, right = sentence_around(text, m.start(), m.end())
+            if any(s <= m.start() < e for s, e, _ in revisions) or not _ABOUT_CATEGORY.search(text, left, right):
+                continue
+            system = _system_of(text, m.start(), m.end(), found)
+            new = rads_result(system, _bare(m.group("y"))) if system else None
+            start, old = m.start(), None
+            if "x" in pattern.groupindex:
+                old = rads_result(system, _bare(m.group("x"))) if system else None
+                if old is None:
+                    continue
+            else:
+                before = [f for f in found if left <= f[0] and f[1] <= m.start() and f[2].system == system]
+                named = [n.start() for _, p in SYSTEM_NAMES for n in p.finditer(text, left, m.start())]
+                start, old = (before[-1][0], before[-1][2]) if before else (max(named, default=start), None)
+            if new is not None:
+                revisions.append((start, m.end(), new.model_copy(update={"prior_category": old.category if old else None})))
+    kept = [f for f in found if not any(s <= f[0] < e for s, e, _ in revisions)]
+    return sorted(kept + revisions, key=lambda f: (f[0], -f[1]))
+
+
+def _highest_of_last_system(statements: list[Statement]) -> Statement:
+    system = statements[-1].result.system
+    return max(reversed([s for s in statements if s.result.system == system]), key=lambda s: s.result.severity_rank)
+
+
 def _report_level(report: Report, statements: list[Statement]) -> Statement | None:
+    """The impression's highest statement in the system of its last one (else the whole report's); an
+    addendum's statements supersede the body's, the body's category kept as ``prior_category``."""
     if not statements:
         return None
-    impression = impression_span(report)
-    chosen = [s for s in statements if impression and impression[0] <= s.start < impression[1]] or statements
-    system = chosen[-1].result.system
-    same = [s for s in chosen if s.result.system == system]
-    return max(reversed(same), key=lambda s: s.result.severity_rank)
+    addendum = addendum_start(report.text)
+    body = [s for s in statements if addendum is None or s.start < addendum]
+    late = [s for s in statements if s not in body]
+    impressions = [span for span in finding_spans(report, ("impression",)) if addendum is None or span[0] < addendum]
+    last = impressions[-1] if impressions else None
+    top = _highest_of_last_system([s for s in body if last and last[0] <= s.start < last[1]] or body) if body else None
+    if not late:
+        return top
+    revision = _highest_of_last_system(late)
+    if top and top.result.system == revision.result.system and top.result.category != revision.result.category \
+            and revision.result.prior_category is None:
+        revision = revision._replace(result=revision.result.model_copy(update={"prior_category": top.result.category}))
+    return revision
 
 
 def stated_rads(report: Report) -> tuple[RadsResult, Evidence] | None:
@@ -101,6 +188,7 @@ def _combined(stated: Statement | None, computed: Computed | None, scope: str,
         "scope": scope, "site": site, "agreement": _agreement(stated.result if stated else None, same_system),
         "computed_category": same_system.category if same_system else None,
         "rads_version": same_system.version if same_system else None,
+        "computed_reason": same_system.computed_reason if same_system else None,
         "computed_features": same_system.features if same_system else None,
         "computed_evidence_start": same_system.evidence.start if same_system else None,
         "computed_evidence_end": same_system.evidence.end if same_system else None,
@@ -133,7 +221,9 @@ def _site_units(statements: list[Statement], lesions: list[Computed]) -> list[tu
         if match is not None:
             used.add(match)
         units.append((s, lesions[match] if match is not None else None))
-    units += [(None, c) for i, c in enumerate(lesions) if i not in used and c.category is not None]
+    sided = {s.result.system for s in by_site.values()}
+    units += [(None, c) for i, c in enumerate(lesions)
+              if i not in used and c.category is not None and (c.site is not None or c.system not in sided)]
     return units
 
 
@@ -144,7 +234,7 @@ def assessed_rads(report: Report) -> tuple[RadsResult, list[Evidence]] | None:
     statements = stated_statements(report)
     chosen = _report_level(report, statements)
     computed = computed_for(report)
-    exams = [exam for exam, _ in computed if exam is not None]
+    exams = [exam for exam, _ in computed]
     if chosen is not None:
         exam = next((e for e in exams if e.system == chosen.result.system), None)
     else:
@@ -162,3 +252,18 @@ def assessed_rads(report: Report) -> tuple[RadsResult, list[Evidence]] | None:
         return result, [evidence]
     sites = [r for r in (_combined(s, c, "site", s.site if s else c.site) for s, c in units) if r is not None]
     return result.model_copy(update={"sites": [r for r, _ in sites]}), [evidence] + [e for _, e in sites]
+
+
+def unassessed(report: Report) -> RadsResult:
+    """"No applicable RADS" for a report that states no category and whose formulas compute none; where
+    a formula applied, the row keeps its version and why it left the category open (``computed_reason``),
+    a lesion's reason before "nothing described"."""
+    exams = sorted((exam for exam, _ in computed_for(report) if exam.category is None),
+                   key=lambda e: not e.evidence.grounded)
+    if not exams:
+        return no_rads()
+    top = exams[0]
+    return no_rads().model_copy(update={
+        "rads_version": top.version, "computed_reason": top.computed_reason, "computed_features": top.features,
+        "computed_evidence_start": top.evidence.start if top.evidence.grounded else None,
+        "computed_evidence_end": top.evidence.end if top.evidence.grounded else None})

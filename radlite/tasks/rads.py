@@ -61,8 +61,9 @@ class RadsResult(BaseModel):
     """A RADS category: the report-level answer, or (``scope`` "site") one site, side or lesion of it.
 
     A model's answer fills the first four fields. The rules also fill ``site``, the category computed
-    from the stated features (``computed_*``, ``rads_version``), ``agreement`` of the stated and the
-    computed category, and ``sites``: one result per site when the report assesses several."""
+    from the stated features (``computed_*``, ``rads_version``) or why none is (``computed_reason``),
+    ``agreement`` of the stated and the computed category, ``prior_category`` (the category a stated
+    revision replaces), and ``sites``: one result per site when the report assesses several."""
 
     system: str | None
     category: str | None
@@ -72,6 +73,8 @@ class RadsResult(BaseModel):
     site: str | None = None
     computed_category: str | None = None
     rads_version: str | None = None
+    computed_reason: str | None = None
+    prior_category: str | None = None
     agreement: Literal["agree", "disagree", "stated_only", "computed_only"] | None = None
     computed_features: str | None = None
     computed_evidence_start: int | None = None
