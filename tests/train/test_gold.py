@@ -13,6 +13,7 @@ import os
 import pytest
 from conftest import ROOT
 
+from benchmarks.gold_iu import micro_f1_interval, overlap_matches
 from training.eval.gold import (
     NER_SIZE,
     SLICE_SIZE,
@@ -28,6 +29,7 @@ from training.eval.gold import (
     load_gold,
     read_texts,
 )
+from training.eval.negbio import split_reports
 
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "gold")
 CSV = os.path.join(FIXTURE, "handwritten_reports.csv")
@@ -187,7 +189,6 @@ def real_gold():
 
 
 def test_the_iu_gold_is_the_recorded_fixed_seed_draw_of_validation_reports(real_gold):
-    from training.eval.negbio import split_reports
     validation = [row["uid"] for _, _, row in split_reports(DATA, "validation")]
     drawn = draw_slice(validation)
     assert [line.uid for line, _ in real_gold["temporal"]] == drawn
@@ -216,3 +217,12 @@ def test_agreement_subset_is_a_fifth_of_each_task_and_recomputes(real_gold):
         uids = [line.uid for line, _ in loaded]
         assert subset[task] == agreement_subset(uids)
         assert len(subset[task]) == math.ceil(0.2 * len(uids)) and set(subset[task]) <= set(uids)
+
+
+def test_the_gold_benchmark_matches_each_gold_span_once_and_scores_micro_f1():
+    gold = [(0, 5, "ANAT-DP"), (10, 20, "OBS-DA")]
+    predicted = [(0, 3, "ANAT-DP"), (2, 5, "ANAT-DP"), (12, 15, "OBS-DP")]
+    assert overlap_matches(predicted, gold) == [((0, 3, "ANAT-DP"), (0, 5, "ANAT-DP"))]
+    assert len(overlap_matches(predicted, gold, same_label=False)) == 2
+    point, low, high = micro_f1_interval([(1, 3, 2), (2, 2, 2), (0, 1, 3)])
+    assert point == pytest.approx(2 * 3 / (6 + 7)) and low <= point <= high
