@@ -25,6 +25,7 @@ from training.eval.gold import (
     agreement,
     agreement_subset,
     draw_slice,
+    file_agreement,
     kappa,
     load_gold,
     read_texts,
@@ -226,3 +227,12 @@ def test_the_gold_benchmark_matches_each_gold_span_once_and_scores_micro_f1():
     assert len(overlap_matches(predicted, gold, same_label=False)) == 2
     point, low, high = micro_f1_interval([(1, 3, 2), (2, 2, 2), (0, 1, 3)])
     assert point == pytest.approx(2 * 3 / (6 + 7)) and low <= point <= high
+
+
+def test_file_agreement_reads_pass_2_from_its_own_file(tmp_path):
+    first = tmp_path / "pass1.jsonl"
+    second = tmp_path / "pass2.jsonl"
+    first.write_text(json.dumps(ner_line("1", REPORT_1)) + "\n")
+    second.write_text(json.dumps(ner_line("1", REPORT_1[:4], annotator="annotator-B", **{"pass": 2})) + "\n")
+    result = file_agreement("ner", [str(first), str(second)], CSV, TEST_LIST)
+    assert (result.reports, result.span_f1) == (1, pytest.approx(2 * 4 / 9))

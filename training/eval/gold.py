@@ -8,6 +8,7 @@ says how the files were drawn and annotated.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -240,3 +241,26 @@ def agreement(task: str, first: list[GoldLine], second: list[GoldLine], texts: d
     if task == "temporal":
         return temporal_agreement(first, second)
     raise GoldError(f"task {task!r}: agreement covers {', '.join(TASKS)}")
+
+
+def file_agreement(task: str, paths: list[str], csv_path: str, test_list: str | None = None
+                   ) -> NerAgreement | TemporalAgreement:
+    """Pass 1 against pass 2 of one task, the passes read from one or more gold files (pass 2 may sit
+    beside pass 1 or in its own file)."""
+    loaded = [item for path in paths for item in load_gold(task, path, csv_path, test_list)]
+    texts = {line.uid: text for line, text in loaded}
+    by_pass = {number: [line for line, _ in loaded if line.pass_ == number] for number in (1, 2)}
+    return agreement(task, by_pass[1], by_pass[2], texts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Agreement (Cohen's kappa) between pass 1 and pass 2 of the gold.")
+    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("files", nargs="+", help="gold files holding pass 1 and pass 2 lines")
+    parser.add_argument("--csv", default=os.path.join("..", "shared", "data", "iu-xray", "indiana_reports.csv"))
+    args = parser.parse_args()
+    print(file_agreement(args.task, args.files, args.csv).model_dump_json(indent=1))
+
+
+if __name__ == "__main__":
+    main()
