@@ -85,6 +85,7 @@ def test_load_gold_refuses_a_report_on_the_test_list(tmp_path):
     ("1", {"start": span("1", " heart")[0], "end": span("1", " heart")[1], "label": "ANAT-DP"}, "whitespace"),
     ("2", {"start": span("2", "XXXX")[0], "end": span("2", "XXXX")[1], "label": "OBS-DP"}, "de-identified"),
     ("1", {**entity("1", "heart", "ANAT-DP"), "label": "FINDING"}, "not a ner gold line"),
+    ("1", {**entity("1", "heart", "ANAT-DP"), "text": "heart"}, "not a ner gold line"),
 ])
 def test_load_gold_refuses_a_span_nobody_can_use(tmp_path, uid, bad, message):
     with pytest.raises(GoldError, match=message):

@@ -36,12 +36,15 @@ class GoldError(ValueError):
 
 
 class Entity(BaseModel):
+    """One entity; extra fields are refused, so no copied report words can ride along."""
+    model_config = ConfigDict(extra="forbid")
     start: int
     end: int
     label: Literal[RADGRAPH_LABELS]  # type: ignore[valid-type]
 
 
 class TemporalStatement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     finding_start: int
     finding_end: int
     change: Literal[CHANGES]  # type: ignore[valid-type]
