@@ -7,6 +7,7 @@ import os
 import pytest
 from conftest import ROOT
 
+from benchmarks.gold_qa_nli import kind_default, qa_score
 from training.eval.gold import (
     GoldError,
     NliAgreement,
@@ -163,6 +164,24 @@ def test_agreement_items_are_a_fixed_fifth_rounded_up():
     keys = [f"{uid}:side-1" for uid in range(1, 12)]
     chosen = agreement_items(keys)
     assert len(chosen) == 3 and set(chosen) <= set(keys) and chosen == agreement_items(list(reversed(keys)))
+
+
+def test_trivial_qa_answers_are_scored_by_type_and_span_words(tmp_path):
+    """The benchmark's floor: a side question gets the first side word (gold "right": 1.0), a size question
+    the first measurement (gold "7 mm": 1.0; against gold "Small", 0), a presence question "no", a device
+    question "not stated"."""
+    lines = load(tmp_path, "qa", [
+        qa_line(),
+        qa_line(uid="11", question_id="size-1", kind="size", answer={"type": "span", **span("11", "7 mm")}),
+        qa_line(question_id="size-2", kind="size", answer={"type": "span", **span("10", "Small")}),
+        qa_line(question_id="presence-3", kind="presence", answer={"type": "yes"},
+                evidence=span("10", "Small right pleural effusion")),
+        qa_line(question_id="device-4", kind="device", answer={"type": "not_stated"}),
+    ])
+    answers = [kind_default(line, text) for line, text in lines]
+    assert answers == [("span", "right"), ("span", "7 mm"), ("not_stated", ""), ("no", ""), ("not_stated", "")]
+    assert [qa_score(line, text, answer) for (line, text), answer in zip(lines, answers)] == [1.0, 1.0, 0.0, 0.0, 1.0]
+    assert qa_score(lines[0][0], lines[0][1], ("span", "right lower")) == pytest.approx(2 / 3)
 
 
 # --- the real gold files -------------------------------------------------------------------------
