@@ -8,6 +8,7 @@ import pytest
 from conftest import ROOT
 
 from benchmarks.gold_qa_nli import kind_default, qa_score
+from radlite.tasks.nli import impression_sentences
 from training.eval.gold import (
     GoldError,
     NliAgreement,
@@ -17,6 +18,7 @@ from training.eval.gold import (
     draw_qa_nli_uids,
     load_gold,
     read_texts,
+    section_span,
 )
 
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "gold-handwritten")
@@ -218,6 +220,15 @@ def test_real_gold_is_the_recorded_draw_and_writes_no_report_text(real):
     for line, text in gold["nli"]:
         if hasattr(line.hypothesis, "text"):
             assert line.hypothesis.text.lower().rstrip(".") not in text.lower(), line.key()
+
+
+def test_real_impression_hypotheses_are_the_sentences_radiology_nli_makes(real):
+    _, gold = real
+    for line, text in gold["nli"]:
+        if not hasattr(line.hypothesis, "text"):
+            start, end = section_span(text, "IMPRESSION")
+            sentences = {s.rstrip(" .") for s in impression_sentences(text[start:end], limit=100)}
+            assert text[line.hypothesis.start:line.hypothesis.end].rstrip(" .") in sentences, line.key()
 
 
 def test_real_agreement_subset_is_the_seeded_fifth_of_each_task(real):
