@@ -317,6 +317,10 @@ class TemporalAgreement(BaseModel):
     """Cohen's kappa of the change label over the matched findings."""
 
 
+def labelled_spans(line: NerGold) -> set[tuple[int, int, str]]:
+    return {(e.start, e.end, e.label) for e in line.entities}
+
+
 def _overlap(first: list[GoldLine], second: list[GoldLine]) -> list[tuple[GoldLine, GoldLine]]:
     by_key = {line.key(): line for line in second}
     return [(line, by_key[line.key()]) for line in first if line.key() in by_key]
@@ -328,7 +332,7 @@ def ner_agreement(first: list[NerGold], second: list[NerGold], texts: dict[str, 
     for a, b in pairs:
         tags_a += bio_tags(texts[a.uid], a.entities)
         tags_b += bio_tags(texts[a.uid], b.entities)
-        spans_a, spans_b = {(e.start, e.end, e.label) for e in a.entities}, {(e.start, e.end, e.label) for e in b.entities}
+        spans_a, spans_b = labelled_spans(a), labelled_spans(b)
         matched, n_a, n_b = matched + len(spans_a & spans_b), n_a + len(spans_a), n_b + len(spans_b)
     return NerAgreement(reports=len(pairs), token_kappa=kappa(tags_a, tags_b) if tags_a else None,
                         span_f1=f1(matched, n_a, n_b))
