@@ -237,3 +237,15 @@ def test_file_agreement_reads_pass_2_from_its_own_file(tmp_path):
     second.write_text(json.dumps(ner_line("1", REPORT_1[:4], annotator="annotator-B", **{"pass": 2})) + "\n")
     result = file_agreement("ner", [str(first), str(second)], CSV, TEST_LIST)
     assert (result.reports, result.span_f1) == (1, pytest.approx(2 * 4 / 9))
+
+
+def test_the_blind_second_pass_covers_exactly_the_agreement_subset(real_gold):
+    with open(os.path.join(GOLD, "agreement-subset.json")) as fh:
+        subset = json.load(fh)
+    csv_path = os.path.join(DATA, "iu-xray", "indiana_reports.csv")
+    for task in ("ner", "temporal"):
+        second = [line for line, _ in load_gold(task, os.path.join(GOLD, f"{task}-pass2.jsonl"), csv_path)]
+        assert [line.uid for line in second] == subset[task]
+        assert {(line.annotator, line.pass_) for line in second} == {("annotator-C", 2)}
+        paired = agreement(task, [line for line, _ in real_gold[task]], second, read_texts(csv_path))
+        assert paired.reports == len(subset[task])
