@@ -239,3 +239,21 @@ def test_real_agreement_subset_is_the_seeded_fifth_of_each_task(real):
         keys = [line.key() for line, _ in gold[task]]
         assert subset[task] == agreement_items(keys, seed=subset["seed"], share=subset["share"])
         assert len(subset[task]) >= 0.2 * len(keys)
+
+
+def test_real_second_pass_redoes_exactly_the_subset_blind_items(real):
+    """Pass 2 answers the subset's items, asks pass 1's questions and hypotheses unchanged, and agrees."""
+    csv_path, gold = real
+    with open(os.path.join(GOLD, "agreement-subset-qa-nli.json")) as fh:
+        subset = json.load(fh)
+    for task in ("qa", "nli"):
+        second = [line for line, _ in load_gold(task, os.path.join(GOLD, f"{task}-pass2.jsonl"), csv_path)]
+        assert {(line.annotator, line.pass_) for line in second} == {("annotator-D", 2)}
+        assert sorted(line.key() for line in second) == subset[task]
+        first = {line.key(): line for line, _ in gold[task]}
+        asked = ("question", "kind") if task == "qa" else ("premise_start", "premise_end", "hypothesis")
+        for line in second:
+            assert [getattr(line, f) for f in asked] == [getattr(first[line.key()], f) for f in asked], line.key()
+        figures = agreement(task, [first[line.key()] for line in second], second,
+                            {line.uid: text for line, text in gold[task]})
+        assert figures.items == len(subset[task])
