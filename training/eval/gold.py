@@ -248,7 +248,7 @@ def agreement_subset(uids: list[str], seed: int = SEED, share: float = AGREEMENT
     return sorted(random.Random(seed + 1).sample(sorted(uids, key=int), int(n)), key=int)
 
 
-#: QA/NLI draw (docs/quality/annotation-qa-nli.md): seeds, sizes, and the words that put a report in the
+#: QA/NLI draw (docs/quality/annotation.md, "QA and NLI"): seeds, sizes, and the words that put a report in the
 #: second stratum (a measurement, a device, a recommendation).
 QA_NLI_SEED, QA_NLI_RANDOM, QA_NLI_RICH = 3301, 80, 40
 _RICH_WORDS = re.compile(r"\b(\d+(\.\d+)?\s*(mm|cm)|pacemaker|catheter|tube|port|clips?|wires?|stent|hardware|"
