@@ -223,7 +223,7 @@ def bladder(mentions: list[NodeMention], primary: Primary) -> Category:
     if any("common_iliac" in m.regions for m in mentions):
         return Category(3, 3, "common iliac node")
     found = count_category(mentions, (1, 2))
-    return found._replace(why=f"{found.why} in the true pelvis")
+    return found._replace(why=f"true pelvis: {found.why}")
 
 
 def _by_count(bounds: tuple[int, ...]) -> Callable[[list[NodeMention], Primary], Category]:
@@ -291,7 +291,7 @@ def _decide(mentions: list[NodeMention], definition: SiteDefinition, primary: Pr
     if not involved:
         return None
     found = definition.category(involved, primary)
-    evidence = _evidence(involved)
+    evidence = _evidence(text, involved)
     label = f"{primary.site}{f' ({primary.side})' if primary.side else ''}"
     if found.low == found.high:
         return NCategory(f"N{found.low}", f"{label}: {found.why} -> N{found.low}", evidence, primary.site)
@@ -299,9 +299,12 @@ def _decide(mentions: list[NodeMention], definition: SiteDefinition, primary: Pr
                            f"(N{found.low}-N{found.high})", evidence, primary.site)
 
 
-def _evidence(mentions: list[NodeMention]) -> Evidence:
-    """From the first to the last sentence of the involved mentions."""
-    return Evidence(min(m.sentence[0] for m in mentions), max(m.sentence[1] for m in mentions))
+def _evidence(text: str, mentions: list[NodeMention]) -> Evidence:
+    """From the first to the last sentence of the mentions, without the spaces before them."""
+    start, end = min(m.sentence[0] for m in mentions), max(m.sentence[1] for m in mentions)
+    while start < end and text[start].isspace():
+        start += 1
+    return Evidence(start, end)
 
 
 def n_for_primary(report: Report, primary: Primary | None, strict: bool = False) -> NCategory:
@@ -325,7 +328,7 @@ def n_for_primary(report: Report, primary: Primary | None, strict: bool = False)
     negative = next((m for m in mentions if m.status == "negative"), None)
     if negative is not None:
         return NCategory("N0", f"{primary.site}: regional lymph nodes stated absent or normal",
-                         Evidence(*negative.sentence), primary.site)
+                         _evidence(report.text, [negative]), primary.site)
     if any(m.status == "open" for m in mentions):
         return NCategory(None, f"{primary.site}: regional lymph nodes stated only with uncertainty or as history",
                          Evidence(), primary.site)
