@@ -28,9 +28,9 @@ _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "single": 1, "solitary": 1, "two": 2,
 _SOME = r"several|multiple|numerous|innumerable|many|few|a\s+few|some|a\s+number\s+of|bilateral"
 _NUMBER = r"\d{1,2}|" + "|".join(k for k in _COUNT_WORDS if k != "both")
 #: How many nodes a mention names: "at least eight", "4 of 12", "five", "a single", "several".
-_COUNT = re.compile(rf"\b(?:(?P<least>at\s+least|more\s+than|over|>=?|≥)\s*(?P<min>{_NUMBER})|"
+_COUNT = re.compile(rf"(?<![\d.,])\b(?:(?P<least>at\s+least|more\s+than|over|>=?|≥)\s*(?P<min>{_NUMBER})|"
                     rf"(?P<pos>\d{{1,2}})\s*(?:of|/)\s*\d{{1,2}}|(?P<exact>{_NUMBER}|both)|(?P<some>{_SOME}))\b"
-                    r"(?!\s*(?:mm|cm|%|[RrLl]\b|o'?clock))", re.I)
+                    r"(?![.,]\d)(?!\s*(?:mm|cm|%|[RrLl]\b|o'?clock))", re.I)
 #: A number that is a station, level, size or date, not a count ("station 7", "level 2", "2nd").
 _NOT_COUNT_BEFORE = re.compile(r"(?:station|level|levels|segment|zone|rib|T|L|C|S|IV|/|-)\s*$", re.I)
 _STATION = re.compile(r"\b(?:stations?\s*)?(?P<num>1[0-4]|[1-9]|3[ap])(?P<side>[RL])\b|"
