@@ -246,27 +246,29 @@ def melanoma(mentions: list[NodeMention], primary: Primary) -> Category:
     return count_category(mentions, (1, 2, 4))
 
 
-_GI = frozenset({"regional"})
+def _chains(*tags: str) -> frozenset[str]:
+    """A site's regional region tags; "regional" ("regional", "adjacent", "peritumoral" nodes) is every site's."""
+    return frozenset({*tags, "regional"})
+
+
+_NECK = _chains("cervical", "supraclavicular")
 DEFINITIONS: dict[str, SiteDefinition] = {
-    "lung": SiteDefinition(frozenset({"hilar", "mediastinal", "subcarinal", "paraesophageal", "supraclavicular",
-                                      "regional"}), lung),
-    "breast": SiteDefinition(frozenset({"axillary", "infraclavicular", "internal_mammary", "supraclavicular",
-                                        "regional"}), breast),
-    "colorectum": SiteDefinition(_GI | {"pericolic", "mesorectal", "pelvic"}, _by_count((1, 4))),
-    "stomach": SiteDefinition(_GI | {"perigastric", "celiac", "peripancreatic"}, _by_count((1, 3, 7))),
-    "oesophagus": SiteDefinition(_GI | {"paraesophageal", "mediastinal", "subcarinal", "perigastric", "celiac"},
+    "lung": SiteDefinition(_chains("hilar", "mediastinal", "subcarinal", "paraesophageal", "supraclavicular"), lung),
+    "breast": SiteDefinition(_chains("axillary", "infraclavicular", "internal_mammary", "supraclavicular"), breast),
+    "colorectum": SiteDefinition(_chains("pericolic", "mesorectal", "pelvic"), _by_count((1, 4))),
+    "stomach": SiteDefinition(_chains("perigastric", "celiac", "peripancreatic"), _by_count((1, 3, 7))),
+    "oesophagus": SiteDefinition(_chains("paraesophageal", "mediastinal", "subcarinal", "perigastric", "celiac"),
                                  _by_count((1, 3, 7))),
-    "pancreas": SiteDefinition(_GI | {"peripancreatic", "celiac", "perigastric"}, _by_count((1, 4))),
-    "oral cavity": SiteDefinition(frozenset({"cervical", "supraclavicular", "regional"}), head_and_neck),
-    "larynx": SiteDefinition(frozenset({"cervical", "supraclavicular", "regional"}), head_and_neck),
-    "hypopharynx": SiteDefinition(frozenset({"cervical", "supraclavicular", "regional"}), head_and_neck),
-    "oropharynx": SiteDefinition(frozenset({"cervical", "supraclavicular", "regional"}), head_and_neck),
-    "oropharynx p16+": SiteDefinition(frozenset({"cervical", "supraclavicular", "regional"}), oropharynx_p16),
-    "bladder": SiteDefinition(frozenset({"pelvic", "external_iliac", "common_iliac", "regional"}), bladder),
-    "kidney": SiteDefinition(frozenset({"retroperitoneal", "regional"}), _any_node),
-    "prostate": SiteDefinition(frozenset({"pelvic", "external_iliac", "regional"}), _any_node),
-    "melanoma": SiteDefinition(frozenset({"axillary", "inguinal", "cervical", "limb", "supraclavicular",
-                                          "regional"}), melanoma),
+    "pancreas": SiteDefinition(_chains("peripancreatic", "celiac", "perigastric"), _by_count((1, 4))),
+    "oral cavity": SiteDefinition(_NECK, head_and_neck),
+    "larynx": SiteDefinition(_NECK, head_and_neck),
+    "hypopharynx": SiteDefinition(_NECK, head_and_neck),
+    "oropharynx": SiteDefinition(_NECK, head_and_neck),
+    "oropharynx p16+": SiteDefinition(_NECK, oropharynx_p16),
+    "bladder": SiteDefinition(_chains("pelvic", "external_iliac", "common_iliac"), bladder),
+    "kidney": SiteDefinition(_chains("retroperitoneal"), _any_node),
+    "prostate": SiteDefinition(_chains("pelvic", "external_iliac"), _any_node),
+    "melanoma": SiteDefinition(_chains("axillary", "inguinal", "cervical", "limb", "supraclavicular"), melanoma),
 }
 
 
@@ -311,7 +313,7 @@ def n_for_primary(report: Report, primary: Primary | None, strict: bool = False)
     """The N category of ``primary`` from the report's node facts (see the module docstring); ``strict``:
     only nodes whose region is the site's (a report that stages two primaries)."""
     if primary is None:
-        return NCategory(None, "no primary site named", Evidence(), None, None)
+        return NCategory(None, "no primary site with an N definition here is named", Evidence(), None, None)
     definition = DEFINITIONS.get(primary.site)
     if definition is None:
         return NCategory(None, f"{primary.site}: no N definition here (AJCC 8th edition table not implemented)",

@@ -32,13 +32,13 @@ _COUNT = re.compile(rf"(?<![\d.,])\b(?:(?P<least>at\s+least|more\s+than|over|>=?
                     rf"(?P<pos>\d{{1,2}})\s*(?:of|/)\s*\d{{1,2}}|(?P<exact>{_NUMBER}|both)|(?P<some>{_SOME}))\b"
                     r"(?![.,]\d)(?!\s*(?:mm|cm|%|[RrLl]\b|o'?clock))", re.I)
 #: A number that is a station, level, size or date, not a count ("station 7", "level 2", "2nd").
-_NOT_COUNT_BEFORE = re.compile(r"(?:station|level|levels|segment|zone|rib|T|L|C|S|IV|/|-)\s*$", re.I)
+_NOT_COUNT_BEFORE = re.compile(r"(?:\b(?:stations?|levels?|segments?|zones?|ribs?|[TLCS]|IV)|[/-])\s*$", re.I)
 _STATION = re.compile(r"\b(?:stations?\s*)?(?P<num>1[0-4]|[1-9]|3[ap])(?P<side>[RL])\b|"
                       r"\bstations?\s*(?P<bare>1[0-4]|[1-9]|3[ap])\b", re.I)
 _LEVEL_WORD = r"(?:I{1,3}|IV|VI{0,2}|V|[1-7])[AB]?"
 _LEVELS = re.compile(rf"\blevels?\s+(?P<list>{_LEVEL_WORD}(?:\s*(?:,|and|-|to|/|&)\s*{_LEVEL_WORD})*)\b", re.I)
 _ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI", "7": "VII"}
-#: Node regions, by a tag each TNM definition reads (radlite.n_category.definitions).
+#: Node regions, by a tag each site's N definition reads (radlite.rules.n_category.DEFINITIONS).
 REGIONS: dict[str, re.Pattern] = {tag: re.compile(pattern, re.I) for tag, pattern in {
     "supraclavicular": r"\bsupraclavicular|\bscalene|\bsternal\s+notch",
     "hilar": r"(?<!renal\s)(?<!splenic\s)(?<!hepatic\s)(?<!liver\s)\bhil(?:ar|um|i)\b|\bperibronchial|"

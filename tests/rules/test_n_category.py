@@ -124,7 +124,7 @@ def test_insufficient_facts_give_no_category_and_a_reason_never_a_guess():
     silent = report_n(build_report("t", "r", "CT\nFINDINGS: Gastric cancer. No ascites."))
     assert silent.value is None and "states nothing" in silent.reason
     nothing = report_n(build_report("t", "r", "CT\nFINDINGS: Enlarged mediastinal lymph nodes."))
-    assert nothing.value is None and nothing.reason == "no primary site named"
+    assert nothing.value is None and nothing.reason.startswith("no primary site")
 
 
 @pytest.mark.parametrize("name,cases", [("development", REPORTS), ("held-out", HELDOUT)])
