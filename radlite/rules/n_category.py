@@ -318,7 +318,8 @@ def n_for_primary(report: Report, primary: Primary | None, strict: bool = False)
     if definition is None:
         return NCategory(None, f"{primary.site}: no N definition here (AJCC 8th edition table not implemented)",
                          Evidence(), primary.site, None)
-    mentions = [m for m in node_mentions(report) if _regional(m, definition, strict)]
+    every = node_mentions(report)
+    mentions = [m for m in every if _regional(m, definition, strict)]
     findings = [m for m in mentions if not m.in_impression]
     impression = [m for m in mentions if m.in_impression]
     chosen = _decide(findings, definition, primary, report.text)
@@ -334,6 +335,10 @@ def n_for_primary(report: Report, primary: Primary | None, strict: bool = False)
     if any(m.status == "open" for m in mentions):
         return NCategory(None, f"{primary.site}: regional lymph nodes stated only with uncertainty or as history",
                          Evidence(), primary.site)
+    if any(m.status == "positive" for m in every):
+        return NCategory(None, f"{primary.site}: the involved nodes stated are not of its regional chains (or not "
+                               "told apart from another primary's); nonregional nodes are M, not N", Evidence(),
+                         primary.site)
     return NCategory(None, f"{primary.site}: the report states nothing about its regional lymph nodes", Evidence(),
                      primary.site)
 

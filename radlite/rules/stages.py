@@ -52,10 +52,11 @@ def primaries(stated: list[StatedStage]) -> list[StatedStage]:
 
 
 def computed_n(report: Report) -> Computed:
-    """The report's N from its node facts: the primary site's category (radlite.rules.n_category), else
-    N0 / N+ where no site definition applies (radlite.rules.stage_findings)."""
+    """The report's N from its node facts: the primary site's category (radlite.rules.n_category), open
+    when that site's facts leave it open; N0 / N+ only where no site definition applies
+    (radlite.rules.stage_findings)."""
     by_site = n_category.report_n(report)
-    if by_site.value is not None:
+    if by_site.value is not None or by_site.version is not None:  # a site definition applied
         return Computed(by_site.value, by_site.reason, by_site.evidence, by_site.version)
     coarse = stage_findings.computed_n(report)
     if coarse.value is None:

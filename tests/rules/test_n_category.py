@@ -118,6 +118,14 @@ def test_kidney_and_prostate_have_n1_only_and_nonregional_nodes_are_left_to_m():
     assert _n("Prostate cancer. Enlarged para-aortic lymph nodes. No pelvic lymphadenopathy.") == "N0"
 
 
+def test_only_nonregional_nodes_leave_n_open_and_the_rules_write_no_n_row():
+    text = ("CT ABDOMEN\nCLINICAL HISTORY: Colon cancer staging.\nFINDINGS: Sigmoid wall thickening. Multiple "
+            "enlarged retroperitoneal and para-aortic lymph nodes.")
+    found = report_n(build_report("t", "r", text))
+    assert found.value is None and "not of its regional chains" in found.reason
+    assert _rows(text) == []
+
+
 def test_insufficient_facts_give_no_category_and_a_reason_never_a_guess():
     found = report_n(build_report("t", "r", "CT\nFINDINGS: Gastric cancer. Enlarged perigastric lymph nodes."))
     assert found.value == "N+" and "number not stated" in found.reason
