@@ -13,8 +13,9 @@ sections gets its assertion from the one engine (radlite.assertion); then:
 - otherwise (only uncertain or historical statements, or nothing said) the stage is left open,
   with the reason.
 
-The finer N category (N1/N2/N3) depends on the organ's TNM table (counts, stations, laterality):
-it is left open here, with that reason. Every computed value keeps the sentence it comes from.
+The finer N category (N1/N2/N3) depends on the primary site's TNM table (counts, stations, sides):
+radlite.rules.n_category computes it from the node mentions this module calls N+ and N0; here it is
+left open. Every computed value keeps the sentence it comes from.
 """
 
 from __future__ import annotations
