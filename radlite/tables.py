@@ -166,13 +166,32 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("computed_evidence", pa.string(), "reports.text[computed_evidence_start:computed_evidence_end]."),
     ),
     "staging": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
-        ("n_stage", pa.string(), "N0, N1, N2 or N3 (n_staging rows)."),
+        ("n_stage", pa.string(), "N0, N1, N2 or N3 (n_staging rows); N+ on a rules row whose report states "
+                                 "involved regional nodes but not what the site's N table needs."),
         ("m_stage", pa.string(), "M0 or M1 (m_staging rows)."),
         ("scope", pa.string(), "report: the report-level stage (the stage stated, or for a report staging several "
                                "primaries the highest N / M1 if any primary states M1; a model's answer); site: the "
                                "stage stated for one primary of a report that stages two or more."),
         ("site", pa.string(), "Site words of the primary a site row stages, as written in lower case ('right upper "
                               "lobe', 'left breast', 'primary 2 rectum'); null on report rows."),
+        ("stage_prefix", pa.string(), "Prefix the report writes before the stated stage: c (clinical), p "
+                                      "(pathological), yc / yp (after neoadjuvant therapy), r (recurrence); null when "
+                                      "none is written or the stage is not stated."),
+        ("computed_stage", pa.string(), "Stage computed from the stated findings (rules rows): N0-N3 by the primary "
+                                        "site's N definition, N+ where nodes are stated involved but not what the "
+                                        "site's table needs (count, side, size, region; computed_reason says which), "
+                                        "M0 / M1; null when the findings leave it open (computed_reason says why)."),
+        ("tnm_version", pa.string(), "Edition of the N definitions the computed N category follows ('AJCC 8th "
+                                     "edition'); null when no site definition applied."),
+        ("agreement", pa.string(), "Stated vs computed stage: agree (equal, or a stated N1-N3 and a computed N+), "
+                                   "disagree, stated_only (no computed stage) or computed_only (the report states "
+                                   "none: the stage is the computed one); null on a model's rows."),
+        ("computed_reason", pa.string(), "What decided the computed stage ('stomach: 3 involved regional nodes -> "
+                                         "N2') or what is missing for it."),
+        ("computed_evidence_start", pa.int32(), "Offset in reports.text of the words the computed stage is read "
+                                                "from."),
+        ("computed_evidence_end", pa.int32(), "End offset (exclusive) of those words."),
+        ("computed_evidence", pa.string(), "reports.text[computed_evidence_start:computed_evidence_end]."),
     ),
     "entities": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("entity_index", pa.int32(), "Order of the entity in the output."),

@@ -43,13 +43,15 @@ PRIMARY_SITES = re.compile(
 @dataclass(frozen=True)
 class StatedStage:
     """One N or M stage a report states: ``stage`` N0-N3 / M0-M1 (M1a-c count as M1), ``evidence`` the
-    stage as written ("pN1"), ``statement`` the whole TNM statement ("cT2a N1 M0"), and ``site`` the
-    primary its clause names (None: it names none)."""
+    stage as written ("pN1"), ``statement`` the whole TNM statement ("cT2a N1 M0"), ``site`` the
+    primary its clause names (None: it names none), and ``prefix`` as written before the letter
+    ("c", "p", "yp"; None when none)."""
 
     stage: str
     evidence: Evidence
     statement: Evidence
     site: Site | None
+    prefix: str | None = None
 
     @property
     def site_evidence(self) -> Evidence:
@@ -85,11 +87,17 @@ def _letter(m: re.Match) -> str:
     return m.group().lstrip("cpyr")[0]
 
 
+def _prefix(m: re.Match) -> str | None:
+    """The prefix written before a stage's letter ("yp" of "ypN0"), lower case; None when none."""
+    written = m.group()[:len(m.group()) - len(m.group().lstrip("cpyr"))]
+    return written.lower() or None
+
+
 def stated_stages(report: Report, letter: str) -> list[StatedStage]:
     """Every N (``letter`` "N") or M stage the report states, in the order of its finding sections, with
     its statement and site words; M stages only in a report about staging or metastases."""
     statements = _statements(report)
     sites = statement_sites(report.text, [(s[0].start(), s[-1].end()) for s in statements], PRIMARY_SITES)
     return [StatedStage(f"{letter}{m.group('stage')}", Evidence(m.start(), m.end()),
-                        Evidence(statement[0].start(), statement[-1].end()), site)
+                        Evidence(statement[0].start(), statement[-1].end()), site, _prefix(m))
             for statement, site in zip(statements, sites, strict=True) for m in statement if _letter(m) == letter]

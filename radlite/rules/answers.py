@@ -22,13 +22,22 @@ from pydantic import BaseModel
 from radlite import assertion, chexpert, rads_formulas, sites, spans, tnm
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.rules import entities, impression, rads, stage_findings, stages, temporal
+from radlite.rules import (
+    entities,
+    impression,
+    n_category,
+    node_facts,
+    primary_sites,
+    rads,
+    stage_findings,
+    stages,
+    temporal,
+)
 from radlite.tasks import TASKS, TaskInstance
 from radlite.tasks import rads as rads_patterns  # the RADS spellings and where they are stated
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
 from radlite.tasks.impression import ImpressionResult
 from radlite.tasks.ner import Entity, NerResult
-from radlite.tasks.staging import StageResult
 from radlite.tasks.temporal import TemporalResult
 
 RULES_VERSION = "1"
@@ -52,23 +61,17 @@ def _rads(report: Report, instance: TaskInstance) -> RuleAnswer | None:
 
 
 def _n_stage(report: Report, instance: TaskInstance) -> RuleAnswer | None:
-    """The stated N stage (per primary where two are staged); else N0 computed from nodes stated negative
-    (N+ needs the organ's TNM table for N1-N3, so it is left to the next entry of the route)."""
-    stated = stages.stated_per_primary(report, "N")
-    if stated:
-        return _answer("n_staging", *stated)
-    computed = stage_findings.computed_n(report)
-    return _answer("n_staging", StageResult(n_stage="N0"), [computed.evidence]) if computed.value == "N0" else None
+    """The stated N stage (per primary where two are staged) beside the N its node facts compute by
+    primary site; else the computed N (N0-N3, or N+ where the site's table needs what is not stated)."""
+    found = stages.staged(report, "N")
+    return _answer("n_staging", *found) if found else None
 
 
 def _m_stage(report: Report, instance: TaskInstance) -> RuleAnswer | None:
-    """The stated M stage (per primary where two are staged); else M0/M1 computed from what the report
-    states about distant metastasis."""
-    stated = stages.stated_per_primary(report, "M")
-    if stated:
-        return _answer("m_staging", *stated)
-    computed = stage_findings.computed_m(report)
-    return _answer("m_staging", StageResult(m_stage=computed.value), [computed.evidence]) if computed.value else None
+    """The stated M stage (per primary where two are staged) beside M0/M1 computed from what the report
+    states about distant metastasis; else the computed M."""
+    found = stages.staged(report, "M")
+    return _answer("m_staging", *found) if found else None
 
 
 def _abnormalities(report: Report, instance: TaskInstance) -> RuleAnswer | None:
@@ -112,7 +115,7 @@ def rule_tables_sha256() -> str:
     """SHA-256 over the source of every rule module: any change to a phrase table changes it."""
     digest = hashlib.sha256()
     for module in (chexpert, impression, rads, temporal, spans, tnm, rads_patterns, *rads_formulas.MODULES,
-                   assertion, stage_findings, entities, sites, stages):
+                   assertion, stage_findings, entities, sites, stages, node_facts, primary_sites, n_category):
         digest.update(inspect.getsource(module).encode())
     return digest.hexdigest()
 

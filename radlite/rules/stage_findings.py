@@ -13,16 +13,17 @@ sections gets its assertion from the one engine (radlite.assertion); then:
 - otherwise (only uncertain or historical statements, or nothing said) the stage is left open,
   with the reason.
 
-The finer N category (N1/N2/N3) depends on the organ's TNM table (counts, stations, laterality):
-it is left open here, with that reason. Every computed value keeps the sentence it comes from.
+The finer N category (N1/N2/N3) depends on the primary site's TNM table (counts, stations, sides):
+radlite.rules.n_category computes it from the node mentions this module calls N+ and N0; here it is
+left open. Every computed value keeps the sentence it comes from.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from radlite.assertion import assert_mention, sentence_bounds
+from radlite.assertion import Assertion, assert_mention, sentence_bounds
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.spans import finding_spans
@@ -30,10 +31,13 @@ from radlite.spans import finding_spans
 _NODE = re.compile(r"\b(?:lymph\s*nodes?|nodes?|nodal|lymphadenopath\w*|adenopath\w*)\b", re.I)
 _PATHOLOGIC = re.compile(r"\b(?:enlarg\w*|suspicious|metasta\w*|patholog\w*|necrotic|bulky|conglomerat\w*|"
                          r"abnormal|fdg[- ]avid|hypermetabolic|avid|lymphadenopath\w*|adenopath\w*|malignant|"
-                         r"infiltrat\w*|rounded|matted|involved|positive)\b", re.I)
+                         r"infiltrat\w*|rounded|matted|involved|positive|cystic)\b", re.I)
 _NORMAL_NODE = re.compile(r"\b(?:normal(?:\s+in)?\s+size|normal[- ]sized|not\s+(?:pathologically\s+)?enlarged|"
                           r"subcentimeter|sub-centimeter|unremarkable|within\s+normal\s+limits|non-?enlarged|"
                           r"not\s+pathologic\w*|no\s+pathologic\w*|benign[- ]appearing|reactive)\b", re.I)
+#: "Two suspicious mesorectal lymph nodes": suspicious as the node's own adjective is the clinical call
+#: of an involved node (as "nodes suspicious for metastasis" is), not a hedge on whether nodes are there.
+_ATTRIBUTIVE = re.compile(r"\s*(?:[\w-]+\s+){0,3}")
 _METASTASIS = re.compile(r"\b(?:metasta\w*|carcinomatosis|distant\s+(?:disease|spread))\b", re.I)
 #: "metastatic lymph node", "nodal metastasis": regional, so N+ and not M1.
 _REGIONAL_BEFORE = re.compile(r"\b(?:nodal|node|nodes|lymph)\s+(?:\w+\s+)?$", re.I)
@@ -85,6 +89,14 @@ def stage_within(text: str, start: int, end: int, letter: str) -> ComputedStage:
     return m_from_mentions(text, [(m.start(), m.end()) for m in _METASTASIS.finditer(text, start, end)])
 
 
+def _suspicious_node(text: str, assertion: Assertion, start: int) -> bool:
+    """The hedge is an attributive "suspicious" of the node itself ("two suspicious mesorectal nodes")."""
+    if assertion.status != "uncertain" or assertion.cue_start is None or assertion.cue_end > start:
+        return False
+    return text[assertion.cue_start:assertion.cue_end].lower() == "suspicious" and \
+        _ATTRIBUTIVE.fullmatch(text, assertion.cue_end, start) is not None
+
+
 def n_from_mentions(text: str, mentions: list[tuple[int, int]]) -> ComputedStage:
     """N0 or N+ from the given node mentions of ``text``."""
     negative = None
@@ -92,6 +104,8 @@ def n_from_mentions(text: str, mentions: list[tuple[int, int]]) -> ComputedStage
     for start, end in mentions:
         assertion = assert_mention(text, start, end)
         sentence = _clause_words(text, start, end)
+        if _suspicious_node(text, assertion, start):
+            assertion = replace(assertion, status="present")
         if assertion.status == "absent":
             negative = negative or (start, end, "lymph nodes stated absent or not enlarged")
         elif assertion.status == "uncertain":

@@ -34,13 +34,22 @@ def is_oncologic_cross_sectional(report: Report) -> bool:
 class StageResult(BaseModel):
     """An N or M stage: the report-level answer, or (``scope`` "site") the stage of one primary.
 
-    A model's answer fills the stage. The rules also fill ``sites``: one result per primary, with its
-    ``site`` words, when the report stages two or more (radlite.rules.stages)."""
+    A model's answer fills the stage. The rules also fill the prefix the report writes, the stage
+    computed from the stated findings (``computed_*``, ``tnm_version``), the ``agreement`` of the
+    stated and the computed stage, and ``sites``: one result per primary, with its ``site`` words, when
+    the report stages two or more (radlite.rules.stages)."""
 
     n_stage: str | None = None
     m_stage: str | None = None
     scope: Literal["report", "site"] = "report"
     site: str | None = None
+    stage_prefix: str | None = None
+    computed_stage: str | None = None
+    tnm_version: str | None = None
+    agreement: Literal["agree", "disagree", "stated_only", "computed_only"] | None = None
+    computed_reason: str | None = None
+    computed_evidence_start: int | None = None
+    computed_evidence_end: int | None = None
     sites: list[StageResult] = Field(default_factory=list)
 
 
@@ -98,8 +107,9 @@ class _StagingTask(Task):
         return getattr(result, self.stage_field)
 
     def rows(self, result: StageResult, instance: TaskInstance, report: Report) -> list[dict]:
-        """The report-level row, then one row per primary of ``result.sites`` (rules answers only)."""
-        return [r.model_dump(exclude={"sites"}) for r in (result, *result.sites)]
+        """The report-level row, then one row per primary of ``result.sites`` (rules answers only), each
+        with its computed evidence quoted from the report."""
+        return [_row(r, report) for r in (result, *result.sites)]
 
     def ground(self, result: StageResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
         """The first stated stage it matches; else the sentence about nodes (N) or metastases (M)."""
@@ -110,6 +120,13 @@ class _StagingTask(Task):
         for m in matches_in(report, self.topic, finding_spans(report)):
             return [Evidence(*sentence_around(report.text, m.start(), m.end()))]
         return [Evidence()]
+
+
+def _row(result: StageResult, report: Report) -> dict:
+    row = result.model_dump(exclude={"sites"})
+    start, end = result.computed_evidence_start, result.computed_evidence_end
+    row["computed_evidence"] = report.text[start:end] if start is not None else None
+    return row
 
 
 class NStaging(_StagingTask):
