@@ -24,7 +24,8 @@ from radlite.tasks.report_span_grammar import span_rules
 
 #: The free-text answer that quotes nothing: the report does not answer the question.
 NOT_STATED = "not stated"
-#: Token budget of a free-text answer, and the longest quote it may be (characters).
+#: Token budget of a free-text answer written freely; the longest quote (characters, and so tokens: a
+#: token holds at least one character, so the budget always fits a whole quote).
 ANSWER_TOKENS, QUOTE_CHARS = 24, 80
 
 
@@ -76,8 +77,9 @@ class RadiologyQa(Task):
         if choices:
             return Decoding(max_tokens=max(len(c) for c in choices), grammar=literal_grammar(choices))
         source = span_source(instance)
-        return Decoding(max_tokens=ANSWER_TOKENS, stop=("\n",),
-                        grammar=quote_grammar(source) if source is not None else None)
+        if source is None:
+            return Decoding(max_tokens=ANSWER_TOKENS, stop=("\n",))
+        return Decoding(max_tokens=QUOTE_CHARS, stop=("\n",), grammar=quote_grammar(source))
 
     def parse(self, raw: str) -> QaResult:
         return QaResult(answer=free_text(raw, "answer"))
