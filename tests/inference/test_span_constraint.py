@@ -10,13 +10,14 @@ import llama_cpp
 import numpy as np
 import pytest
 from conftest import SAMPLE_REPORTS
+from llama_cpp import Llama
 
-from radlite.inference.batch import BatchDecoder, Request
+from radlite.inference.batch import SAMPLER_CACHE, BatchDecoder, Request
 from radlite.inference.engine import get_model, prompt_tokens
 from radlite.io.validate import accepted_reports
 from radlite.prompts import DEFAULT_PROFILE, render_prompt
 from radlite.report import build_report
-from radlite.routing import load_routing
+from radlite.routing import embedded_model_path, load_routing
 from radlite.spans import phrase_texts
 from radlite.tasks import TASKS
 from radlite.tasks.qa import QUOTE_CHARS, Question
@@ -122,3 +123,18 @@ def test_tasks_on_sample_reports_decode_only_spans_of_their_reports(llm):
             result = task.parse(raw)
             assert all(e is None or e.grounded for e in task.ground(result, instance, report)), (task.name, raw)
     assert checked > 0
+
+
+def test_per_report_grammars_do_not_pile_up_in_the_decoder():
+    """Each report brings grammars of its own: the decoder keeps at most SAMPLER_CACHE parsed ones (the
+    least recently used are freed), while the clones it handed out stay theirs to free."""
+    vocab = Llama(model_path=embedded_model_path(), vocab_only=True, verbose=False)
+    decoder = BatchDecoder(vocab, n_ctx=64, threads=1, n_seq=1)
+    try:
+        clones = [decoder._sampler(Request((1,), 1, grammar=f'root ::= "report {i}"'))
+                  for i in range(SAMPLER_CACHE + 20)]
+        assert len(decoder._samplers) == SAMPLER_CACHE
+        for clone in clones:
+            llama_cpp.llama_sampler_free(clone)
+    finally:
+        decoder.close()
