@@ -12,9 +12,10 @@ step does (timed: the whole model step, and inside it the grammar's own work: ma
 sampler, where llama.cpp parses a grammar it has not seen, and sampling each token under it). The
 arms alternate, the better of ``--repeats`` timings each.
 
-The constraint's cost is what it adds: (c)'s render and grammar time minus (u)'s, as a share of (u)'s
-model time. The whole model step is printed too, but the two arms decode different answers (the
-constraint cuts some short), so its difference is the answers' lengths, not the constraint's work.
+The constraint's cost is what it adds: (c)'s render and grammar time minus (u)'s, as a share of the
+smaller of the two arms' model steps (on a shared machine a load spike in one arm must not shrink it).
+The whole model step is printed too, but the two arms decode different answers (the constraint cuts
+some short), so its difference is the answers' lengths, not the constraint's work.
 Also printed: answer tokens, answers that differ, and the extractive fields that are spans of their
 report in each arm; then, for a 3,000-character report made of sample reports, each task's span
 grammar size, build and llama.cpp parse time. The last line reads `extra cost: <percent>% of model time`.
@@ -196,7 +197,7 @@ def main() -> None:
             answers[constrained], model, grammar, tokens = decode(routing, prompts[constrained])
             if constrained not in best or rendering + grammar < best[constrained][0] + best[constrained][2]:
                 best[constrained] = (rendering, model, grammar, tokens)
-    (render_u, model_u, grammar_u, _), (render_c, _, grammar_c, _) = best[False], best[True]
+    (render_u, model_u, grammar_u, _), (render_c, model_c, grammar_c, _) = best[False], best[True]
     n_prompts = len(answers[False])
     differ = sum(answers[False][k] != answers[True][k] for k in answers[False])
     for label, (rendering, model, grammar, tokens) in (("(u) task grammars only", best[False]),
@@ -210,7 +211,7 @@ def main() -> None:
     print("3,000-character report:")
     long_report_grammars(reports, questions, routing)
     extra = (render_c + grammar_c) - (render_u + grammar_u)
-    print(f"extra cost: {extra:.3f} s = {100 * extra / model_u:.1f}% of model time")
+    print(f"extra cost: {extra:.3f} s = {100 * extra / min(model_u, model_c):.1f}% of model time")
 
 
 if __name__ == "__main__":
