@@ -10,6 +10,8 @@ from radlite.sections import section_bodies
 
 #: Sections whose statements are findings (the rest: indication, history, technique, comparison).
 FINDING_SECTIONS = ("findings", "impression", "other")
+#: Sections a quoted phrase (a temporal finding, a QA answer) is looked for in: the findings and the comparison.
+PHRASE_SECTIONS = (*FINDING_SECTIONS, "comparison")
 _HISTORICAL = re.compile(r"\b(?:previous(?:ly)?|prior|was biopsied|were biopsied|history of|formerly|had been|"
                          r"in (?:19|20)\d\d|old)\b", re.I)
 
@@ -43,8 +45,13 @@ def find_phrase(report: Report, phrase: str) -> Evidence:
     if not words:
         return Evidence()
     pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.I)
-    found = matches_in(report, pattern, finding_spans(report, ("findings", "impression", "other", "comparison")))
+    found = matches_in(report, pattern, finding_spans(report, PHRASE_SECTIONS))
     return Evidence(found[0].start(), found[0].end()) if found else Evidence()
+
+
+def phrase_texts(report: Report) -> tuple[str, ...]:
+    """The texts of the sections ``find_phrase`` searches: what a quoted phrase may copy."""
+    return tuple(report.text[s:e] for s, e in finding_spans(report, PHRASE_SECTIONS))
 
 
 def matches_in(report: Report, pattern: re.Pattern, spans: list[tuple[int, int]]) -> list[re.Match]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ctypes
 import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -120,6 +120,11 @@ def fewest_prefill_tokens(groups: Sequence[Sequence[Sequence[int]]]) -> int:
     root = shared_root_length(groups)
     return root + sum(tree_tokens(prefix_tree(group, start=root)) for group in groups)
 
+
+#: Parsed sampler chains kept for reuse, least recently used dropped first. A task grammar is shared by
+#: every report, but an extractive field's grammar holds the report's own spans, so each report brings
+#: new ones: kept unbounded they would grow with the run.
+SAMPLER_CACHE = 256
 
 #: Batched contexts are sized in steps of this many cache cells (a multiple of llama.cpp's padding).
 CELL_STEP = 1024
@@ -241,7 +246,7 @@ class BatchDecoder:
         self._one = llama_cpp.llama_token_data()
         self._candidates = llama_cpp.llama_token_data_array(ctypes.pointer(self._one), 1, -1, False)
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
-        self._samplers: dict[tuple, object] = {}
+        self._samplers: OrderedDict[tuple, object] = OrderedDict()
 
     def _reserve(self, cells: int) -> None:
         """A context holding at least ``cells`` cache cells (at most ``max_cells``).
@@ -303,8 +308,12 @@ class BatchDecoder:
         """A fresh sampler chain for ``request`` (the module docstring says which), cloned from one built
         per grammar, temperature and seed: a grammar is parsed once, and every clone draws from the seed."""
         key = (request.grammar, request.temperature, request.seed if request.temperature > 0 else None)
-        if key not in self._samplers:
+        if key in self._samplers:
+            self._samplers.move_to_end(key)
+        else:
             self._samplers[key] = self._chain(request)
+            if len(self._samplers) > SAMPLER_CACHE:  # per-report grammars (report spans) come and go
+                llama_cpp.llama_sampler_free(self._samplers.popitem(last=False)[1])
         return llama_cpp.llama_sampler_clone(self._samplers[key])
 
     def _chain(self, request: Request):

@@ -16,6 +16,7 @@ from rouge_score import rouge_scorer
 
 from radlite.evidence import Evidence
 from radlite.report import Report
+from radlite.tasks.report_span_grammar import span_rules
 
 
 class ParseError(ValueError):
@@ -35,6 +36,16 @@ class TaskInstance:
     input_text: str
     instruction: str
     context: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+#: ``TaskInstance.context`` key: the report texts an extractive field may copy from (a tuple of str).
+SPAN_SOURCE = "span_source"
+
+
+def span_source(instance: TaskInstance | None) -> tuple[str, ...] | None:
+    """The texts ``instance``'s extractive fields must copy from; None when unconstrained (no report:
+    training targets, format checks)."""
+    return instance.context.get(SPAN_SOURCE) if instance is not None else None
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,33 @@ def _scorer() -> rouge_scorer.RougeScorer:
 def json_grammar(schema: dict) -> str:
     """GBNF grammar for a JSON schema, by llama.cpp's own converter."""
     return json_schema_to_gbnf(json.dumps(schema))
+
+
+def with_rule(grammar: str, name: str, definition: str) -> str:
+    """``grammar`` with rule ``name`` defined as ``definition`` instead (a GBNF rule is one line here)."""
+    head = f"{name} ::= "
+    lines = grammar.splitlines()
+    if not any(line.startswith(head) for line in lines):
+        raise ValueError(f"grammar has no rule {name!r}")
+    return "\n".join(head + definition if line.startswith(head) else line for line in lines) + "\n"
+
+
+#: The rule llama.cpp's JSON-schema converter writes for the text (first) field of a ``pairs_schema`` item.
+PAIRS_TEXT_RULE = "item-tuple-0"
+#: A pairs answer with nothing to quote: the empty list.
+EMPTY_PAIRS_GRAMMAR = 'root ::= "[" space "]" space\nspace ::= " "?\n'
+
+
+def pairs_grammar(schema: dict, text_max_chars: int, source: tuple[str, ...] | None) -> str:
+    """The grammar of a ``pairs_schema`` answer; with a ``source``, each pair's text is a span of it
+    (radlite.tasks.report_span_grammar), so the text copies the report by construction."""
+    grammar = json_grammar(schema)
+    if source is None:
+        return grammar
+    spans = span_rules(source, text_max_chars, json_escaped=True)
+    if spans is None:
+        return EMPTY_PAIRS_GRAMMAR
+    return with_rule(grammar, PAIRS_TEXT_RULE, '"\\"" span "\\"" space') + spans
 
 
 def literal_grammar(options) -> str:

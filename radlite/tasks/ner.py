@@ -10,16 +10,18 @@ from pydantic import BaseModel
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.tasks.base import (
+    SPAN_SOURCE,
     Decoding,
     ParseError,
     Task,
     TaskInstance,
     clean_output,
-    json_grammar,
     pairs_from_text,
+    pairs_grammar,
     pairs_max_chars,
     pairs_schema,
     rouge_l,
+    span_source,
 )
 
 RADGRAPH_LABELS = ("ANAT-DP", "OBS-DP", "OBS-U", "OBS-DA")
@@ -82,9 +84,14 @@ class RadiologyNer(Task):
     table = "entities"
     metric_name = "rouge_l"
 
+    def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
+        """One instance; an entity's text may copy any span of the report (``locate`` searches it all)."""
+        return [TaskInstance(self.name, self.input_text(report), self.instruction,
+                             context={SPAN_SOURCE: (report.text,)})]
+
     def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         return Decoding(max_tokens=pairs_max_chars(MAX_ITEMS, TEXT_CHARS, RADGRAPH_LABELS),
-                        grammar=json_grammar(ANSWER_SCHEMA))
+                        grammar=pairs_grammar(ANSWER_SCHEMA, TEXT_CHARS, span_source(instance)))
 
     def parse(self, raw: str) -> NerResult:
         return parse_entities(raw)

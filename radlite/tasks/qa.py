@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import json
+
 import yaml
 from pydantic import BaseModel
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import find_phrase
+from radlite.spans import find_phrase, phrase_texts
 from radlite.tasks.base import (
+    SPAN_SOURCE,
     Decoding,
     Task,
     TaskInstance,
     free_text,
     literal_grammar,
     rouge_l,
+    span_source,
 )
+from radlite.tasks.report_span_grammar import span_rules
+
+#: The free-text answer that quotes nothing: the report does not answer the question.
+NOT_STATED = "not stated"
+#: Token budget of a free-text answer written freely; the longest quote (characters, and so tokens: a
+#: token holds at least one character, so the budget always fits a whole quote).
+ANSWER_TOKENS, QUOTE_CHARS = 24, 80
+
+
+def quote_grammar(source: tuple[str, ...]) -> str:
+    """A free-text answer: a span of ``source`` (radlite.tasks.report_span_grammar), or ``not stated``."""
+    spans = span_rules(source, QUOTE_CHARS)
+    if spans is None:
+        return literal_grammar((NOT_STATED,))
+    return f"root ::= span | {json.dumps(NOT_STATED)}\n" + spans
 
 
 class Question(BaseModel):
@@ -46,16 +65,21 @@ class RadiologyQa(Task):
     metric_name = "rouge_l"
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
+        """One instance per question; a free-text answer may quote the sections ``ground`` searches."""
         return [TaskInstance(self.name, f"{q.question}\n\nReport:\n{report.text}",
                              f"Question: {q.question}",
-                             context={"question_id": q.id, "question": q.question, "choices": q.choices})
+                             context={"question_id": q.id, "question": q.question, "choices": q.choices,
+                                      **({} if q.choices else {SPAN_SOURCE: phrase_texts(report)})})
                 for q in questions]
 
     def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         choices = instance.context.get("choices") if instance else ()
         if choices:
             return Decoding(max_tokens=max(len(c) for c in choices), grammar=literal_grammar(choices))
-        return Decoding(max_tokens=24, stop=("\n",))
+        source = span_source(instance)
+        if source is None:
+            return Decoding(max_tokens=ANSWER_TOKENS, stop=("\n",))
+        return Decoding(max_tokens=QUOTE_CHARS, stop=("\n",), grammar=quote_grammar(source))
 
     def parse(self, raw: str) -> QaResult:
         return QaResult(answer=free_text(raw, "answer"))
@@ -67,8 +91,11 @@ class RadiologyQa(Task):
         return {"question_id": instance.context["question_id"], "question": instance.context["question"]}
 
     def ground(self, result: QaResult, instance: TaskInstance, report: Report) -> list[Evidence | None]:
-        """A free-text answer quoted from the report; a chosen answer (yes/no, a choice) claims no span."""
-        return [None if instance.context.get("choices") else find_phrase(report, result.answer)]
+        """A free-text answer quoted from the report; a chosen answer (yes/no, a choice) or ``not stated``
+        claims no span."""
+        if instance.context.get("choices") or result.answer == NOT_STATED:
+            return [None]
+        return [find_phrase(report, result.answer)]
 
     def score(self, prediction: QaResult | None, reference: QaResult) -> float:
         return rouge_l(prediction.answer if prediction else "", reference.answer)

@@ -9,17 +9,19 @@ from pydantic import BaseModel
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import find_phrase
+from radlite.spans import find_phrase, phrase_texts
 from radlite.tasks.base import (
+    SPAN_SOURCE,
     Decoding,
     ParseError,
     Task,
     TaskInstance,
     clean_output,
-    json_grammar,
     pairs_from_text,
+    pairs_grammar,
     pairs_max_chars,
     pairs_schema,
+    span_source,
 )
 
 CHANGES = ("new", "worsened", "improved", "resolved", "unchanged")
@@ -84,8 +86,14 @@ class TemporalComparison(Task):
     def input_text(self, report: Report) -> str:
         return report.findings or report.text
 
+    def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
+        """One instance; a finding may copy a span of the sections ``ground`` searches (find_phrase)."""
+        return [TaskInstance(self.name, self.input_text(report), self.instruction,
+                             context={SPAN_SOURCE: phrase_texts(report)})]
+
     def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
-        return Decoding(max_tokens=pairs_max_chars(MAX_ITEMS, TEXT_CHARS, CHANGES), grammar=json_grammar(ANSWER_SCHEMA))
+        return Decoding(max_tokens=pairs_max_chars(MAX_ITEMS, TEXT_CHARS, CHANGES),
+                        grammar=pairs_grammar(ANSWER_SCHEMA, TEXT_CHARS, span_source(instance)))
 
     def parse(self, raw: str) -> TemporalResult:
         return parse_changes(raw)

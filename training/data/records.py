@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field
 
 from radlite.prompts import Prompt, render_prompt
 from radlite.report import build_report
+from radlite.spans import phrase_texts
 from radlite.tasks import TASKS, ParseError, TaskInstance
+from radlite.tasks.base import SPAN_SOURCE
 
 
 class Tier(str, Enum):
@@ -55,8 +57,10 @@ def record_instance(record: InstructionRecord):
         report_text = record.context.get("report") or "(no report)"
         report = build_report(record.source, record.id, report_text)
         paper = f"{question}\n\nReport:\n{record.context['report']}" if record.context.get("report") else question
+        # with a report, the answer quotes it as in the pipeline (RadiologyQa.instances); without, it is free
+        quotes = {SPAN_SOURCE: phrase_texts(report)} if record.context.get("report") else {}
         return report, TaskInstance(task.name, paper, f"Question: {question}",
-                                    context={"question_id": "q", "question": question, "choices": ()})
+                                    context={"question_id": "q", "question": question, "choices": (), **quotes})
     report = build_report(record.source, record.id, record.input)
     return report, task.instances(report)[0] if task.instances(report) else TaskInstance(task.name, record.input, "")
 
