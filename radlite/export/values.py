@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -26,6 +27,8 @@ ENTITY_ASSERTION = {"OBS-DP": "present", "OBS-U": "uncertain", "OBS-DA": "absent
 #: Task tables read for values, in export order.
 VALUE_TABLES = ("rads", "staging", "abnormalities", "temporal_changes", "entities")
 CODES_CSV = os.path.join(os.path.dirname(__file__), "codes.csv")
+#: An N or M stage as written, with its classification prefix ("pN1", "ypN0", "cN2", "N1", "pM1a").
+_WRITTEN_STAGE = re.compile(r"(?<![A-Za-z])(?P<prefix>[cpyr]{0,2})(?P<stage>[NM][0-3])")
 
 
 class ExportError(ValueError):
@@ -78,6 +81,13 @@ class StructuredValue:
     run_id: str
 
 
+def stage_name(stage: str, evidence: str | None) -> str:
+    """"pN" or "pM" when the evidence writes ``stage`` ("N1") with a pathologic prefix (p, yp, rp: AJCC's
+    pathologic classification, coded apart from the clinical one in LOINC); else "N" or "M"."""
+    pathologic = any(m["stage"] == stage and "p" in m["prefix"].lower() for m in _WRITTEN_STAGE.finditer(evidence or ""))
+    return ("p" if pathologic else "") + stage[0]
+
+
 def _values(table: str, row: dict) -> list[tuple[str, str, str, str | None]]:
     """(kind, name, value, assertion) for one valid task row; empty when the row claims nothing."""
     if table == "rads":
@@ -85,8 +95,8 @@ def _values(table: str, row: dict) -> list[tuple[str, str, str, str | None]]:
             return []
         return [("rads", row["system"], row["label"] or row["category"], None)]
     if table == "staging":
-        found = [("n_stage", "N", row["n_stage"], None)] if row["n_stage"] else []
-        return found + ([("m_stage", "M", row["m_stage"], None)] if row["m_stage"] else [])
+        return [(kind, stage_name(row[kind], row["evidence"]), row[kind], None) for kind in ("n_stage", "m_stage")
+                if row[kind]]
     if table == "abnormalities":
         assertion = STATUS_ASSERTION.get(row["status"])
         return [("chexpert", row["finding"], row["status"], assertion)] if assertion else []
