@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 
@@ -95,9 +96,8 @@ def minimum_score(task: str, figure: float, baseline: Evaluation | None) -> floa
     """A smoke run's minimum for ``task``: the baseline's score on the smoke set when one is given
     (below the model without its adapters or rules, the routing has lost its reason to exist), else
     the routed figure less MIN_SCORE_MARGIN; three decimals, rounded down."""
-    if baseline is not None and task in baseline.tasks:
-        return float(int(baseline.tasks[task].score * 1000)) / 1000
-    return max(0.0, float(int((figure - MIN_SCORE_MARGIN) * 1000)) / 1000)
+    score = baseline.tasks[task].score if baseline is not None and task in baseline.tasks else figure - MIN_SCORE_MARGIN
+    return max(0.0, math.floor(round(score * 1000, 6)) / 1000)
 
 
 def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None,

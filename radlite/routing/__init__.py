@@ -125,6 +125,9 @@ class Manifest(BaseModel):
     #: smoke scores they check.
     min_scores_basis: str = ""
     figures: dict[str, TaskFigures] = Field(default_factory=dict)
+    #: Which code measured the figures, on which records (a commit and split), when they predate
+    #: later changes to that code: a figure is current or says where it came from.
+    figures_from: str = ""
     built_from: list[str] = Field(default_factory=list)
 
 

@@ -1,5 +1,5 @@
-"""The wheel is Apache-2.0 throughout: built from the tracked files, it ships no weights trained on
-CC BY-NC-ND text (the IU X-ray adapter lives in adapters/, installed apart) and carries the licence."""
+"""The wheel, built from the tracked files, ships no weights trained on CC BY-NC-ND text (the IU X-ray
+adapter lives in adapters/, installed apart) and carries the Apache-2.0 licence."""
 
 import os
 import shutil

@@ -61,3 +61,19 @@ def test_the_validation_split_never_holds_a_test_list_report(validation_scores):
     test_ids = read_test_ids(os.path.join(DATA, "negbio", "openi-testset.txt"))
     assert len(test_ids) == 771
     assert not {key for key, _, _ in split_reports(DATA, "validation")} & test_ids
+
+
+def test_the_sample_data_holds_no_test_list_report():
+    """sample_data's real IU X-ray reports are shown by every sample run: none may be on the test list."""
+    import csv
+
+    from training.data.sources.openi import read_test_ids
+
+    test_list = os.path.join(DATA, "negbio", "openi-testset.txt")
+    if not os.path.exists(test_list):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{os.path.relpath(test_list, ROOT)} is missing: CI must have ../shared/data", pytrace=False)
+        pytest.skip(f"needs {os.path.relpath(test_list, ROOT)}")
+    with open(os.path.join(ROOT, "sample_data", "reports", "iu-xray-openi-sample.csv"), newline="") as fh:
+        keys = {f"CXR{row['uid']}" for row in csv.DictReader(fh)}
+    assert len(keys) == 20 and not keys & read_test_ids(test_list)
