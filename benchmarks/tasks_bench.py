@@ -15,8 +15,8 @@ adapter merged into its weights per routed model), and both start warm: every ro
 timed; that load time is printed on its own line and charged to neither arm.
 Also printed: the base model's prefill, single-sequence and batched decode tokens/s through the
 decoder (radlite/inference/batch.py; one sequence is a group of one) on this machine; the share of
-(b)'s wall time spent outside llama.cpp; the model load time, apart; prefill tokens (b) evaluated against the minimum; the
-roofline of (b)'s own work, per routed model at its own measured rates,
+(b)'s wall time spent outside llama.cpp; the model load time, apart; prefill tokens (b) evaluated
+against the minimum; the roofline of (b)'s own work, per routed model at its own measured rates,
 
     (each batch's system prompt once + each report's prefix once + task tags) / prefill rate
         + answer tokens / best batched decode rate
@@ -333,7 +333,8 @@ def main() -> None:
           f"{load_models(routing, base):.1f}s")
     loop_s = notebook_loop(reports, questions, routing, base)
     loop_rate = len(reports) / loop_s
-    print(f"(a) notebook loop (warm models): {loop_s:.1f}s, {loop_rate:.3f} reports/s ({loop_s / len(reports):.2f} s/report)")
+    print(f"(a) notebook loop (warm models): {loop_s:.1f}s, {loop_rate:.3f} reports/s "
+          f"({loop_s / len(reports):.2f} s/report)")
     with tempfile.TemporaryDirectory() as workdir:
         summary = pipeline_run(reports, questions_path, workdir, args.routing)
     run_rate = summary.accepted_new / summary.wall_seconds

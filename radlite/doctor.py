@@ -151,9 +151,10 @@ def adapters_in_use(routing: RoutingTable) -> list[Check]:
                                     f"installed apart from the package, in {folder}: its terms are in "
                                     f"{os.path.join(folder, 'LICENSE')}"))
     for f in routing.fell_back:
+        label = routing.models[f.fallback].label()
         checks.append(Check(f"entry {f.entry}", True, f"not installed (its files are installed apart from the "
                                                       f"package, see ${SEPARATE_DIRS_ENV}): {', '.join(f.tasks)} use "
-                                                      f"the fallback {f.fallback} ({routing.models[f.fallback].label()})"))
+                                                      f"the fallback {f.fallback} ({label})"))
     return checks
 
 

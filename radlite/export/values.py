@@ -84,7 +84,8 @@ class StructuredValue:
 def stage_name(stage: str, evidence: str | None) -> str:
     """"pN" or "pM" when the evidence writes ``stage`` ("N1") with a pathologic prefix (p, yp, rp: AJCC's
     pathologic classification, coded apart from the clinical one in LOINC); else "N" or "M"."""
-    pathologic = any(m["stage"] == stage and "p" in m["prefix"].lower() for m in _WRITTEN_STAGE.finditer(evidence or ""))
+    written = _WRITTEN_STAGE.finditer(evidence or "")
+    pathologic = any(m["stage"] == stage and "p" in m["prefix"].lower() for m in written)
     return ("p" if pathologic else "") + stage[0]
 
 
