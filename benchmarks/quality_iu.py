@@ -21,7 +21,8 @@ Arms, each through `radlite run` itself (a CSV export of the reports in, the abn
   model     the embedded language model alone: the routing's model for the task, else its entry with
             the real-data adapter (trained on IU X-ray's abnormality labels, among others)
   routed    the built-in `embedded` routing as shipped (rules, model or a cascade per task)
-Printed: per-label precision/recall/F1, micro-F1, reports/s; and, for the routed arm, the share of
+Printed: per-label precision/recall/F1, micro-F1 with its bootstrap 95% interval (reports
+resampled), reports/s; and, for the routed arm, the share of
 model-written rows in abnormalities, temporal_changes and entities whose evidence is not in the report.
 """
 
@@ -44,7 +45,7 @@ from radlite.routing.kinds import RULES
 from radlite.store import OutputStore
 from training.data.sources.openi import MAPPED_LABELS, report_text
 from training.eval.ledger import LEDGER, record_scoring
-from training.eval.negbio import gold_labels, is_positive, scores, split_reports
+from training.eval.negbio import gold_labels, is_positive, micro_f1_ci, scores, split_reports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -141,8 +142,8 @@ def main() -> None:
              f"Command: `python benchmarks/quality_iu.py --split {args.split}"
              + (f" --limit {args.limit}" if args.limit else "")
              + (f" --model-limit {args.model_limit}" if args.model_limit else "") + "`", "",
-             "| arm | reports | " + " | ".join(MAPPED_LABELS) + " | micro-F1 | reports/s |",
-             "|---|---|" + "---|" * (len(MAPPED_LABELS) + 2)]
+             "| arm | reports | " + " | ".join(MAPPED_LABELS) + " | micro-F1 | 95% CI | reports/s |",
+             "|---|---|" + "---|" * (len(MAPPED_LABELS) + 3)]
     grounding = None
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as work:
@@ -165,10 +166,13 @@ def main() -> None:
                                              abnormality_routing(arm, os.path.join(work, f"{arm}.yaml")),
                                              "abnormality_detection")
             per_label, micro = scores(predicted, gold)
-            figures[f"{arm} micro-F1" + (f" (first {len(scored)})" if len(scored) != len(chosen) else "")] = micro
+            low, high = micro_f1_ci(predicted, gold)
+            name = f"{arm} micro-F1" + (f" (first {len(scored)})" if len(scored) != len(chosen) else "")
+            figures |= {name: micro, f"{name} CI95 low": round(low, 4), f"{name} CI95 high": round(high, 4)}
             cells = " | ".join(f"{f1:.2f} ({p:.2f}/{r:.2f})" for p, r, f1, _ in per_label.values())
-            lines.append(f"| {arm} | {len(scored)} | {cells} | **{micro:.3f}** | {rate:.1f} |")
-            print(f"{arm:9s} n={len(scored)} micro-F1 {micro:.3f}  {rate:8.1f} reports/s  "
+            lines.append(f"| {arm} | {len(scored)} | {cells} | **{micro:.4f}** | {low:.3f}-{high:.3f} | {rate:.1f} |")
+            print(f"{arm:9s} n={len(scored)} micro-F1 {micro:.4f} (95% CI {low:.3f}-{high:.3f})  "
+                  f"{rate:8.1f} reports/s  "
                   + "  ".join(f"{label} {f1:.2f}" for label, (_, _, f1, _) in per_label.items()), flush=True)
     support = scores({key: set() for key, _ in chosen}, gold)[0]
     lines += ["", "Cells: F1 (precision/recall). Support: " + ", ".join(f"{k} {v[3]}" for k, v in support.items())]

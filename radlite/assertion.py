@@ -69,9 +69,15 @@ def _words(*phrases: str) -> str:
 
 # --- Sentences and clauses -------------------------------------------------------------------------
 
-#: A sentence ends at . ; ? ! followed by space or the end (not "vs.", "e.g.", "Dr.", "1.5"), at a blank
-#: line, or at a line break before a numbered or bulleted item or a header.
-_SENTENCE_END = re.compile(r"(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bDr)(?<!\bapprox)[.;?!](?=\s|$)|\n\s*\n|"
+#: Words whose abbreviation ends in a period that does not end a sentence ("approx. 2.0 cm", "Dr. X").
+ABBREVIATIONS = ("vs", "e.g", "i.e", "dr", "approx")
+_NOT_ABBREVIATED = "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS)
+#: The one rule for a punctuation mark that ends a sentence: . ; ? ! followed by space or the end, and
+#: not after an abbreviation; a decimal point ("2.0 cm", "1.5") is never one. Used with re.I.
+SENTENCE_PUNCTUATION = _NOT_ABBREVIATED + r"[.;?!](?=\s|$)"
+#: A sentence ends at SENTENCE_PUNCTUATION, at a blank line, or at a line break before a numbered or
+#: bulleted item or a header.
+_SENTENCE_END = re.compile(SENTENCE_PUNCTUATION + r"|\n\s*\n|"
                            r"\n(?=\s*(?:\d+[.)]\s|[-*\u2022]\s|[A-Z][A-Z /&]{2,}:))", re.I)
 #: Words that end a negation's or hedge's scope inside a sentence (NegEx's "terminations").
 _TERMINATION = re.compile(r"\b(?:" + _words(

@@ -23,7 +23,7 @@ from importlib import metadata
 from radlite import __version__
 from radlite.hashing import file_sha256
 from radlite.report import build_report
-from radlite.routing import ModelEntry, RoutingTable
+from radlite.routing import SEPARATE_DIRS_ENV, ModelEntry, RoutingTable, separate_model_dirs
 from radlite.tasks import plan_tasks
 
 #: Written by scripts/install.sh beside the virtualenv: which llama.cpp build it installed, with what flags.
@@ -134,6 +134,27 @@ def model_files(routing: RoutingTable) -> list[Check]:
                                     "the file was changed or replaced: restore it, or re-validate the routing table"))
             else:
                 checks.append(Check(name, True, f"{path} sha256 {actual}" + ("" if declared else " (none declared)")))
+    return checks
+
+
+def adapters_in_use(routing: RoutingTable) -> list[Check]:
+    """Which adapters the routing uses: each one installed apart from the package (a licence other than
+    the package's keeps it out: its folder's LICENSE says which), and each entry that is not installed
+    with the fallback its tasks use instead. Informational: a fallback is a working routing."""
+    apart = tuple(os.path.abspath(d) + os.sep for d in separate_model_dirs())
+    checks = []
+    for key, entry in routing.models.items():
+        for adapter in entry.adapters:
+            if adapter.path.startswith(apart):
+                folder = os.path.dirname(adapter.path)
+                checks.append(Check(f"adapter {os.path.basename(adapter.path)} ({key})", True,
+                                    f"installed apart from the package, in {folder}: its terms are in "
+                                    f"{os.path.join(folder, 'LICENSE')}"))
+    for f in routing.fell_back:
+        label = routing.models[f.fallback].label()
+        checks.append(Check(f"entry {f.entry}", True, f"not installed (its files are installed apart from the "
+                                                      f"package, see ${SEPARATE_DIRS_ENV}): {', '.join(f.tasks)} use "
+                                                      f"the fallback {f.fallback} ({label})"))
     return checks
 
 

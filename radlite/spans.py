@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from radlite.assertion import SENTENCE_PUNCTUATION
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.sections import section_bodies
@@ -26,11 +27,18 @@ def impression_span(report: Report) -> tuple[int, int] | None:
     return spans[-1] if spans else None
 
 
+#: Where sentence_around cuts: the assertion engine's sentence punctuation (never a decimal point or an
+#: abbreviation's period) or any line break.
+_SENTENCE_OR_LINE_END = re.compile(SENTENCE_PUNCTUATION + r"|\n", re.I)
+
+
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence (split on . ; and newlines) holding text[start:end]."""
-    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind(";", 0, start)) + 1
-    stops = [i for i in (text.find(".", end), text.find("\n", end), text.find(";", end)) if i >= 0]
-    return left, min(stops) if stops else len(text)
+    """The sentence (or line, when shorter) holding text[start:end]: "2.0 cm" and "approx." stay inside."""
+    left = 0
+    for m in _SENTENCE_OR_LINE_END.finditer(text, 0, start):
+        left = m.end()
+    m = _SENTENCE_OR_LINE_END.search(text, end)
+    return left, m.start() if m else len(text)
 
 
 def is_historical(text: str, start: int, end: int) -> bool:

@@ -93,6 +93,12 @@ def _prefix(m: re.Match) -> str | None:
     return written.lower() or None
 
 
+def written_prefix(text: str, stage: str) -> str | None:
+    """The prefix ``text`` writes before ``stage`` ("N1", "M0"): "yp" for "ypN1", None when none is written."""
+    pattern = {"N": _N, "M": _M}[stage[0]]
+    return next((_prefix(m) for m in pattern.finditer(text) if m.group("stage") == stage[1:2]), None)
+
+
 def stated_stages(report: Report, letter: str) -> list[StatedStage]:
     """Every N (``letter`` "N") or M stage the report states, in the order of its finding sections, with
     its statement and site words; M stages only in a report about staging or metastases."""

@@ -31,7 +31,7 @@ def doctor(routing: str, models_dir: str | None, no_smoke: bool) -> None:
         table = None
     if table is not None:
         files = checks.model_files(table)
-        found += files
+        found += files + checks.adapters_in_use(table)
         if not no_smoke and all(c.ok for c in files):
             found += checks.smoke_decodes(table)
     for check in found:

@@ -22,7 +22,7 @@ from radlite.tasks import TASKS
 from training.data.build import build_data, load_split, parse_source
 from training.data.curation import CurationConfig
 from training.data.sources.openi import read_test_ids
-from training.eval.ledger import LEDGER, record_evaluation
+from training.eval.ledger import LEDGER, on_test_list, record_evaluation
 from training.eval.predict import predict
 from training.eval.records import Evaluation
 from training.eval.report import summarize, trivial_comparisons, write_evaluation
@@ -39,7 +39,7 @@ from training.options import (
     ValidateOptions,
     base_model_path,
 )
-from training.route import build_routing
+from training.route import RouteRefused, build_routing
 
 
 @click.group()
@@ -85,7 +85,8 @@ def eval_command(**values):
         table = load_routing(name, models_dir)
         with tqdm(total=len(records), desc=table.name, disable=None) as bar:
             predictions = predict(records, table, k_shot=k_shot, shot_pool=shots, progress=bar.update)
-        return summarize(predictions, table, split)
+        evaluation = summarize(predictions, table, split)
+        return evaluation.model_copy(update={"test_list_records": sum(map(on_test_list, records))})
 
     evaluation = run(routing)
     if trivial_from:
@@ -115,7 +116,10 @@ def route_command(evaluations, **values):
     smaller model; candidates whose extracted values are mostly not in the report are passed over, see
     --min-grounded) and write the routing table with its manifest: sha256s, figures, minimum scores."""
     o = options_from_cli(RouteOptions, values)
-    table = build_routing(list(evaluations), o.out_path, o.name, o.smoke_set, o.min_grounded)
+    try:
+        table = build_routing(list(evaluations), o.out_path, o.name, o.smoke_set, o.min_grounded, o.baseline)
+    except RouteRefused as exc:
+        raise click.ClickException(str(exc)) from None
     for task, key in table.tasks.items():
         figures = table.manifest.figures[task]
         minimum = table.manifest.min_scores[task]
@@ -161,7 +165,8 @@ def validate_command(routing, **values):
     o = options_from_cli(ValidateOptions, values)
     result = validate(routing, o.models_dir, o.smoke_limit)
     for task, score in result.scores.items():
-        click.echo(f"{task:24s} smoke score {score:.3f}")
+        why = result.unchecked.get(task)
+        click.echo(f"{task:24s} smoke score {score:.3f}" + (f" (no minimum: {why})" if why else ""))
     if not result.ok:
         for problem in result.problems:
             click.echo(f"FAIL: {problem}", err=True)

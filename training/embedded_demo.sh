@@ -6,7 +6,8 @@
 # per task) -> real-data test report (against the zero-shot base and the trivial impression
 # baselines) -> validation. With SKIP_TRAINING=1 the committed adapter is kept and only the
 # evaluation, routing and report steps run. Needs ../shared/data (IU X-ray reports, NegBio labels).
-# Outputs land in radlite/routing/ (adapter, routing table, smoke set) and docs/embedded-model/.
+# Outputs land in radlite/routing/ (routing table, smoke set), adapters/iu-xray-nc/ (the real-data adapter:
+# CC BY-NC-ND 4.0, kept out of the wheel) and docs/embedded-model/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-/tmp/radlite-embedded-demo}
@@ -20,7 +21,7 @@ radlite train build-data --source iu-xray="$data/iu-xray/indiana_reports.csv" \
 if [ "${SKIP_TRAINING:-0}" != 1 ]; then
 radlite train lora --data "$work/data/train_weighted.jsonl" --preset cpu-demo --max-examples 480 \
     --checkpoint-every 10 --out "$work/lora"
-radlite train export "$work/lora" --out radlite/routing/embedded-lora-cpu-demo.gguf
+radlite train export "$work/lora" --out adapters/iu-xray-nc/embedded-lora-cpu-demo.gguf
 fi
 
 # Routing tables that send tasks to each adapter, to evaluate them.
@@ -31,7 +32,7 @@ ruled="rads_assignment n_staging m_staging abnormality_detection temporal_compar
 cascaded="$ruled impression_generation"
 # Each adapter is merged into the base's weights (Q8_0, cached on first use): the same model without
 # llama.cpp's per-token adapter products, and on its faster Q8_0 kernels (README, Performance).
-radlite train model-table $tasks --name embedded-tuned --adapter radlite/routing/embedded-lora-cpu-demo.gguf \
+radlite train model-table $tasks --name embedded-tuned --adapter adapters/iu-xray-nc/embedded-lora-cpu-demo.gguf \
     --merge Q8_0 --threads 2 --out "$work/embedded-tuned.yaml"
 # The earlier adapter, trained on the SYNTHETIC corpus only (90 steps of 8; its training summary:
 # docs/embedded-model/training_summary_synthetic.json), is a candidate too.
@@ -40,7 +41,7 @@ radlite train model-table $tasks --name embedded-synthetic --adapter radlite/rou
 # Rules, and cascades (rules first, the model for what they leave open), are routing candidates too.
 radlite train model-table $ruled --name rules --rules only --out "$work/rules.yaml"
 radlite train model-table $cascaded --name cascade-tuned --rules first \
-    --adapter radlite/routing/embedded-lora-cpu-demo.gguf --merge Q8_0 --threads 2 --out "$work/cascade-tuned.yaml"
+    --adapter adapters/iu-xray-nc/embedded-lora-cpu-demo.gguf --merge Q8_0 --threads 2 --out "$work/cascade-tuned.yaml"
 for table in embedded-base "$work"/{embedded-tuned,embedded-synthetic,rules,cascade-tuned}.yaml; do
     radlite train eval --routing "$table" --split "$work/data/validation.jsonl" --limit-per-task 20 \
         --out "$work/val-$(basename "$table" .yaml)"
@@ -49,6 +50,10 @@ done
 python -c "import sys; from training.gate import first_per_task; from training.data.build import load_split; sys.stdout.write(''.join(r.model_dump_json() + '\n' for r in first_per_task(load_split(sys.argv[1]), 20)))" "$work/data/validation.jsonl" > "$work/data/validation-first20.jsonl"
 radlite train route "$work"/val-*/eval.json --name embedded --smoke-set "$work/data/validation-first20.jsonl" \
     --out radlite/routing/embedded.yaml
+# The real-data adapter is installed apart (its licence keeps it out of the wheel): where it is not,
+# its tasks use the synthetic adapter (docs/models.md, "Adapters installed apart"); the table names it
+# by its file name, found wherever it is installed.
+python -c "import sys, yaml; p = sys.argv[1]; t = yaml.safe_load(open(p)); e = t['models']['cascade-tuned.cascade-tuned']; e['fallback'] = 'embedded-synthetic.embedded-synthetic'; e['adapters'][0]['path'] = 'embedded-lora-cpu-demo.gguf'; yaml.safe_dump(t, open(p, 'w'), sort_keys=False)" radlite/routing/embedded.yaml
 # The committed reports. The routed model on the whole test split (the 771 IU test reports' records
 # and the synthetic test records) against the trivial impression baselines; then, on the first 60
 # records per task (the zero-shot base decodes slowly), against the zero-shot base.

@@ -70,6 +70,9 @@ class RouteOptions(BaseModel):
     min_grounded: float = Field(MIN_GROUNDED, ge=0, le=1, description=(
         "Pass over a candidate whose values the report text states less often than this, when another "
         "candidate for the task reaches it (0 turns this off)."))
+    baseline: str | None = Field(None, description=(
+        "eval.json of a baseline (e.g. embedded-base) on the smoke set: each task's minimum smoke score is the "
+        "baseline's score (default: the routed figure less the policy margin, 0.10)."), json_schema_extra=_FILE)
 
 
 class ModelTableOptions(BaseModel):

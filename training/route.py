@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 
@@ -20,6 +21,17 @@ from training.eval.records import Evaluation
 def _size(entries: list[ModelEntry]) -> int:
     """Bytes of model files a route loads (rules: none)."""
     return sum(os.path.getsize(path) for e in entries for path, _ in e.files())
+
+
+#: Policy, not a statistic: without a baseline evaluated on the smoke set, a task's smoke minimum is
+#: its routed figure less this. (A bound computed from the smoke scores themselves would test the
+#: routing against itself.)
+MIN_SCORE_MARGIN = 0.10
+
+
+class RouteRefused(ValueError):
+    """An evaluation that must not choose routes: its records come from the fixed test list, or it
+    does not say whether they do."""
 
 
 #: A candidate whose answers' values the report text states less often than this is passed over
@@ -66,10 +78,34 @@ def relative_to(path: str, directory: str) -> str:
     return os.path.relpath(path, directory)
 
 
-def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None,
-                  min_grounded: float = MIN_GROUNDED) -> RoutingTable:
-    """Write the routing table (with manifest: sha256s, figures, minimum scores) to ``out_path``."""
+def off_the_test_list(eval_paths: list[str]) -> list[Evaluation]:
+    """The evaluations, each checked to hold no record of the fixed test list (which is scored for a
+    report, never used to choose anything); raises RouteRefused."""
     evaluations = [Evaluation.load(p) for p in eval_paths]
+    for path, evaluation in zip(eval_paths, evaluations):
+        if evaluation.test_list_records is None:
+            raise RouteRefused(f"{path} does not record whether its records come from the fixed test list: "
+                               "re-run `radlite train eval` on the validation split")
+        if evaluation.test_list_records:
+            raise RouteRefused(f"{path} scored {evaluation.test_list_records} record(s) of the fixed IU X-ray test "
+                               "list: routes are chosen on the validation split only")
+    return evaluations
+
+
+def minimum_score(task: str, figure: float, baseline: Evaluation | None) -> float:
+    """A smoke run's minimum for ``task``: the baseline's score on the smoke set when one is given
+    (below the model without its adapters or rules, the routing has lost its reason to exist), else
+    the routed figure less MIN_SCORE_MARGIN; three decimals, rounded down."""
+    score = baseline.tasks[task].score if baseline is not None and task in baseline.tasks else figure - MIN_SCORE_MARGIN
+    return max(0.0, math.floor(round(score * 1000, 6)) / 1000)
+
+
+def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None,
+                  min_grounded: float = MIN_GROUNDED, baseline_path: str | None = None) -> RoutingTable:
+    """Write the routing table (with manifest: sha256s, figures, minimum scores) to ``out_path``;
+    ``baseline_path``: an eval.json of a baseline on the smoke set, the source of the minimums."""
+    evaluations = off_the_test_list(eval_paths)
+    baseline = Evaluation.load(baseline_path) if baseline_path else None
     routes = choose_routes(evaluations, min_grounded)
     out_dir = os.path.dirname(os.path.abspath(out_path))
     models: dict[str, ModelEntry] = {}
@@ -91,9 +127,11 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
         tasks[task] = keys[0] if len(keys) == 1 else keys
         figures[task] = TaskFigures(model="+".join(keys), metric=fig.metric, score=fig.score, ci95=fig.ci95,
                                     validity=fig.validity, n=fig.n, grounded_share=fig.grounded_share)
-        # The bootstrap lower bound: a smoke run below it is unlikely to be the same model.
-        min_scores[task] = max(0.0, float(int(fig.ci95[0] * 1000)) / 1000 - 0.05)
-    manifest = Manifest(min_scores=min_scores, figures=figures, built_from=[os.path.basename(p) for p in eval_paths])
+        min_scores[task] = minimum_score(task, fig.score, baseline)
+    basis = (f"the score of {baseline.routing} on {baseline.split}" if baseline else
+             f"the routed figure less {MIN_SCORE_MARGIN:.2f} (policy margin)")
+    manifest = Manifest(min_scores=min_scores, min_scores_basis=basis, figures=figures,
+                        built_from=[os.path.basename(p) for p in eval_paths])
     if smoke_set:
         manifest.smoke_set = f"{name}-smoke.jsonl"
         shutil.copyfile(smoke_set, os.path.join(out_dir, manifest.smoke_set))

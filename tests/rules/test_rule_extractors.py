@@ -174,3 +174,12 @@ def test_extractive_impression_restates_the_abnormal_findings_and_says_when_noth
 def test_extractive_impression_leaves_other_studies_to_the_next_model():
     assert _impression("EXAMINATION: CT ABDOMEN\nFINDINGS: Small left pleural effusion. Liver normal.") is None
     assert _impression("EXAMINATION: XR LEFT KNEE\nFINDINGS: No fracture. Joint effusion.") is None
+
+
+def test_extractive_impression_keeps_decimals_and_abbreviations_inside_their_sentence():
+    """A sentence ends at its full stop, never at a decimal point ("2.0 cm") or an abbreviation's period."""
+    findings = ("Heart size normal. There is a 2.0 cm nodule in the right upper lobe, approx. 1.5 cm on the "
+                "prior exam per Dr. Smith. Lungs otherwise clear.")
+    assert _impression(f"EXAMINATION: CHEST 2V\nFINDINGS: {findings}") == (
+        "There is a 2.0 cm nodule in the right upper lobe, approx. 1.5 cm on the prior exam per Dr. Smith. "
+        "No acute cardiopulmonary abnormality.")

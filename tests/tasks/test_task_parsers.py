@@ -169,3 +169,8 @@ def test_answer_format_round_trips_through_the_parser():
         assert task.parse(task.answer(result)) == result
         assert task.score(task.parse(task.answer(result)), result) == 1.0
         assert task.score(None, result) == 0.0
+
+
+def test_impression_sentences_never_split_a_decimal_or_an_abbreviation():
+    assert impression_sentences("1. A 2.0 cm mass, approx. 3 cm vs. prior. 2. No effusion.") == [
+        "A 2.0 cm mass, approx. 3 cm vs. prior.", "No effusion."]

@@ -1,6 +1,7 @@
 """Evaluation statistics, the routing builder, and the validation gate (hashes, GGUF, smoke scores)."""
 
 import json
+import math
 import os
 import shutil
 
@@ -124,6 +125,38 @@ def test_validate_fails_when_a_task_is_below_its_minimum(tmp_path, smoke_split, 
     failed = run_cli("models", "validate", routing_path)
     assert failed.exit_code == 1 and "m_staging" in failed.stderr
     assert evaluation["tasks"]["m_staging"]["n"] >= 1
+
+
+def test_route_refuses_evaluations_of_the_test_list(tmp_path, smoke_split, evaluated):
+    """The test list is scored for a report, never used to choose a route: an evaluation holding its
+    records, or one that does not say, is refused."""
+    eval_dir, evaluation = evaluated
+    assert evaluation["test_list_records"] == 0  # SYNTHETIC smoke records
+    for value, words in ((3, "scored 3 record(s) of the fixed IU X-ray test list"),
+                         (None, "does not record whether its records come from the fixed test list")):
+        path = tmp_path / f"eval-{value}.json"
+        path.write_text(json.dumps({**evaluation, "test_list_records": value}))
+        refused = run_cli("train", "route", path, "--out", tmp_path / f"routing-{value}.yaml")
+        assert refused.exit_code != 0 and words in refused.output, refused.output
+        assert not (tmp_path / f"routing-{value}.yaml").exists()
+
+
+def test_minimums_come_from_a_baseline_or_the_policy_margin(tmp_path, evaluated):
+    eval_dir, evaluation = evaluated
+    baseline = {**evaluation, "routing": "embedded-base",
+                "tasks": {t: {**v, "score": 0.1234} for t, v in evaluation["tasks"].items()}}
+    (tmp_path / "base.json").write_text(json.dumps(baseline))
+    routed = run_cli("train", "route", eval_dir / "eval.json", "--out", tmp_path / "with.yaml",
+                     "--baseline", tmp_path / "base.json")
+    assert routed.exit_code == 0, routed.output
+    manifest = yaml.safe_load(open(tmp_path / "with.yaml"))["manifest"]
+    assert set(manifest["min_scores"].values()) == {0.123} and "embedded-base" in manifest["min_scores_basis"]
+    assert run_cli("train", "route", eval_dir / "eval.json", "--out", tmp_path / "margin.yaml").exit_code == 0
+    manifest = yaml.safe_load(open(tmp_path / "margin.yaml"))["manifest"]
+    figures = {t: f["score"] for t, f in manifest["figures"].items()}
+    assert manifest["min_scores"] == {t: max(0.0, math.floor(round((s - 0.10) * 1000, 6)) / 1000)
+                                      for t, s in figures.items()}
+    assert "policy margin" in manifest["min_scores_basis"]
 
 
 def test_compare_pairs_samples_by_id():

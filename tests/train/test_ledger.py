@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -32,6 +33,26 @@ def test_the_committed_ledger_reads_and_its_markdown_counts_every_line():
     assert len(entries) >= 21 and all(e.split == "test" for e in entries)
     rendered = open(os.path.splitext(LEDGER)[0] + ".md").read()
     assert f"{len(entries)} so far" in rendered and rendered.count("\n| ") == len(entries) + 1
+
+
+def test_the_docs_state_the_number_of_scorings_the_ledger_holds():
+    """A doc that counts the test list's scorings says what the ledger says, wherever it says it."""
+    lines = [line for line in open(LEDGER) if line.strip()]
+    patterns = {"docs/quality/README.md": r"\*\*(\d+) scorings so far\*\*",
+                "README.md": r"\((\d+) scorings, see the ledger\)"}
+    stated = {doc: re.findall(pattern, open(os.path.join(ROOT, doc)).read()) for doc, pattern in patterns.items()}
+    assert all(stated.values()), f"a count of scorings is missing: {stated}"
+    wrong = {doc: counts for doc, counts in stated.items() if any(int(c) != len(lines) for c in counts)}
+    assert not wrong, f"the ledger holds {len(lines)} scorings; the docs say {wrong}"
+
+
+def test_no_doc_calls_a_test_list_figure_a_target_met():
+    """The test list is a report, never a target (docs/quality/README.md)."""
+    docs = [os.path.join(folder, name) for folder, _, names in os.walk(os.path.join(ROOT, "docs"))
+            for name in names if name.endswith(".md")] + [os.path.join(ROOT, "README.md")]
+    found = [os.path.relpath(p, ROOT) for p in docs if re.search(r"target[^.\n]{0,80}\bmet\b|target 0\.\d+ at",
+                                                                     open(p).read(), re.I)]
+    assert not found, f"a test-list figure called a target met in {found}"
 
 
 def test_train_eval_records_a_scoring_only_when_the_split_holds_test_list_reports(tmp_path):
@@ -68,5 +89,8 @@ def test_quality_iu_appends_its_run_to_the_ledger_it_is_given(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     [entry] = read_ledger(ledger)
     assert entry.split == "validation" and entry.tool == "quality_iu" and entry.n == 20
-    assert set(entry.figures) == {"keywords micro-F1"} and 0 <= entry.figures["keywords micro-F1"] <= 1
+    figures = entry.figures
+    assert set(figures) == {"keywords micro-F1", "keywords micro-F1 CI95 low", "keywords micro-F1 CI95 high"}
+    assert 0 <= figures["keywords micro-F1 CI95 low"] <= figures["keywords micro-F1"] <= figures[
+        "keywords micro-F1 CI95 high"] <= 1
     assert "--ledger" in entry.command and json.loads(open(ledger).read())["commit"]

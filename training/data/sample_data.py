@@ -20,9 +20,13 @@ import zipfile
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from training.data.sources.openi import read_test_ids
 from training.data.synthetic_reports import generate_reports
 
-IU_XRAY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "iu-xray", "indiana_reports.csv")
+SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")
+IU_XRAY = os.path.join(SHARED_DATA, "iu-xray", "indiana_reports.csv")
+#: NegBio's fixed test list: its reports never go into the sample (a sample run would show them).
+TEST_LIST = os.path.join(SHARED_DATA, "negbio", "openi-testset.txt")
 
 
 def write_mimic_zip(path: str, reports) -> None:
@@ -70,16 +74,16 @@ def write_parquet(path: str, reports) -> None:
 
 
 def write_iu_xray(path: str, limit: int = 20) -> bool:
-    """A small real subset of the IU X-ray (Open-i) reports, when ../shared/data has them."""
-    if not os.path.exists(IU_XRAY):
+    """The first ``limit`` IU X-ray (Open-i) reports off NegBio's test list, when ../shared/data has
+    the reports and the list (without the list, none: a test-list report must not be copied in)."""
+    if not (os.path.exists(IU_XRAY) and os.path.exists(TEST_LIST)):
         return False
+    test_list = read_test_ids(TEST_LIST)
     with open(IU_XRAY, newline="") as src, open(path, "w", newline="") as dst:
-        reader = csv.DictReader(src)
+        rows = (row for row in csv.DictReader(src) if f"CXR{row['uid']}" not in test_list)
         writer = csv.writer(dst)
         writer.writerow(["uid", "indication", "comparison", "findings", "impression"])
-        for i, row in enumerate(reader):
-            if i >= limit:
-                break
+        for _, row in zip(range(limit), rows):
             writer.writerow([row["uid"], row["indication"], row["comparison"], row["findings"], row["impression"]])
     return True
 

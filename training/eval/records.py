@@ -92,6 +92,9 @@ class Evaluation(BaseModel):
     comparison: dict[str, TaskComparison] | None = None
     #: Impression generation against trivial baselines (name -> comparison), when asked for.
     trivial: dict[str, TaskComparison] | None = None
+    #: Records made from reports on the fixed IU X-ray test list (training.eval.ledger.on_test_list);
+    #: None in an evaluation written before this was recorded. `radlite train route` takes only 0.
+    test_list_records: int | None = None
 
     @classmethod
     def load(cls, path: str) -> Evaluation:
