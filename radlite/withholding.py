@@ -3,12 +3,11 @@
 A value is *withheld* (``withheld = true`` with a ``withheld_reason``) when publishing it would state
 something the report does not carry:
 
-- ``not applicable``: the task does not apply to the report (the planner's skip reason, when a run
-  asks for it anyway with --tasks), or an N or M stage for a report about no cancer: no cancer word
-  (cancer, carcinoma, malignancy, metastasis, lymphoma, ...) that the assertion engine reads as
-  stated (present or suspected, not negated, not asked about, not the name of a screening) and no
-  TNM stage written out. The planner applies staging wherever such a word occurs at all ("no
-  lymphadenopathy", "lung cancer screening"); this is the stricter reading of the answered report;
+- ``not applicable``: an N or M stage for a report about no cancer: no cancer word (cancer,
+  carcinoma, malignancy, metastasis, lymphoma, ...) that the assertion engine reads as stated
+  (present or suspected; not negated, not asked about, not the name of a screening) and no TNM stage
+  written out. The planner applies staging to any CT, MR or PET report where such a word occurs at
+  all ("no lymphadenopathy", "lung cancer screening"); this is the stricter reading of the report;
 - ``ungrounded``: the value's words were looked for in the report and are not there;
 - ``unsupported``: its own evidence, read by the assertion engine, asserts the opposite
   (radlite.support).
@@ -55,11 +54,10 @@ def about_cancer(text: str) -> bool:
     return False
 
 
-def not_applicable(task: str, skip_reason: str | None, text: str) -> str | None:
-    """Why ``task`` does not apply to the report (None when it does): the planner's ``skip_reason``,
-    else for a staging task a report about no cancer."""
-    if skip_reason:
-        return skip_reason
+def not_applicable(task: str, text: str) -> str | None:
+    """Why ``task`` does not apply to the report (None when it does): a staging task on a report about
+    no cancer. (A run that names its tasks with --tasks asks for them on every report, and gets their
+    values; the default plan applies no task where the planner says it does not apply.)"""
     if task in CANCER_TASKS and not about_cancer(text):
         return "the report is about no cancer"
     return None

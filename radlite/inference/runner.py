@@ -44,7 +44,7 @@ def answer_rows(task: Task, result: BaseModel, raw: str, evidence: list[Evidence
     if not rows:  # nothing found (no entity, no change): one row says the task ran
         rows, evidence = [task.known_columns(instance, report)], [None]
     with_evidence = task.table in EVIDENCE_TABLES
-    inapplicable = not_applicable(task.name, task.skip_reason(report), report.text)
+    inapplicable = not_applicable(task.name, report.text)
     out = []
     for row, ev in zip(rows, evidence, strict=True):
         if with_evidence:
