@@ -5,8 +5,9 @@ FHIR and OMOP exports both start here, so a value means the same thing in both: 
 the report says nothing), temporal change and entity, each with its assertion, evidence offsets
 and provenance. Only valid rows become values, and only published ones: a withheld row
 (radlite.withholding) is left out unless ``include_withheld``, which exports it with its
-``withheld_reason`` for the format to mark (docs/standards.md). A report that assesses several sites (RADS) or stages
-several primaries (N, M) gives its report-level value and one value per site, which carries the site.
+``withheld_reason`` for the format to mark (docs/standards.md). A report that assesses several
+sites (RADS) or stages several primaries (N, M) gives its report-level value and one value per
+site, which carries the site.
 
 ``since``: only reports with a row (the report or any value) from a run committed after that run
 are exported, each with all its current values, so a receiver replaces whole reports.
