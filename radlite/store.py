@@ -49,6 +49,9 @@ from radlite.tables import TABLES, TASK_TABLES, arrow_schema
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.duckdb"
+#: What the catalog's views are; a catalog of another version is rebuilt before it is read (2: a task
+#: table's view holds its published rows, ``<table>_withheld`` the withheld ones).
+CATALOG_VERSION = 2
 #: Folder of the ids exports give out; a run never touches it (recover and repair leave it alone).
 IDS_DIR = "ids"
 #: Tables with one current row per key: the latest run's. Task tables follow their report (see
@@ -524,8 +527,8 @@ class OutputStore:
                 con.execute(f'CREATE VIEW "{table}_withheld" AS {current_rows_sql(table, withheld=True)}')
             for name, sql in CATALOG_VIEWS.items():
                 con.execute(f'CREATE VIEW "{name}" AS {sql}')
-            con.execute("CREATE TABLE _radlite_catalog AS SELECT ? AS root, ? AS runs",
-                        [self.root, len(manifest.runs)])
+            con.execute("CREATE TABLE _radlite_catalog AS SELECT ? AS root, ? AS runs, ? AS version",
+                        [self.root, len(manifest.runs), CATALOG_VERSION])
         finally:
             con.close()
         os.chmod(tmp, 0o666 & ~_umask())
@@ -537,11 +540,11 @@ class OutputStore:
             return False
         try:
             con = duckdb.connect(self.catalog_path, read_only=True)
-            root, runs = con.execute("SELECT root, runs FROM _radlite_catalog").fetchone()
+            root, runs, version = con.execute("SELECT root, runs, version FROM _radlite_catalog").fetchone()
             con.close()
-        except duckdb.Error:
+        except duckdb.Error:  # damaged, or written before the catalog had a version
             return False
-        return root == self.root and runs == len(self.manifest().runs)
+        return root == self.root and runs == len(self.manifest().runs) and version == CATALOG_VERSION
 
 
 def _schema_matches(path: str, table: str) -> bool:

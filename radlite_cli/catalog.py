@@ -18,7 +18,7 @@ from radlite.export.standard import FORMATS, export_standard
 from radlite.export.values import ExportError
 from radlite.query import QueryRefused, csv_safe, run_query
 from radlite.store import OutputLocked, OutputStore, StoreDamaged
-from radlite.tables import TABLE_DOCS, TABLES, contract_json, write_contract
+from radlite.tables import TABLE_DOCS, TABLES, TASK_TABLES, contract_json, write_contract
 
 
 def _store(out: str) -> OutputStore:
@@ -133,12 +133,13 @@ def export(out, table_name, target, fmt, since, with_text, concept_map, patient_
 @click.command()
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
 def tables(out):
-    """List the tables of OUT with their row counts."""
+    """List the tables of OUT with their row counts (of a task table: published rows, and withheld ones)."""
     store = _store(out)
-    table = Table("table", "rows", "contents")
+    table = Table("table", "rows", "withheld", "contents")
     for name in TABLES:
         (_, [(count,)]) = run_query(store, f'SELECT count(*) FROM "{name}"')
-        table.add_row(name, str(count), TABLE_DOCS[name])
+        withheld = run_query(store, f'SELECT count(*) FROM "{name}_withheld"')[1][0][0] if name in TASK_TABLES else ""
+        table.add_row(name, str(count), str(withheld), TABLE_DOCS[name])
     Console().print(table)
 
 

@@ -20,7 +20,7 @@ from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.query import run_query
 from radlite.review.sample import build_manifest
 from radlite.store import OutputStore
-from radlite_cli.catalog import export
+from radlite_cli.catalog import export, tables
 
 #: Synthetic, hand-written reports.
 REPORTS = {
@@ -96,6 +96,9 @@ def test_the_current_views_and_sql_show_only_published_values(committed):
     assert published == [("N2", None, False)]
     _, held = run_query(store, "SELECT task, withheld_reason FROM staging_withheld ORDER BY task, withheld_reason")
     assert len(held) == 5 and all(reason.split(":")[0] in ("not applicable", "unsupported") for _, reason in held)
+    listing = CliRunner().invoke(tables, [store.root], terminal_width=200).output
+    staging_line = next(line for line in listing.splitlines() if " staging " in line)
+    assert [cell.strip() for cell in staging_line.split("│")[1:4]] == ["staging", "1", "5"]  # rows, withheld
 
 
 def test_the_summary_and_the_runs_row_count_withheld_rows_per_table(committed):
