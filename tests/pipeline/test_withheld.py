@@ -10,6 +10,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import run_cli
 from model_fakes import BEHAVIOUR, ROUTING, SCRIPT, FakeModelProcessor
 
 import pipelines.run
@@ -109,7 +110,7 @@ def test_the_summary_and_the_runs_row_count_withheld_rows_per_table(committed):
     assert json.loads(runs[-1]["withheld_by_table"]) == summary.withheld_by_table
 
 
-def test_review_draws_withheld_values_first(committed):
+def test_review_draws_withheld_values_first(committed, tmp_path):
     store, _ = committed
     manifest = build_manifest(store, 7, ["staging", "entities"], ["table", "label", "status", "model_id"], seed=1)
     assert [i.withheld for i in manifest.items] == [True] * 7  # 7 withheld values: all drawn before the rest
@@ -117,6 +118,10 @@ def test_review_draws_withheld_values_first(committed):
     larger = build_manifest(store, 9, ["staging", "entities"], ["table", "label", "status", "model_id"], seed=1)
     assert [i.withheld for i in larger.items] == [True] * 7 + [False] * 2
     assert larger.strata[0].withheld and not larger.strata[-1].withheld
+    page = run_cli("review", store.root, "--out", tmp_path / "page", "--sample", "3", "--table", "staging")
+    assert page.exit_code == 0 and "3 withheld values drawn first" in page.stdout
+    drawn = json.loads((tmp_path / "page" / "sample.json").read_text())["items"]
+    assert all(i["withheld"] and i["withheld_reason"] for i in drawn)
 
 
 def test_exports_leave_withheld_values_out_unless_asked_and_then_mark_them(committed, tmp_path):
