@@ -36,14 +36,17 @@ class RunCounts(InferenceCounts):
     #: table -> rows whose value was checked against its own evidence / of them supported by it.
     checkable_by_table: dict[str, int] = {}
     supported_by_table: dict[str, int] = {}
+    #: task table -> rows whose value is withheld (radlite.withholding).
+    withheld_by_table: dict[str, int] = {}
     #: worker process -> model files it had loaded by its last record (each should load each once).
     model_loads_by_worker: dict[int, int] = {}
 
     @classmethod
     def from_staged(cls, ledger: pa.Table, grounded: dict[str, list[bool | None]],
-                    supported: dict[str, list[bool | None]] | None = None) -> RunCounts:
-        """Counts from the run's ledger (deduplicated by record) and its task rows' grounded and supported
-        columns."""
+                    supported: dict[str, list[bool | None]] | None = None,
+                    withheld: dict[str, list[bool | None]] | None = None) -> RunCounts:
+        """Counts from the run's ledger (deduplicated by record) and its task rows' grounded, supported and
+        withheld columns."""
         rows = {(r["source"], r["sequence"]): r for r in ledger.to_pylist()}.values()
         outcomes = Counter(r["outcome"] for r in rows)
         sums = {name: sum(r[name] for r in rows) for name in InferenceCounts.model_fields}
@@ -58,7 +61,9 @@ class RunCounts(InferenceCounts):
                    groundable_by_table={t: len(c) for t, c in claims.items() if c},
                    grounded_by_table={t: sum(c) for t, c in claims.items() if c},
                    checkable_by_table={t: len(c) for t, c in checks.items() if c},
-                   supported_by_table={t: sum(c) for t, c in checks.items() if c}, model_loads_by_worker=loads)
+                   supported_by_table={t: sum(c) for t, c in checks.items() if c}, model_loads_by_worker=loads,
+                   withheld_by_table={t: sum(v is True for v in values) for t, values in (withheld or {}).items()
+                                      if values})
 
 
 class RunSummary(RunCounts):
@@ -152,6 +157,9 @@ def render_summary(summary: RunSummary, console) -> None:
         console.print("supported by their own evidence: " + ", ".join(
             f"{t} {summary.supported_by_table.get(t, 0)}/{n} ({100 * summary.supported_share.get(t, 0):.0f}%)"
             for t, n in summary.checkable_by_table.items()))
+    if any(summary.withheld_by_table.values()):
+        console.print("withheld, not published: " + ", ".join(
+            f"{t} {n}/{summary.rows_by_table.get(t, 0)}" for t, n in summary.withheld_by_table.items() if n))
     if summary.model_errors or summary.model_retried:
         console.print(f"model calls failed: {summary.model_errors}/{summary.model_instances} task instances "
                       f"(planned again by the next run); {summary.model_retried} failed instances of earlier runs "

@@ -37,7 +37,7 @@ from radlite.inference.cache import ResultCache
 from radlite.io.inputs import InputSpec
 from radlite.io.records import IngestLimits
 from radlite.store import OutputStore
-from radlite.tables import EVIDENCE_TABLES, REVIEW_TABLES, TABLES, TIMELINE_TABLES, arrow_schema
+from radlite.tables import EVIDENCE_TABLES, REVIEW_TABLES, TABLES, TASK_TABLES, TIMELINE_TABLES, arrow_schema
 from radlite.tasks import TASKS
 from radlite.timeline.build import refresh_timeline
 from radlite.timeline.pairing import TimelineOptions
@@ -298,7 +298,9 @@ def _count(config: RunConfig, store: OutputStore, run_id: str, t0: float,
                 for t in EVIDENCE_TABLES}
     supported = {t: [v for f in staged[t] for v in pq.read_table(f, columns=["supported"]).column(0).to_pylist()]
                  for t in EVIDENCE_TABLES}
-    counts = RunCounts.from_staged(ledger, grounded, supported)
+    withheld = {t: [v for f in staged[t] for v in pq.read_table(f, columns=["withheld"]).column(0).to_pylist()]
+                for t in TASK_TABLES}
+    counts = RunCounts.from_staged(ledger, grounded, supported, withheld)
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
     try:
         summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,

@@ -5,7 +5,7 @@ Layout of OUT::
     tables/<table>/_schema.parquet          zero-row file carrying the table's Arrow schema
     tables/<table>/<run_id>-<n>.parquet     data files, only meaningful once listed in the manifest
     manifest.json                           committed runs and their files: the single commit point
-    catalog.duckdb                          one view per table over the manifest's files
+    catalog.duckdb                          one view per table over the manifest's files (+ <task table>_withheld)
     cache/results.sqlite                    model answers by prompt and model (radlite.inference.cache)
     .staging/<run_id>/<table>/*.parquet     a run's output before commit (bundle files, then deduped/)
     .staging/<run_id>/runs/run.parquet      the run's own ``runs`` row, staged last
@@ -45,10 +45,13 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from radlite.catalog_views import CATALOG_VIEWS
-from radlite.tables import TABLES, arrow_schema
+from radlite.tables import TABLES, TASK_TABLES, arrow_schema
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.duckdb"
+#: What the catalog's views are; a catalog of another version is rebuilt before it is read (2: a task
+#: table's view holds its published rows, ``<table>_withheld`` the withheld ones).
+CATALOG_VERSION = 2
 #: Folder of the ids exports give out; a run never touches it (recover and repair leave it alone).
 IDS_DIR = "ids"
 #: Tables with one current row per key: the latest run's. Task tables follow their report (see
@@ -147,14 +150,19 @@ def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def current_rows_sql(table: str) -> str:
+def current_rows_sql(table: str, withheld: bool | None = False) -> str:
     """SQL for the current rows of ``table`` over the views ``<table>_history``, ``reports_history`` and
     ``_radlite_run_order(run_id, seq)`` (commit order).
 
     reports and rejects: the latest row per key, so an edited report or a --full rerun replaces, never
     duplicates. Task tables: per report and task the latest run's rows, among runs since the report's
-    current text was first committed (rows made from an older text are history).
+    current text was first committed (rows made from an older text are history); of them the published
+    ones (``withheld`` False), the withheld ones (True) or all (None). Rows of files written before the
+    column existed read withheld as null: published.
     """
+    if table in TASK_TABLES and withheld is not None:
+        keep = "withheld" if withheld else "withheld IS NOT TRUE"
+        return f"SELECT * FROM ({current_rows_sql(table, None)}) WHERE {keep}"
     if table == "runs":
         return 'SELECT * FROM "runs_history"'
     if table in DERIVED_TABLES:
@@ -366,7 +374,7 @@ class OutputStore:
 
     def committed_views(self, tables) -> duckdb.DuckDBPyConnection:
         """An in-memory connection with ``<table>_history`` and current ``<table>`` views of ``tables``
-        (and of reports), for steps that compute from the committed state."""
+        (and of reports), for steps that compute from the committed state (published values only)."""
         con = duckdb.connect()
         tables = set(tables) | {"reports"}
         self._history_views(con, tables, self.manifest())
@@ -374,8 +382,10 @@ class OutputStore:
             con.execute(f'CREATE VIEW "{table}" AS {current_rows_sql(table)}')
         return con
 
-    def read_table(self, table: str, columns: list[str] | None = None, history: bool = False) -> pa.Table:
-        """The committed rows of ``table``: the current ones, or with ``history`` every version."""
+    def read_table(self, table: str, columns: list[str] | None = None, history: bool = False,
+                   include_withheld: bool = False) -> pa.Table:
+        """The committed rows of ``table``: the current ones (of a task table the published ones, and the
+        withheld ones too with ``include_withheld``), or with ``history`` every version."""
         manifest = self.manifest()
         schema = arrow_schema(table)
         if not manifest.files[table]:
@@ -384,7 +394,8 @@ class OutputStore:
         con = duckdb.connect()
         try:
             self._history_views(con, {table, "reports"}, manifest)
-            query = f'SELECT * FROM "{table}_history"' if history else current_rows_sql(table)
+            query = (f'SELECT * FROM "{table}_history"' if history
+                     else current_rows_sql(table, None if include_withheld else False))
             rows = con.sql(query).to_arrow_table()
         finally:
             con.close()
@@ -501,7 +512,8 @@ class OutputStore:
     # -- catalog -----------------------------------------------------------------------------
     def build_catalog(self) -> None:
         """Rewrite catalog.duckdb (into a temp file, then rename): per table a view of its current
-        rows and a ``<table>_history`` view of every committed row."""
+        rows (of a task table its published ones), a ``<table>_history`` view of every committed row, and
+        per task table a ``<table>_withheld`` view of its current withheld rows."""
         manifest = self.manifest()
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".catalog-", suffix=".duckdb")
         os.close(fd)
@@ -511,10 +523,12 @@ class OutputStore:
             self._history_views(con, TABLES, manifest)
             for table in TABLES:
                 con.execute(f'CREATE VIEW "{table}" AS {current_rows_sql(table)}')
+            for table in TASK_TABLES:
+                con.execute(f'CREATE VIEW "{table}_withheld" AS {current_rows_sql(table, withheld=True)}')
             for name, sql in CATALOG_VIEWS.items():
                 con.execute(f'CREATE VIEW "{name}" AS {sql}')
-            con.execute("CREATE TABLE _radlite_catalog AS SELECT ? AS root, ? AS runs",
-                        [self.root, len(manifest.runs)])
+            con.execute("CREATE TABLE _radlite_catalog AS SELECT ? AS root, ? AS runs, ? AS version",
+                        [self.root, len(manifest.runs), CATALOG_VERSION])
         finally:
             con.close()
         os.chmod(tmp, 0o666 & ~_umask())
@@ -526,11 +540,11 @@ class OutputStore:
             return False
         try:
             con = duckdb.connect(self.catalog_path, read_only=True)
-            root, runs = con.execute("SELECT root, runs FROM _radlite_catalog").fetchone()
+            root, runs, version = con.execute("SELECT root, runs, version FROM _radlite_catalog").fetchone()
             con.close()
-        except duckdb.Error:
+        except duckdb.Error:  # damaged, or written before the catalog had a version
             return False
-        return root == self.root and runs == len(self.manifest().runs)
+        return root == self.root and runs == len(self.manifest().runs) and version == CATALOG_VERSION
 
 
 def _schema_matches(path: str, table: str) -> bool:

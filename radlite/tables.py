@@ -40,6 +40,13 @@ TASK_COLUMNS = _cols(
     ("raw_output", pa.string(), "The model's output text exactly as generated (null when the model call failed)."),
     ("error", pa.string(), "Why the row is not valid: the parse error, or context_overflow: / model_error: and "
                            "llama.cpp's message when the model call failed (null when valid)."),
+    ("withheld", pa.bool_(), "True: the row's value is not published (unsupported by its own evidence, not grounded "
+                             "in the report, or the task does not apply to the report): the current views, `radlite "
+                             "sql` and the exports leave it out, `<table>_withheld` lists it, raw_output keeps it "
+                             "(radlite.withholding; docs/values.md). Always true or false in rows written since it was "
+                             "added (null only in older files)."),
+    ("withheld_reason", pa.string(), "Why the value is withheld: a code, a colon, then words: 'not applicable: ...', "
+                                     "'ungrounded: ...', 'unsupported: ...' (null when not withheld)."),
 )
 
 EVIDENCE_COLUMNS = _cols(
@@ -56,6 +63,8 @@ EVIDENCE_COLUMNS = _cols(
                               "(no evidence, or no check for this value: RADS categories, QA answers). "
                               "See docs/values.md."),
 )
+#: Tables of task answers: every one carries TASK_COLUMNS (withheld included).
+TASK_TABLES = ("rads", "staging", "entities", "temporal_changes", "abnormalities", "impressions", "nli", "qa_answers")
 #: Task tables whose every row points at its evidence in the report.
 EVIDENCE_TABLES = ("rads", "staging", "entities", "temporal_changes", "abnormalities", "qa_answers")
 
@@ -130,6 +139,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
                                         "in the report text."),
         ("supported_share", pa.string(), "JSON object: task table -> share of its checked values (supported not "
                                          "null) whose own evidence asserts them."),
+        ("withheld_by_table", pa.string(), "JSON object: task table -> rows added by this run whose value is "
+                                           "withheld (withheld = true)."),
         ("radlite_version", pa.string(), "Package version that ran.", False),
         ("options", pa.string(), "JSON of the run's options."),
     ),
@@ -196,7 +207,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "entities": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
         ("entity_index", pa.int32(), "Order of the entity in the output."),
         ("text", pa.string(), "Entity text."),
-        ("label", pa.string(), "RadGraph label: ANAT-DP, OBS-DP, OBS-U, OBS-DA."),
+        ("label", pa.string(), "RadGraph label: ANAT-DP, OBS-DP, OBS-U, OBS-DA. An observation's present / absent / "
+                               "uncertain class is the assertion engine's wherever it finds a cue around the "
+                               "entity (radlite.assertion); else the answer's."),
+        ("model_label", pa.string(), "The label as the answer gave it (the model's, or the rules'), kept for audit "
+                                     "when the assertion engine's reading replaces it in label."),
         ("start", pa.int32(), "Character offset of the entity in reports.text (null when not found)."),
         ("end", pa.int32(), "Character end offset (exclusive)."),
         ("change", pa.string(), "Change label where given (RadGraph2)."),

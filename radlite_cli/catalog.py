@@ -18,7 +18,7 @@ from radlite.export.standard import FORMATS, export_standard
 from radlite.export.values import ExportError
 from radlite.query import QueryRefused, csv_safe, run_query
 from radlite.store import OutputLocked, OutputStore, StoreDamaged
-from radlite.tables import TABLE_DOCS, TABLES, contract_json, write_contract
+from radlite.tables import TABLE_DOCS, TABLES, TASK_TABLES, contract_json, write_contract
 
 
 def _store(out: str) -> OutputStore:
@@ -101,12 +101,17 @@ def sql(out, query, fmt):
               help="omop: a site's Athena CONCEPT.csv; codes found in it get their concept_id (else 0).")
 @click.option("--patient-system", default=DEFAULT_PATIENT_SYSTEM, show_default=True,
               help="fhir: identifier system of the patient ids (the site's MRN system URI).")
-def export(out, table_name, target, fmt, since, with_text, concept_map, patient_system):
+@click.option("--include-withheld", is_flag=True,
+              help="Also export withheld values (left out by default), marked: FHIR Observation status preliminary "
+                   "with a withheld extension, OMOP NOTE_NLP term_exists N with withheld=CODE in term_modifiers; "
+                   "--format table: the withheld rows too (docs/standards.md).")
+def export(out, table_name, target, fmt, since, with_text, concept_map, patient_system, include_withheld):
     """Write one table of OUT to a Parquet or CSV file, or OUT as FHIR R4 or OMOP NOTE/NOTE_NLP to a folder."""
     if fmt != "table":
         try:
             manifest = export_standard(_store(out), fmt, target, since=since, with_text=with_text,
-                                       concept_map=concept_map, patient_system=patient_system)
+                                       concept_map=concept_map, patient_system=patient_system,
+                                       include_withheld=include_withheld)
         except (ExportError, FileExistsError, StoreDamaged) as exc:
             raise click.ClickException(str(exc)) from None
         counts = ", ".join(f"{n} {name}" for name, n in {o.type: o.count for o in manifest.output}.items())
@@ -116,7 +121,7 @@ def export(out, table_name, target, fmt, since, with_text, concept_map, patient_
         raise click.BadParameter("name the table to export", param_hint="--table")
     if not target.endswith((".parquet", ".csv")):
         raise click.BadParameter("name a .parquet or .csv file", param_hint="--to")
-    rows = _store(out).read_table(table_name)
+    rows = _store(out).read_table(table_name, include_withheld=include_withheld)
     if target.endswith(".parquet"):
         pq.write_table(rows, target)
     else:
@@ -128,12 +133,13 @@ def export(out, table_name, target, fmt, since, with_text, concept_map, patient_
 @click.command()
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
 def tables(out):
-    """List the tables of OUT with their row counts."""
+    """List the tables of OUT with their row counts (of a task table: published rows, and withheld ones)."""
     store = _store(out)
-    table = Table("table", "rows", "contents")
+    table = Table("table", "rows", "withheld", "contents")
     for name in TABLES:
         (_, [(count,)]) = run_query(store, f'SELECT count(*) FROM "{name}"')
-        table.add_row(name, str(count), TABLE_DOCS[name])
+        withheld = run_query(store, f'SELECT count(*) FROM "{name}_withheld"')[1][0][0] if name in TASK_TABLES else ""
+        table.add_row(name, str(count), str(withheld), TABLE_DOCS[name])
     Console().print(table)
 
 

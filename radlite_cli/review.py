@@ -136,7 +136,9 @@ def sample(out, size, tables, stratify, seed, directory, wording):
     save_manifest(manifest, os.path.join(directory, "sample.json"))
     save_manifest(manifest, stored_manifest_path(store, manifest.sample_id))
     drawn = ", ".join(f"{t}: {sum(1 for i in manifest.items if i.table == t)}" for t in manifest.tables)
-    click.echo(f"sample {manifest.sample_id}: {len(manifest.items)} values ({drawn}) -> {page}")
+    withheld = sum(i.withheld for i in manifest.items)
+    first = f"; {withheld} withheld values drawn first" if withheld else ""
+    click.echo(f"sample {manifest.sample_id}: {len(manifest.items)} values ({drawn}{first}) -> {page}")
 
 
 @review.command("import")

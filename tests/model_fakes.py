@@ -5,6 +5,7 @@ kills its process, worker processes). Worker processes import this module by nam
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import sys
 
@@ -26,9 +27,19 @@ tasks:
 """
 
 
+#: With behaviour 'scripted': a JSON object, task name -> the answer the model gives to that task's prompts.
+SCRIPT = "RADLITE_FAKE_ANSWERS"
+
+
+def scripted_answer(prompt) -> str:
+    """The answer $RADLITE_FAKE_ANSWERS gives the task whose tag ('[n_staging]') the prompt carries."""
+    answers = json.loads(os.environ.get(SCRIPT, "{}"))
+    return next((a for task, a in answers.items() if f"[{task}]" in prompt.text), "???")
+
+
 class FakeModel:
-    """Answers ``N1`` to every prompt ('ok'), fails every call ('fail'), or dies of SIGSEGV reading address 0
-    ('segfault')."""
+    """Answers ``N1`` to every prompt ('ok'), each task's answer of $RADLITE_FAKE_ANSWERS ('scripted'),
+    fails every call ('fail'), or dies of SIGSEGV reading address 0 ('segfault')."""
 
     def __init__(self, entry):
         self.entry, self.identity = entry, {"fake": entry.path}
@@ -39,6 +50,9 @@ class FakeModel:
             ctypes.string_at(0)
         if behaviour == "fail":
             return [(RuntimeError("fake llama.cpp failure"), GroupCost()) for _ in groups]
+        if behaviour == "scripted":
+            return [([Completion(text=scripted_answer(p), prompt_tokens=10, completion_tokens=1) for p in prompts],
+                     GroupCost()) for prompts in groups]
         return [([Completion(text="N1", prompt_tokens=10, completion_tokens=1) for _ in prompts], GroupCost())
                 for prompts in groups]
 

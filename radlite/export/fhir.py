@@ -22,6 +22,10 @@ from radlite.hashing import stable_id
 #: Extension and system URIs: URNs, so no one mistakes them for resolvable profiles (docs/standards.md).
 PROVENANCE_EXTENSION = "urn:radlite:fhir:StructureDefinition:provenance"
 EVIDENCE_EXTENSION = "urn:radlite:fhir:StructureDefinition:evidence"
+#: Marks a withheld value (exported only with --include-withheld); valueString: its withheld_reason.
+WITHHELD_EXTENSION = "urn:radlite:fhir:StructureDefinition:withheld"
+#: Observation.status of a withheld value: not a final result (hl7.org/fhir/R4/valueset-observation-status.html).
+WITHHELD_STATUS = "preliminary"
 REPORT_ID_SYSTEM = "urn:radlite:report-id"
 DEFAULT_PATIENT_SYSTEM = "urn:radlite:patient-id"
 #: radlite's code system for values no standard code is mapped to (RADS categories, stages, changes).
@@ -81,6 +85,11 @@ def _evidence(value: StructuredValue, with_text: bool) -> list[dict]:
     return [{"url": EVIDENCE_EXTENSION, "extension": parts}] if parts else []
 
 
+def _withheld(value: StructuredValue) -> list[dict]:
+    """The withheld mark of a value exported with --include-withheld (none on a published value)."""
+    return [{"url": WITHHELD_EXTENSION, "valueString": value.withheld_reason}] if value.withheld_reason else []
+
+
 _TITLES = {"rads": "{name} category", "n_stage": "N stage", "m_stage": "M stage", "chexpert": "{name}",
            "temporal_change": "Change of {name}"}
 #: Kinds of value written as Observations (entities are NOTE_NLP rows only: their value is report words).
@@ -94,8 +103,8 @@ def observation(value: StructuredValue, report: dict, status: str, patient_syste
     resource = {
         "resourceType": "Observation",
         "id": stable_id(value.report_id, value.key),
-        "extension": [_provenance(value)] + _evidence(value, with_text),
-        "status": OBSERVATION_STATUS.get(status, status),
+        "extension": [_provenance(value)] + _evidence(value, with_text) + _withheld(value),
+        "status": WITHHELD_STATUS if value.withheld_reason else OBSERVATION_STATUS.get(status, status),
         "category": [{"coding": [_coding("category", "imaging")]}],
         "code": _concept("stage" if value.kind in ("n_stage", "m_stage") else value.kind, name,
                          _TITLES[value.kind].format(name=name) + (f" ({value.site})" if value.site else "")),

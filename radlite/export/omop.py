@@ -31,6 +31,7 @@ from radlite.export.values import (
     report_status,
     run_started,
 )
+from radlite.withholding import reason_code
 
 SPEC_PATH = os.path.join(os.path.dirname(__file__), "omop_cdm54.yaml")
 _ARROW_TYPES = {"integer": pa.int32(), "date": pa.date32(), "datetime": pa.timestamp("us")}
@@ -93,7 +94,17 @@ def _modifiers(value: StructuredValue, code: tuple[str, str] | None, version: in
         parts.append(f"code={code[0]}:{code[1]}")
     parts += [f"report_version={version}", f"report_status={status}", f"prompt_sha256={value.prompt_sha256}"]
     parts.append(f"run_id={value.run_id}")
+    if value.withheld_reason:  # first, so the 2000-character cut never loses it
+        parts.insert(0, f"withheld={reason_code(value.withheld_reason)}")
     return ", ".join(parts)[:2000]
+
+
+def _term_exists(value: StructuredValue) -> str | None:
+    """Y / N by the value's assertion (None: not an assertion); a withheld value is N: a query counting
+    what exists never counts it."""
+    if value.withheld_reason:
+        return "N"
+    return TERM_EXISTS.get(value.assertion, "Y") if value.assertion else None
 
 
 def _report_code() -> tuple[str, str]:
@@ -148,7 +159,7 @@ def tables(data: ExportData, ids: IdMap, concept_map: dict[tuple[str, str], int]
             "section_concept_id": 0, "snippet": snippet, "offset": None if start is None else str(start),
             "lexical_variant": words[:250], "note_nlp_concept_id": concept, "note_nlp_source_concept_id": concept,
             "nlp_system": v.model_id[:250], "nlp_date": when.date(), "nlp_datetime": when,
-            "term_exists": TERM_EXISTS.get(v.assertion, "Y") if v.assertion else None,
+            "term_exists": _term_exists(v),
             "term_temporal": "past" if v.kind == "temporal_change" and v.value == "resolved" else "present",
             "term_modifiers": _modifiers(v, code, version, report_status(report, version))})
     return {"note": pa.Table.from_pylist(notes, schema=arrow_schema("note")),

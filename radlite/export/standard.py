@@ -40,6 +40,7 @@ class ExportInfo(BaseModel):
     through_run_id: str | None = Field(description="Last committed run included: the --since of the next export.")
     reports: int = Field(description="Reports exported.")
     with_text: bool = Field(description="Report text included (fhir --with-text).")
+    include_withheld: bool = Field(False, description="Withheld values included, marked (--include-withheld).")
 
 
 class ExportManifest(BaseModel):
@@ -82,16 +83,17 @@ def _write(store: OutputStore, data: ExportData, fmt: str, staging: str, with_te
 
 def export_standard(store: OutputStore, fmt: str, target: str, *, since: str | None = None,
                     with_text: bool = False, concept_map: str | None = None,
-                    patient_system: str = fhir.DEFAULT_PATIENT_SYSTEM) -> ExportManifest:
+                    patient_system: str = fhir.DEFAULT_PATIENT_SYSTEM, include_withheld: bool = False
+                    ) -> ExportManifest:
     """Write ``target`` (a folder, replaced whole at the end) and return its manifest: what was written,
     counts per file, and the last run included (the ``--since`` of the next incremental export)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    data = load(store, since)
+    data = load(store, since, include_withheld)
     manifest = ExportManifest(
         transaction_time=datetime.now(UTC).isoformat(timespec="seconds"), request=_request(store, fmt, since),
         extension=ExportInfo(format=fmt, since_run_id=since, through_run_id=data.through_run,
-                             reports=len(data.reports), with_text=with_text))
+                             reports=len(data.reports), with_text=with_text, include_withheld=include_withheld))
     base = Path(target).absolute().as_uri()
     with atomic_folder(target, manifest.to_json) as staging:
         counts = _write(store, data, fmt, staging, with_text, concept_map, patient_system)

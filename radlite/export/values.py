@@ -3,8 +3,11 @@
 FHIR and OMOP exports both start here, so a value means the same thing in both: one
 ``StructuredValue`` per RADS category, N or M stage, CheXpert finding (not_mentioned left out:
 the report says nothing), temporal change and entity, each with its assertion, evidence offsets
-and provenance. Only valid rows become values. A report that assesses several sites (RADS) or stages
-several primaries (N, M) gives its report-level value and one value per site, which carries the site.
+and provenance. Only valid rows become values, and only published ones: a withheld row
+(radlite.withholding) is left out unless ``include_withheld``, which exports it with its
+``withheld_reason`` for the format to mark (docs/standards.md). A report that assesses several
+sites (RADS) or stages several primaries (N, M) gives its report-level value and one value per
+site, which carries the site.
 
 ``since``: only reports with a row (the report or any value) from a run committed after that run
 are exported, each with all its current values, so a receiver replaces whole reports.
@@ -85,6 +88,8 @@ class StructuredValue:
     prompt_id: str
     prompt_sha256: str
     run_id: str
+    #: Why the value is withheld (None: published); set only in an export with include_withheld.
+    withheld_reason: str | None = None
 
 
 def stage_name(stage: str, prefix: str | None, evidence: str | None) -> str:
@@ -171,8 +176,9 @@ def report_date(report: dict) -> ReportDate:
     return ReportDate(study=study, day=study.date() if study else run_started(report["run_id"]).date())
 
 
-def load(store: OutputStore, since: str | None = None) -> ExportData:
-    """The reports and values to export from ``store``; ``since`` a committed run id (ExportError otherwise)."""
+def load(store: OutputStore, since: str | None = None, include_withheld: bool = False) -> ExportData:
+    """The reports and values to export from ``store``; ``since`` a committed run id (ExportError otherwise);
+    withheld values only with ``include_withheld``."""
     runs = store.manifest().runs
     if since is not None and since not in runs:
         raise ExportError(f"--since {since}: no such committed run in {store.root}")
@@ -182,7 +188,7 @@ def load(store: OutputStore, since: str | None = None) -> ExportData:
     changed = {r["report_id"] for r in reports if r["run_id"] in later}
     seen: set[tuple[str, str]] = set()
     for table in VALUE_TABLES:
-        for row in store.read_table(table).to_pylist():
+        for row in store.read_table(table, include_withheld=include_withheld).to_pylist():
             if not row["valid"]:
                 continue
             if row["run_id"] in later:
@@ -201,7 +207,7 @@ def load(store: OutputStore, since: str | None = None) -> ExportData:
                     evidence_start=row["evidence_start"], evidence_end=row["evidence_end"],
                     evidence=row["evidence"], grounded=row["grounded"], task=row["task"], site=site,
                     model_id=row["model_id"], prompt_id=row["prompt_id"], prompt_sha256=row["prompt_sha256"],
-                    run_id=row["run_id"]))
+                    run_id=row["run_id"], withheld_reason=row["withheld_reason"] if row["withheld"] else None))
     history = store.read_table("reports", ["report_id", "text_sha256", "run_id"], history=True).to_pylist()
     return ExportData(
         reports=sorted((r for r in reports if r["report_id"] in changed), key=lambda r: r["report_id"]),

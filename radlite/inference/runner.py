@@ -14,6 +14,7 @@ from radlite.report import Report
 from radlite.support import supported
 from radlite.tables import EVIDENCE_TABLES
 from radlite.tasks import TASKS, ParseError, Task, TaskInstance
+from radlite.withholding import assertion_owned, not_applicable, withheld_columns
 
 
 class InferenceCounts(BaseModel):
@@ -37,13 +38,21 @@ class InferenceCounts(BaseModel):
 
 def answer_rows(task: Task, result: BaseModel, raw: str, evidence: list[Evidence | None], instance: TaskInstance,
                 report: Report, common: dict) -> list[dict]:
-    """Rows of the task's table for one typed answer, each with its evidence columns."""
+    """Rows of the task's table for one typed answer, each with its evidence columns, its assertion read
+    by the engine, and whether it is withheld (radlite.withholding)."""
     rows = task.rows(result, instance, report)
     if not rows:  # nothing found (no entity, no change): one row says the task ran
         rows, evidence = [task.known_columns(instance, report)], [None]
     with_evidence = task.table in EVIDENCE_TABLES
-    return [{**common, **row, **(_evidence(task, row, ev, report.text) if with_evidence else {}), "valid": True,
-             "raw_output": raw, "error": None} for row, ev in zip(rows, evidence, strict=True)]
+    inapplicable = not_applicable(task.name, report.text)
+    out = []
+    for row, ev in zip(rows, evidence, strict=True):
+        if with_evidence:
+            row = assertion_owned(task.name, row, ev, report.text)
+            row = {**row, **_evidence(task, row, ev, report.text)}
+        row = {**common, **row, "valid": True, "raw_output": raw, "error": None}
+        out.append({**row, **withheld_columns(row, inapplicable)})
+    return out
 
 
 def _evidence(task: Task, row: dict, evidence: Evidence | None, text: str) -> dict:
@@ -53,7 +62,9 @@ def _evidence(task: Task, row: dict, evidence: Evidence | None, text: str) -> di
 
 def invalid_row(task: Task, instance: TaskInstance, report: Report, common: dict, raw: str | None,
                 error: str) -> dict:
-    return {**common, **task.known_columns(instance, report), "valid": False, "raw_output": raw, "error": error}
+    """A row with no value (nothing to withhold): the answer did not parse or the model call failed."""
+    return {**common, **task.known_columns(instance, report), "valid": False, "raw_output": raw, "error": error,
+            "withheld": False, "withheld_reason": None}
 
 
 def result_rows(task_name: str, raw: str, instance: TaskInstance, report: Report,

@@ -299,7 +299,7 @@ def compute(verdicts: list[dict], current: list[SampleItem], reviewer: str | Non
     figures: list[Figure] = []
     coverage: list[Coverage] = []
     for table in tables:
-        rows = [i for i in current if i.table == table]
+        rows = [i for i in current if i.table == table and not i.withheld]  # figures of published values
         strata = {k: StratumCount(table=table, label=k[0], status=k[1], model_id=k[2], rows=n)
                   for k, n in sorted(Counter(stratum_key(i) for i in rows).items())}
         for item in rows:
@@ -311,7 +311,8 @@ def compute(verdicts: list[dict], current: list[SampleItem], reviewer: str | Non
         own = [d for d in settled.disputes if d.table == table]
         coverage.append(Coverage(table=table, rows_by_model=dict(Counter(i.model_id for i in rows)),
                                  verdicts_by_model=dict(Counter(by_id[i].model_id for i, v in settled.counted.items()
-                                                                if by_id[i].table == table and v != "cant_tell")),
+                                                                if by_id[i].table == table and v != "cant_tell"
+                                                                and not by_id[i].withheld)),
                                  stale=settled.stale.get(table, 0), disputed=sum(d.open for d in own),
                                  adjudicated=sum(not d.open for d in own)))
     return Figures(figures=figures, agreements=agreements(verdicts, by_id), coverage=coverage,

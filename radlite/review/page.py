@@ -153,7 +153,7 @@ def qa_questions(store: OutputStore, manifest: SampleManifest) -> dict[str, str]
     wanted = {item.label for item in manifest.items if item.table == "qa_answers"}
     if not wanted:
         return {}
-    rows = store.read_table("qa_answers", ["question_id", "question"]).to_pylist()
+    rows = store.read_table("qa_answers", ["question_id", "question"], include_withheld=True).to_pylist()
     return {r["question_id"]: r["question"] for r in rows if r["question_id"] in wanted and r["question"]}
 
 

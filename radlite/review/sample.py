@@ -5,6 +5,10 @@ shared out equally between the strata (a stratum smaller than its share gives it
 rare labels, ``negative``/``not_mentioned`` rows and the rows of every model that made values are reviewed
 too: misses can be estimated, and no model's rows go unreviewed for want of a draw. Within a stratum the
 draw is random with the given seed, so the same OUT, seed and options draw the same sample.
+
+Withheld values (radlite.withholding) are drawn first: they form their own strata (``withheld`` true in
+the manifest, and on each item), sampled before any published value, so a reviewer sees first what the
+run would not publish. The figures (radlite.review.figures) are of published values only.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class SampleItem(BaseModel):
     supported: bool | None = None
     evidence_start: int | None = None
     evidence_end: int | None = None
+    #: The row is withheld, not published (its table's ``withheld`` column), and why.
+    withheld: bool = False
+    withheld_reason: str | None = None
 
 
 class Stratum(BaseModel):
@@ -59,6 +66,8 @@ class Stratum(BaseModel):
     status: str
     #: None in a manifest drawn before strata named the model.
     model_id: str | None = None
+    #: A stratum of withheld values (drawn before every published one).
+    withheld: bool = False
     rows: int
     sampled: int
 
@@ -88,11 +97,11 @@ def out_identity(store: OutputStore) -> tuple[str, str]:
 
 
 def candidates(store: OutputStore, tables: list[str]) -> list[SampleItem]:
-    """Every valid current row of ``tables`` as a reviewable item (one per item id)."""
+    """Every valid current row of ``tables``, withheld ones included, as a reviewable item (one per item id)."""
     items: dict[str, SampleItem] = {}
     for table in tables:
         view = VIEWS[table]
-        for row in store.read_table(table).to_pylist():
+        for row in store.read_table(table, include_withheld=True).to_pylist():
             if row["valid"]:
                 item = to_item(view, row)
                 items.setdefault(item.item_id, item)
@@ -103,7 +112,8 @@ def to_item(view: ReviewView, row: dict) -> SampleItem:
     return SampleItem(item_id=item_id(view, row), table=view.table, report_id=row["report_id"], task=row["task"],
                       label=view.label(row), status=view.status(row), value=view.value(row),
                       model_id=row["model_id"], grounded=row.get("grounded"), supported=row.get("supported"),
-                      evidence_start=row.get("evidence_start"), evidence_end=row.get("evidence_end"))
+                      evidence_start=row.get("evidence_start"), evidence_end=row.get("evidence_end"),
+                      withheld=bool(row.get("withheld")), withheld_reason=row.get("withheld_reason"))
 
 
 def stratum_of(item: SampleItem, dimensions: list[str]) -> tuple[str, ...]:
@@ -126,7 +136,16 @@ def allocate(sizes: dict[tuple, int], n: int) -> dict[tuple, int]:
 
 
 def draw(items: list[SampleItem], n: int, stratify: list[str], seed: int) -> list[SampleItem]:
-    """A stratified random sample of ``n`` items (all of them when there are fewer)."""
+    """A stratified random sample of ``n`` items (all of them when there are fewer): the withheld items
+    first, then the published ones in what is left of ``n``."""
+    withheld = _draw_strata([i for i in items if i.withheld], n, stratify, f"withheld:{seed}")
+    return withheld + _draw_strata([i for i in items if not i.withheld], n - len(withheld), stratify, str(seed))
+
+
+def _draw_strata(items: list[SampleItem], n: int, stratify: list[str], seed: str) -> list[SampleItem]:
+    """``n`` items of ``items`` shared out between their strata, each drawn at random with ``seed``."""
+    if n <= 0 or not items:
+        return []
     groups: dict[tuple, list[SampleItem]] = defaultdict(list)
     for item in sorted(items, key=lambda i: i.item_id):
         groups[stratum_of(item, stratify)].append(item)
@@ -152,10 +171,11 @@ def build_manifest(store: OutputStore, n: int, tables: list[str] | None, stratif
     if not pool:
         raise SampleRefused(f"{store.root}: no valid committed values in {', '.join(tables) or 'any table'}")
     drawn = draw(pool, n, stratify, seed)
-    population = Counter(stratum_of(i, list(STRATA_DIMENSIONS)) for i in pool)
-    sampled = Counter(stratum_of(i, list(STRATA_DIMENSIONS)) for i in drawn)
-    strata = [Stratum(table=t, label=lab, status=s, model_id=m, rows=rows, sampled=sampled[(t, lab, s, m)])
-              for (t, lab, s, m), rows in sorted(population.items())]
+    population = Counter((i.withheld, *stratum_of(i, list(STRATA_DIMENSIONS))) for i in pool)
+    sampled = Counter((i.withheld, *stratum_of(i, list(STRATA_DIMENSIONS))) for i in drawn)
+    strata = [Stratum(table=t, label=lab, status=s, model_id=m, withheld=w, rows=rows,
+                      sampled=sampled[(w, t, lab, s, m)])
+              for (w, t, lab, s, m), rows in sorted(population.items(), key=lambda kv: (not kv[0][0], kv[0][1:]))]
     sample_id = stable_id(first, last, str(seed), ",".join(stratify), *sorted(i.item_id for i in drawn))
     return SampleManifest(sample_id=sample_id, out=store.root, out_id=first, last_run=last,
                           created_at=datetime.now(UTC), seed=seed, size=n, stratify=stratify, tables=tables,

@@ -72,7 +72,7 @@ def test_model_failures_exit_4_and_the_next_run_retries_them_once(routed, tmp_pa
     assert retried.returncode == 0, retried.stderr
     figures = json.loads(summary.read_text())
     assert figures["model_retried"] == 4 and figures["model_errors"] == 0 and figures["accepted_new"] == 4
-    rows = OutputStore(str(out)).read_table("staging").to_pylist()
+    rows = OutputStore(str(out)).read_table("staging", include_withheld=True).to_pylist()
     assert sorted(r["report_id"] for r in rows) == sorted({r["report_id"] for r in rows})  # one row each
     assert all(r["valid"] and r["n_stage"] == "N1" for r in rows)
 

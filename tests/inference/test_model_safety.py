@@ -59,7 +59,7 @@ def test_a_report_longer_than_the_context_gets_error_rows_and_the_run_goes_on(tm
     assert result.exit_code == 4 and "1/3 task instances failed in the model" in result.stderr, result.output
     store = OutputStore(str(tmp_path / "out"))
     locators = {r["report_id"]: r["locator"] for r in store.read_table("reports").to_pylist()}
-    rows = {locators[r["report_id"]]: r for r in store.read_table("rads").to_pylist()}
+    rows = {locators[r["report_id"]]: r for r in store.read_table("rads", include_withheld=True).to_pylist()}
     assert set(rows) == {"long.txt", "short0.txt", "short1.txt"}
     assert not rows["long.txt"]["valid"] and rows["long.txt"]["error"].startswith("context_overflow:")
     assert "(n_ctx=256;" in rows["long.txt"]["error"]  # what the next run compares before it retries

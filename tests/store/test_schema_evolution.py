@@ -2,6 +2,7 @@
 
 import os
 
+import duckdb
 import pyarrow.parquet as pq
 from conftest import run_cli
 from etl_helpers import write_good_folder
@@ -37,3 +38,23 @@ def test_an_out_from_before_a_new_column_reads_with_nulls_and_takes_new_runs(tmp
 
     assert run_cli("repair", out).exit_code == 0  # the old files verify as the table's
     assert OutputStore(str(out)).read_table("abnormalities").num_rows == 84
+
+
+def test_rows_from_before_withheld_existed_are_published_and_an_older_catalog_is_rebuilt(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_good_folder(str(src), 2)
+    assert run_cli("run", src, "--out", out, "--tasks", "abnormality_detection", "--quiet").exit_code == 0
+    directory = os.path.join(out, "tables", "abnormalities")
+    for name in os.listdir(directory):  # as if written before `withheld` existed
+        if not name.startswith("_"):
+            _drop_column(os.path.join(directory, name), "withheld")
+    store = OutputStore(str(out))
+    assert store.read_table("abnormalities").num_rows == 28  # null withheld: published
+    con = duckdb.connect(store.catalog_path)  # a catalog of an older radlite: no version, no _withheld views
+    con.execute("DROP TABLE _radlite_catalog")
+    con.execute("CREATE TABLE _radlite_catalog AS SELECT ? AS root, 1 AS runs", [store.root])
+    con.execute("DROP VIEW abnormalities_withheld")
+    con.close()
+    assert not store.catalog_is_current()
+    listing = run_cli("tables", out)
+    assert listing.exit_code == 0 and store.catalog_is_current()
