@@ -1,9 +1,10 @@
 """Finding timeline on the HAND-WRITTEN patient series (tests/timeline/fixtures/): pairing, computed and
 stated change, agreement and the registry views against the answer written before the code.
 
-    .venv/bin/python benchmarks/timeline_handwritten.py [--normalize-patient-ids] [--heldout] [--work DIR]
+    .venv/bin/python benchmarks/timeline_handwritten.py [--normalize-patient-ids] [--heldout | --revisions] [--work DIR]
 
---heldout measures the second series, written after the code (handwritten_heldout_*).
+--heldout measures the second series, written after the code (handwritten_heldout_*); --revisions the
+third, category revisions (an addendum, "X -> Y"; handwritten_revisions_*).
 
 Runs `radlite run` with the rule-routed tasks (no model) on the CSV, then compares. Hand-written
 reports only: the figures say how the step reads these phrasings, not how it does on a hospital's.
@@ -31,6 +32,8 @@ SERIES = os.path.join(FIXTURES, "handwritten_series.csv")
 EXPECTED = os.path.join(FIXTURES, "handwritten_expected.json")
 HELDOUT_SERIES = os.path.join(FIXTURES, "handwritten_heldout_series.csv")
 HELDOUT_EXPECTED = os.path.join(FIXTURES, "handwritten_heldout_expected.json")
+REVISIONS_SERIES = os.path.join(FIXTURES, "handwritten_revisions_series.csv")
+REVISIONS_EXPECTED = os.path.join(FIXTURES, "handwritten_revisions_expected.json")
 RULE_TASKS = "rads_assignment,abnormality_detection,temporal_comparison"
 
 
@@ -87,11 +90,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--normalize-patient-ids", action="store_true")
     parser.add_argument("--heldout", action="store_true", help="the series written after the code")
+    parser.add_argument("--revisions", action="store_true", help="the category-revision series")
     parser.add_argument("--work", default=None, help="folder for OUT (a temp folder if unset)")
     args = parser.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="handwritten-series-")
     out = os.path.join(work, "out")
-    series, answer = (HELDOUT_SERIES, HELDOUT_EXPECTED) if args.heldout else (SERIES, EXPECTED)
+    series, answer = ((HELDOUT_SERIES, HELDOUT_EXPECTED) if args.heldout else
+                      (REVISIONS_SERIES, REVISIONS_EXPECTED) if args.revisions else (SERIES, EXPECTED))
     run_series(series, out, args.normalize_patient_ids)
     with open(answer) as fh:
         expected = json.load(fh)
