@@ -1,7 +1,7 @@
 """`supported`: does a value's own evidence say what the value says?
 
 ``grounded`` tells that a value's evidence words are in the report; ``supported`` reads those words
-with the assertion engine (radlite.assertion) and tells whether they assert the value:
+with the assertion engine (radlite.text.assertion) and tells whether they assert the value:
 
 - abnormalities: a positive or uncertain finding whose evidence negates it ("no pneumothorax") is
   not supported; a negative finding whose evidence is a mention asserted present is not either;
@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from radlite.assertion import assert_mention
 from radlite.evidence import Evidence
 from radlite.rules.stage_findings import stage_within
+from radlite.text.assertion import assert_mention
 
 _STATUS_OF_CHEXPERT = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}
 _STATUS_OF_RADGRAPH = {"OBS-DP": "present", "OBS-DA": "absent", "OBS-U": "uncertain"}

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 
-from radlite.assertion import assert_mention
 from radlite.evidence import Evidence
+from radlite.text.assertion import assert_mention
 
 #: RadGraph observation labels by the assertion engine's status.
 OBSERVATION_LABEL = {"present": "OBS-DP", "absent": "OBS-DA", "uncertain": "OBS-U"}

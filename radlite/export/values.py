@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from radlite import tnm
 from radlite.store import OutputStore
+from radlite.text import tnm
 
 #: abnormalities.status -> assertion.
 STATUS_ASSERTION = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}

@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula, settled
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import feature_spans, first_asserted, lesion_blocks, stated, trimmed
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import site_words
 
 VERSION = "LI-RADS v2018"
 

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import Size, prior_size_mm, round_tenth, sizes
@@ -26,7 +25,8 @@ from radlite.rads_formulas.mentions import (
     lesion_blocks,
 )
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import site_words
 
 VERSION = "Lung-RADS v2022"
 NoduleType = Literal["solid", "part-solid", "ground-glass"]

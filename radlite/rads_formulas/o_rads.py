@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import (
@@ -35,7 +34,8 @@ from radlite.rads_formulas.mentions import (
     trimmed,
 )
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import site_words
 
 VERSION = "O-RADS US v2022"
 Kind = Literal["physiologic", "classic", "simple", "unilocular", "bilocular", "multilocular", "solid"]

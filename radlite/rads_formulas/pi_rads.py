@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import absent, feature_spans, first_asserted, lesion_blocks, trimmed
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import site_words
 
 VERSION = "PI-RADS v2.1"
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import asserted, feature_spans, lesion_blocks
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import site_words
 
 VERSION = "ACR TI-RADS 2017"
 

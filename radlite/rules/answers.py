@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
-from radlite import assertion, chexpert, rads_formulas, sites, spans, tnm
+from radlite import chexpert, rads_formulas
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.rules import (
@@ -39,6 +39,7 @@ from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
 from radlite.tasks.impression import ImpressionResult
 from radlite.tasks.ner import Entity, NerResult
 from radlite.tasks.temporal import TemporalResult
+from radlite.text import assertion, sites, spans, tnm
 
 RULES_VERSION = "1"
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from radlite.assertion import assert_mention, sentence_bounds
 from radlite.report import Report
+from radlite.text.assertion import assert_mention
+from radlite.text.sentences import sentence_bounds
 
 #: Primary site -> the words that name it. Oropharynx is read with its HPV (p16) status (hpv_status).
 SITE_WORDS: dict[str, re.Pattern] = {site: re.compile(pattern, re.I) for site, pattern in {

@@ -3,7 +3,7 @@
 A report that states no TNM stage still says whether regional nodes are abnormal ("enlarged right
 hilar lymph node", "no lymphadenopathy") and whether there is distant disease ("hepatic
 metastases", "no evidence of distant metastasis"). Each node or metastasis mention of the finding
-sections gets its assertion from the one engine (radlite.assertion); then:
+sections gets its assertion from the one engine (radlite.text.assertion); then:
 
 - **N+**: a node mention asserted present with a pathologic word (enlarged, suspicious, metastatic,
   necrotic, FDG-avid, lymphadenopathy, ...); **N0**: node mentions asserted absent, or described as
@@ -23,10 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from radlite.assertion import Assertion, assert_mention, sentence_bounds
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import finding_spans
+from radlite.text.assertion import Assertion, assert_mention
+from radlite.text.sentences import sentence_bounds
+from radlite.text.spans import finding_spans
 
 _NODE = re.compile(r"\b(?:lymph\s*nodes?|nodes?|nodal|lymphadenopath\w*|adenopath\w*)\b", re.I)
 _PATHOLOGIC = re.compile(r"\b(?:enlarg\w*|suspicious|metasta\w*|patholog\w*|necrotic|bulky|conglomerat\w*|"

@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 
 from radlite.store import Manifest, OutputStore
 from radlite.tables import arrow_schema
+from radlite.text.dates import parse_date
 from radlite.timeline.changes import Compared, Observation, StatedChange, compare_study, stage_rank
-from radlite.timeline.dates import parse_date
 from radlite.timeline.lesions import Lesion, follow_unsited, read_lesions
 from radlite.timeline.pairing import Pairing, Study, TimelineOptions, arrival_key, pair_studies, patient_key
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from radlite.assertion import assert_mention, sentence_bounds
-from radlite.sections import section_bodies
+from radlite.text.assertion import assert_mention
+from radlite.text.sections import section_bodies
+from radlite.text.sentences import sentence_bounds
 from radlite.timeline.changes import Observation, clauses, stated_change_in
 
 #: Lesion nouns; "node" alone is a lymph node; "observation" is LI-RADS's word for a liver lesion.

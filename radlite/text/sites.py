@@ -2,7 +2,7 @@
 
 A RADS category ("Right breast: BI-RADS 4B") or a TNM stage ("Primary 2 (rectum) T2N0") is stated for
 the site its clause names. Each system brings its own lexicon of site words (radlite.rules.rads.SITES,
-radlite.tnm.PRIMARY_SITES); where the clause of a statement is, is decided here, once.
+radlite.text.tnm.PRIMARY_SITES); where the clause of a statement is, is decided here, once.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
-from radlite.spans import last_match
+from radlite.text.sentences import sentence_bounds
+from radlite.text.spans import last_match
 
 #: What separates two statements of one sentence ("NI-RADS 1 in the neck, NI-RADS 3 at the primary site").
 SEPARATOR = re.compile(r",|;|\band\b|\bwhile\b", re.I)

@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from radlite.text.sentences import sentence_bounds
+
 Status = Literal["present", "absent", "uncertain"]
 STATUSES: tuple[Status, ...] = ("present", "absent", "uncertain")
 
@@ -69,29 +71,10 @@ def _words(*phrases: str) -> str:
 
 # --- Sentences and clauses -------------------------------------------------------------------------
 
-#: Words whose abbreviation ends in a period that does not end a sentence ("approx. 2.0 cm", "Dr. X").
-ABBREVIATIONS = ("vs", "e.g", "i.e", "dr", "approx")
-_NOT_ABBREVIATED = "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS)
-#: The one rule for a punctuation mark that ends a sentence: . ; ? ! followed by space or the end, and
-#: not after an abbreviation; a decimal point ("2.0 cm", "1.5") is never one. Used with re.I.
-SENTENCE_PUNCTUATION = _NOT_ABBREVIATED + r"[.;?!](?=\s|$)"
-#: A sentence ends at SENTENCE_PUNCTUATION, at a blank line, or at a line break before a numbered or
-#: bulleted item or a header.
-_SENTENCE_END = re.compile(SENTENCE_PUNCTUATION + r"|\n\s*\n|"
-                           r"\n(?=\s*(?:\d+[.)]\s|[-*\u2022]\s|[A-Z][A-Z /&]{2,}:))", re.I)
 #: Words that end a negation's or hedge's scope inside a sentence (NegEx's "terminations").
 _TERMINATION = re.compile(r"\b(?:" + _words(
     "but", "however", "although", "though", "which", "whereas", "yet", "nevertheless", "except", "apart from",
     "aside from", "with", "and there is", "and there are", "otherwise", "while", "though there is") + r")\b", re.I)
-
-
-def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence holding text[start:end]: (first offset, end offset)."""
-    left = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
-        left = m.end()
-    m = _SENTENCE_END.search(text, end)
-    return left, m.start() if m else len(text)
 
 
 #: A phrase closed by its own verb and a comma ("no effusion is seen, small nodule at the base", "A cannot

@@ -3,7 +3,7 @@ TNM statement and the primary that statement's clause names.
 
 A statement is a run of T, N and M stages written together ("cT2a N1 M0", "T3N1", "pT1a N0", "N2");
 its site words ("Right upper lobe primary: cT2a N1 M0", "Primary 2 (rectum) T2N0", "synchronous renal
-cell carcinoma pT1a N0") come from radlite.sites, so a report that stages two primaries can be read
+cell carcinoma pT1a N0") come from radlite.text.sites, so a report that stages two primaries can be read
 per primary (radlite.rules.stages).
 """
 
@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass
 
 from radlite.evidence import Evidence
-from radlite.report import Report
-from radlite.sites import Site, statement_sites, with_site
-from radlite.spans import finding_spans, matches_in
+from radlite.text.sites import Site, statement_sites, with_site
+from radlite.text.spans import ReportText, finding_spans, matches_in
 
 _PREFIX = r"(?:[cpyr]{1,2})?"
 _T = re.compile(rf"(?<![A-Za-z]){_PREFIX}T(?:[0-4](?:mi|[a-d])?|is|[xX])(?=N|M|[^A-Za-z0-9]|$)")
@@ -59,7 +58,7 @@ class StatedStage:
         return with_site(self.statement.start, self.statement.end, self.site)
 
 
-def _statements(report: Report) -> list[list[re.Match]]:
+def _statements(report: ReportText) -> list[list[re.Match]]:
     """The report's TNM statements, each its T, N and M matches in text order; a statement holds an N
     or an M (a lone "T2" is more often an MR sequence than a stage)."""
     spans = finding_spans(report)
@@ -99,7 +98,7 @@ def written_prefix(text: str, stage: str) -> str | None:
     return next((_prefix(m) for m in pattern.finditer(text) if m.group("stage") == stage[1:2]), None)
 
 
-def stated_stages(report: Report, letter: str) -> list[StatedStage]:
+def stated_stages(report: ReportText, letter: str) -> list[StatedStage]:
     """Every N (``letter`` "N") or M stage the report states, in the order of its finding sections, with
     its statement and site words; M stages only in a report about staging or metastases."""
     statements = _statements(report)
