@@ -24,11 +24,10 @@ from collections.abc import Callable
 
 from radlite.evidence import Evidence
 from radlite.rules.stage_findings import stage_within
+from radlite.text.assertion import STATUS_OF_CHEXPERT as _STATUS_OF_CHEXPERT
+from radlite.text.assertion import STATUS_OF_RADGRAPH as _STATUS_OF_RADGRAPH
 from radlite.text.assertion import assert_mention
-
-_STATUS_OF_CHEXPERT = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}
-_STATUS_OF_RADGRAPH = {"OBS-DP": "present", "OBS-DA": "absent", "OBS-U": "uncertain"}
-_STAGE = re.compile(r"(?<![A-Za-z])(?:[cpyr]{1,2})?(?P<stage>[NM][0-3])", re.I)
+from radlite.text.tnm import STAGE_TOKEN as _STAGE
 
 
 def _abnormality(row: dict, text: str, start: int, end: int) -> bool | None:

@@ -35,7 +35,7 @@ from radlite.rads_formulas.mentions import (
 )
 from radlite.report import Report
 from radlite.text.sentences import sentence_bounds
-from radlite.text.sites import site_words
+from radlite.text.sites import SIDE, site_words
 
 VERSION = "O-RADS US v2022"
 Kind = Literal["physiologic", "classic", "simple", "unilocular", "bilocular", "multilocular", "solid"]
@@ -164,7 +164,7 @@ _ADNEXA = re.compile(r"\bovar\w*|\badnex\w*|\bpara-?ovarian\b|\bfallopian\b|\bhy
                      r"\bdermoid\b", re.I)
 _OTHER_ORGAN = re.compile(r"\buter(?:us|ine)\b|\bcervi(?:x|cal)\b|\bnabothian\b|\bendometri(?:um|al)\b|\bmyometri\w*|"
                           r"\bfibroids?\b|\bkidneys?\b|\brenal\b|\bbladder\b|\bliver\b|\bhepatic\b", re.I)
-SITES = re.compile(r"\b(?:right|left)(?: ovary| ovarian| adnexa(?:l)?)?\b", re.I)
+SITES = re.compile(rf"\b{SIDE}(?: ovary| ovarian| adnexa(?:l)?)?\b", re.I)
 
 
 def _kind(text: str, start: int, end: int) -> tuple[Kind | None, str | None]:

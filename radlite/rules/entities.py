@@ -92,8 +92,6 @@ class Found(NamedTuple):
     label: str
 
 
-_RADGRAPH_OF_STATUS = {"present": "OBS-DP", "absent": "OBS-DA", "uncertain": "OBS-U"}
-
 
 def _alternation(patterns) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
@@ -136,5 +134,5 @@ def report_entities(report: Report) -> list[Found]:
     for start, end, kind in sorted(candidates, key=lambda c: (c[0], c[0] - c[1], c[2] != "OBS")):
         if end > start and not any(start < k_end and k_start < end for k_start, k_end, _ in kept):
             kept.append((start, end, kind))
-    return [Found(start, end, "ANAT-DP" if kind == "ANAT" else _RADGRAPH_OF_STATUS[assert_mention(text, start, end).status])
+    return [Found(start, end, "ANAT-DP" if kind == "ANAT" else assert_mention(text, start, end).radgraph_label)
             for start, end, kind in sorted(kept)]

@@ -27,13 +27,13 @@ from radlite.report import Report
 from radlite.tasks.rads import SEVERITY, RadsResult, no_rads, rads_result, stated_categories
 from radlite.text.sections import addendum_start
 from radlite.text.sentences import sentence_bounds
-from radlite.text.sites import Site, statement_sites, with_site
+from radlite.text.sites import LUNG_LOBE, SIDE, Site, statement_sites, with_site
 from radlite.text.spans import finding_spans
 
 #: Words naming the site, side or lesion a statement assesses; longer spellings first.
 SITES = re.compile(
     r"\bprimary(?:\s+(?:tumou?r\s+)?site)?\b|\b(?:neck|nodal|lymph nodes?)\b|"
-    r"\b(?:right|left)\s+(?:breast|(?:thyroid\s+)?lobe|kidney|ovary|adnexa|lung|(?:upper|middle|lower)\s+lobe)\b|"
+    rf"\b{SIDE}\s+(?:breast|(?:thyroid\s+)?lobe|kidney|ovary|adnexa|lung|{LUNG_LOBE})\b|"
     r"\b(?:right|left|bilateral)\b|\bsegments?\s*[1-8](?:\s*(?:/|and)\s*[1-8])?\b|"
     r"\b(?:observation|nodule|lesion|mass)\s*(?:#|no\.?)?\s*(?:\d+|[A-H])\b(?!\s*(?:mm|cm|%))|"
     r"\b(?:transition|peripheral)\s+zone\b|\bisthmus\b|\b(?:upper|mid|lower)\s+pole\b", re.I)

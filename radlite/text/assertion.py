@@ -39,6 +39,13 @@ from radlite.text.sentences import sentence_bounds
 
 Status = Literal["present", "absent", "uncertain"]
 STATUSES: tuple[Status, ...] = ("present", "absent", "uncertain")
+#: The CheXpert labeler's word for each status (``abnormalities.status``), and back.
+CHEXPERT_STATUS: dict[Status, str] = {"present": "positive", "absent": "negative", "uncertain": "uncertain"}
+STATUS_OF_CHEXPERT: dict[str, Status] = {word: status for status, word in CHEXPERT_STATUS.items()}
+#: RadGraph's observation label for each status (``entities.label``: definitely present, definitely
+#: absent, uncertain), and back.
+RADGRAPH_LABEL: dict[Status, str] = {"present": "OBS-DP", "absent": "OBS-DA", "uncertain": "OBS-U"}
+STATUS_OF_RADGRAPH: dict[str, Status] = {label: status for status, label in RADGRAPH_LABEL.items()}
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,12 @@ class Assertion:
     @property
     def chexpert_status(self) -> str:
         """The CheXpert labeler's word for the status: positive, negative or uncertain."""
-        return {"present": "positive", "absent": "negative", "uncertain": "uncertain"}[self.status]
+        return CHEXPERT_STATUS[self.status]
+
+    @property
+    def radgraph_label(self) -> str:
+        """RadGraph's observation label for the status: OBS-DP, OBS-DA or OBS-U."""
+        return RADGRAPH_LABEL[self.status]
 
 
 def _words(*phrases: str) -> str:
@@ -161,7 +173,9 @@ _HEDGE_AFTER = re.compile(r"^[^.;,]{0,40}?\b(?:is |are |be )?(?:possible|possibl
                           r"visualized|identified|detected|evident|apparent|appear|have\s+this\s+appearance)|"
                           r"in\s+the\s+(?:appropriate|right|proper)\s+clinical\s+(?:setting|context))\b|^[^.;]{0,40}\?",
                           re.I)
-#: Historical statements.
+# --- Historical cues: the three lexicons of the past, each for its own question --------------------
+
+#: Historical statements: the mention is stated about the past (``Assertion.historical``).
 _HISTORICAL = re.compile(r"\b(?:" + _words(
     "history of", "hx of", "h/o", "previously treated", "previously resected", "previously seen",
     "previously noted", "previously demonstrated", "previously described", "previous", "status post", "s/p",
@@ -169,6 +183,14 @@ _HISTORICAL = re.compile(r"\b(?:" + _words(
     "known history", "post-surgical", "postsurgical", "post-operative", "postoperative", "removed", "resected",
     "in the past") + r")\b|\bprior\b(?!\s+(?:study|studies|exam\w*|radiograph\w*|films?|ct|mri?|imaging|images|"
     r"comparison|chest))|\b(?:in|from) (?:19|20)\d\d\b", re.I)
+#: A stated value about a past lesion, read over its whole sentence or line ("a BI-RADS 4 lesion was
+#: biopsied previously"; radlite.text.spans.is_historical): the category is not the current assessment.
+HISTORICAL_STATEMENT = re.compile(r"\b(?:previous(?:ly)?|prior|was biopsied|were biopsied|history of|formerly|"
+                                  r"had been|in (?:19|20)\d\d|old)\b", re.I)
+#: The words just before a size that make it the prior study's ("previously 6 mm", "from 8 mm", "was
+#: (measuring) 9 mm"): matched against the text that ends at the size (radlite.timeline.lesions).
+PRIOR_SIZE = re.compile(r"(?:previously|prior(?:ly)?|formerly|from|was|were|compared to|versus|vs\.?)\s*(?:\(\s*)?"
+                        r"(?:measur\w*\s+)?$", re.I)
 
 # --- Coordination: "A or B", "A and/or B", "A versus B", "A, B or C" ---------------------------------
 

@@ -14,6 +14,16 @@ from radlite.evidence import Evidence
 from radlite.text.sentences import sentence_bounds
 from radlite.text.spans import last_match
 
+#: Side and lung-lobe words by their letter: the site vocabulary the RADS systems, TNM, the primary sites
+#: and the timeline share (each system composes its own lexicon of site words from the patterns below).
+SIDES = {"R": "right", "L": "left"}
+LUNG_LOBES = {"U": "upper", "M": "middle", "L": "lower"}
+SIDE_WORDS = "|".join(SIDES.values())
+LOBE_WORDS = "|".join(LUNG_LOBES.values())
+#: A side ("right"), a lung lobe ("upper lobe"), a lobe abbreviated ("RUL", "LLL"), as regex fragments.
+SIDE = rf"(?:{SIDE_WORDS})"
+LUNG_LOBE = rf"(?:{LOBE_WORDS})\s+lobe"
+LOBE_ABBREVIATION = rf"\b(?:{'|'.join(SIDES)})(?:{'|'.join(LUNG_LOBES)})L\b"
 #: What separates two statements of one sentence ("NI-RADS 1 in the neck, NI-RADS 3 at the primary site").
 SEPARATOR = re.compile(r",|;|\band\b|\bwhile\b", re.I)
 #: Words that tie a statement to the site after it ("cT1b N0 M0 for the right upper lobe adenocarcinoma").

@@ -6,6 +6,7 @@ import re
 from typing import Protocol
 
 from radlite.evidence import Evidence
+from radlite.text.assertion import HISTORICAL_STATEMENT
 from radlite.text.sections import section_bodies
 from radlite.text.sentences import sentence_bounds
 
@@ -22,8 +23,6 @@ class ReportText(Protocol):
     text: str
 
 
-_HISTORICAL = re.compile(r"\b(?:previous(?:ly)?|prior|was biopsied|were biopsied|history of|formerly|had been|"
-                         r"in (?:19|20)\d\d|old)\b", re.I)
 
 
 def finding_spans(report: ReportText, sections=FINDING_SECTIONS) -> list[tuple[int, int]]:
@@ -39,7 +38,7 @@ def impression_span(report: ReportText) -> tuple[int, int] | None:
 def is_historical(text: str, start: int, end: int) -> bool:
     """The statement is about the past ("BI-RADS 4 lesion was biopsied previously")."""
     left, right = sentence_bounds(text, start, end, lines=True)
-    return bool(_HISTORICAL.search(text[left:right]))
+    return bool(HISTORICAL_STATEMENT.search(text[left:right]))
 
 
 def find_phrase(report: ReportText, phrase: str) -> Evidence:

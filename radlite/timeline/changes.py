@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from radlite.rads_formulas.lung_rads import GROWTH_MM as LUNG_GROWTH_MM  # lung lesions: this band both ways
 from radlite.text.sentences import sentence_bounds
 from radlite.text.sites import SEPARATOR
 from radlite.text.spans import last_match
@@ -21,10 +22,6 @@ from radlite.text.spans import last_match
 #: A size change at least this large (relative to the prior size) counts as increased/decreased;
 #: the 20% of RECIST 1.1's progression threshold. Smaller changes are measurement noise: persistent.
 SIZE_CHANGE = 0.20
-#: A lung nodule grew when its size rose by more than this many millimetres: ACR Lung-RADS v2022 (as
-#: v1.1) defines growth as an increase in size of more than 1.5 mm (within 12 months). Lung lesions
-#: use this band both ways instead of SIZE_CHANGE: a 12 -> 14 mm nodule grew though by less than 20%.
-LUNG_GROWTH_MM = 1.5
 #: Which computed changes each stated change (temporal_changes.change) agrees with.
 AGREES_WITH = {
     "new": {"new"},
