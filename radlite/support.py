@@ -1,7 +1,7 @@
 """`supported`: does a value's own evidence say what the value says?
 
 ``grounded`` tells that a value's evidence words are in the report; ``supported`` reads those words
-with the assertion engine (radlite.assertion) and tells whether they assert the value:
+with the assertion engine (radlite.text.assertion) and tells whether they assert the value:
 
 - abnormalities: a positive or uncertain finding whose evidence negates it ("no pneumothorax") is
   not supported; a negative finding whose evidence is a mention asserted present is not either;
@@ -22,13 +22,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from radlite.assertion import assert_mention
 from radlite.evidence import Evidence
 from radlite.rules.stage_findings import stage_within
-
-_STATUS_OF_CHEXPERT = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}
-_STATUS_OF_RADGRAPH = {"OBS-DP": "present", "OBS-DA": "absent", "OBS-U": "uncertain"}
-_STAGE = re.compile(r"(?<![A-Za-z])(?:[cpyr]{1,2})?(?P<stage>[NM][0-3])", re.I)
+from radlite.text.assertion import STATUS_OF_CHEXPERT as _STATUS_OF_CHEXPERT
+from radlite.text.assertion import STATUS_OF_RADGRAPH as _STATUS_OF_RADGRAPH
+from radlite.text.assertion import assert_mention
+from radlite.text.tnm import STAGE_TOKEN as _STAGE
 
 
 def _abnormality(row: dict, text: str, start: int, end: int) -> bool | None:

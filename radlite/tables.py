@@ -209,7 +209,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("text", pa.string(), "Entity text."),
         ("label", pa.string(), "RadGraph label: ANAT-DP, OBS-DP, OBS-U, OBS-DA. An observation's present / absent / "
                                "uncertain class is the assertion engine's wherever it finds a cue around the "
-                               "entity (radlite.assertion); else the answer's."),
+                               "entity (radlite.text.assertion); else the answer's."),
         ("model_label", pa.string(), "The label as the answer gave it (the model's, or the rules'), kept for audit "
                                      "when the assertion engine's reading replaces it in label."),
         ("start", pa.int32(), "Character offset of the entity in reports.text (null when not found)."),

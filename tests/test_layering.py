@@ -1,5 +1,6 @@
-"""The library stands alone: radlite never imports the applications, its modules import no cycle, and
-its folders are layered (no two folders, or a folder and a top-level module, import each other)."""
+"""The library stands alone: radlite never imports the applications, its modules import no cycle, its
+folders are layered (no two folders, or a folder and a top-level module, import each other), and no
+module imports from a floor above its own (the report record stands below the timeline)."""
 
 import ast
 import os
@@ -111,24 +112,48 @@ def test_library_folders_import_each_other_one_way_only():
     assert _two_way(units) == []
 
 
-def test_folder_layers_stand_in_order():
-    """Text helpers under tasks, tasks under rules; routing is configuration under inference; the
-    applications of the store (review, export, timeline) above it."""
-    units = _unit_graph(_graph("radlite"))
+#: The floors of the library, bottom to top (docs/architecture.md): a module imports only from its own
+#: floor or the floors below. A unit is a folder inside radlite/ or a top-level module (see ``_unit``).
+FLOORS = (
+    ("radlite", "radlite.text", "radlite.evidence", "radlite.hashing", "radlite.errors", "radlite.options",
+     "radlite.tempdirs"),
+    ("radlite.report", "radlite.tables", "radlite.rejects"),
+    ("radlite.io", "radlite.store", "radlite.catalog_views", "radlite.chexpert", "radlite.rads_formulas",
+     "radlite.withholding"),
+    ("radlite.tasks",),
+    ("radlite.prompts",),
+    ("radlite.rules", "radlite.support"),
+    ("radlite.routing",),
+    ("radlite.inference",),
+    ("radlite.kinds",),
+    ("radlite.review", "radlite.export", "radlite.timeline", "radlite.query"),
+    ("radlite.doctor",),
+)
 
-    def above(high, low):  # ``high`` reaches ``low`` (directly or through others), never the reverse
-        seen, todo = set(), [high]
-        while todo:
-            for nxt in units.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return low in seen
 
-    for high, low in [("radlite.rules", "radlite.tasks"), ("radlite.tasks", "radlite.spans"),
-                      ("radlite.inference", "radlite.routing"), ("radlite.review", "radlite.store"),
-                      ("radlite.export", "radlite.store"), ("radlite.timeline", "radlite.store")]:
-        assert above(high, low) and not above(low, high), (high, low)
+def _floor(module: str) -> int:
+    unit = _unit(module)
+    return next(i for i, units in enumerate(FLOORS) if unit in units)
+
+
+def _upward(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Module imports that reach a higher floor: (importing module, imported module)."""
+    return sorted((m, i) for m, imported in graph.items() for i in imported if _floor(i) > _floor(m))
+
+
+def test_every_library_unit_stands_on_a_floor():
+    units = {_unit(m) for m in _graph("radlite")}
+    assert units - set().union(*FLOORS) == set(), "add the new module or folder to FLOORS (and docs/architecture.md)"
+
+
+def test_no_library_module_imports_from_a_floor_above_its_own():
+    assert _upward(_graph("radlite")) == []
+
+
+def test_the_floor_check_catches_the_report_importing_the_timeline():
+    graph = {"radlite.report": {"radlite.timeline.dates", "radlite.text.sections"},
+             "radlite.timeline.dates": set(), "radlite.text.sections": set()}
+    assert _upward(graph) == [("radlite.report", "radlite.timeline.dates")]
 
 
 def test_the_two_way_check_finds_a_tie():

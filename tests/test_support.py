@@ -13,7 +13,7 @@ from radlite.report import build_report
 from radlite.support import supported
 from radlite.tasks import TASKS
 from radlite.tasks.staging import StageResult
-from tests.rules.test_assertion import ROWS, _span
+from tests.text.test_assertion import ROWS, _span
 
 RADGRAPH = {"present": "OBS-DP", "absent": "OBS-DA", "uncertain": "OBS-U"}
 

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from radlite import tnm
 from radlite.store import OutputStore
+from radlite.text import tnm
+from radlite.text.assertion import STATUS_OF_CHEXPERT as STATUS_ASSERTION  # abnormalities.status -> assertion
+from radlite.text.assertion import STATUS_OF_RADGRAPH
 
-#: abnormalities.status -> assertion.
-STATUS_ASSERTION = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}
-#: RadGraph entity label -> assertion (definitely present / uncertain / definitely absent).
-ENTITY_ASSERTION = {"OBS-DP": "present", "OBS-U": "uncertain", "OBS-DA": "absent", "ANAT-DP": "present"}
+#: RadGraph entity label -> assertion (an anatomy entity is definitely present).
+ENTITY_ASSERTION = {**STATUS_OF_RADGRAPH, "ANAT-DP": "present"}
 #: Task tables read for values, in export order.
 VALUE_TABLES = ("rads", "staging", "abnormalities", "temporal_changes", "entities")
 CODES_CSV = os.path.join(os.path.dirname(__file__), "codes.csv")

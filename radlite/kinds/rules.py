@@ -13,7 +13,8 @@ from radlite.inference.runner import answer_rows, invalid_row
 from radlite.kinds.base import Answered, Asked, ModelKind
 from radlite.routing import ModelEntry
 from radlite.routing.kinds import RULES
-from radlite.rules.answers import rule_answer, rule_tables_sha256, rules_model_id, rules_prompt_id
+from radlite.rules.answers import rule_answer, rules_model_id, rules_prompt_id
+from radlite.rules.fingerprint import rule_tables_sha256
 from radlite.tasks import TASKS
 
 NO_ANSWER = ("no_answer: the report states no value the rules read (route the task to [rules, model] to ask a "

@@ -5,36 +5,29 @@ states (a RADS category, a TNM stage, CheXpert findings with negation and uncert
 change cues, a chest radiograph's abnormal findings sentences as its impression, RadGraph entities) and nothing else:
 where the report states nothing, they give no answer and a cascade (``[rules, model]``) asks the
 next entry. Every row they write is grounded by construction and
-carries ``model_id = radlite-rules@<version>+<sha256 of the rule tables>``, so a change to a
-phrase table is visible in the output.
+carries ``model_id = radlite-rules@<version>+<sha256 of the modules the rules import>``
+(radlite.rules.fingerprint), so a change to a phrase table is visible in the output.
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 from collections.abc import Callable
-from functools import lru_cache
 from typing import NamedTuple
 
 from pydantic import BaseModel
 
-from radlite import assertion, chexpert, rads_formulas, sites, spans, tnm
+from radlite import chexpert
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.rules import (
     entities,
     impression,
-    n_category,
-    node_facts,
-    primary_sites,
     rads,
-    stage_findings,
     stages,
     temporal,
 )
+from radlite.rules.fingerprint import rule_tables_sha256
 from radlite.tasks import TASKS, TaskInstance
-from radlite.tasks import rads as rads_patterns  # the RADS spellings and where they are stated
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
 from radlite.tasks.impression import ImpressionResult
 from radlite.tasks.ner import Entity, NerResult
@@ -108,16 +101,6 @@ EXTRACTORS: dict[str, Callable[[Report, TaskInstance], RuleAnswer | None]] = {
     "abnormality_detection": _abnormalities, "temporal_comparison": _changes,
     "impression_generation": _impression, "radiology_ner": _entities,
 }
-
-
-@lru_cache(maxsize=1)
-def rule_tables_sha256() -> str:
-    """SHA-256 over the source of every rule module: any change to a phrase table changes it."""
-    digest = hashlib.sha256()
-    for module in (chexpert, impression, rads, temporal, spans, tnm, rads_patterns, *rads_formulas.MODULES,
-                   assertion, stage_findings, entities, sites, stages, node_facts, primary_sites, n_category):
-        digest.update(inspect.getsource(module).encode())
-    return digest.hexdigest()
 
 
 def rules_model_id() -> str:

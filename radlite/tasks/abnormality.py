@@ -17,6 +17,7 @@ from radlite.tasks.base import (
     TaskInstance,
     clean_output,
 )
+from radlite.text.assertion import CHEXPERT_STATUS
 
 CHEXPERT_LABELS = (
     "atelectasis", "cardiomegaly", "consolidation", "edema", "enlarged cardiomediastinum", "fracture",
@@ -69,7 +70,7 @@ def _from_text(text: str) -> dict[str, str]:
         m = re.search(rf"{re.escape(name)}\s*[:=\-]\s*(positive|negative|uncertain|present|absent)", text, re.I)
         if m:
             value = m.group(1).lower()
-            labels[name] = {"present": "positive", "absent": "negative"}.get(value, value)
+            labels[name] = CHEXPERT_STATUS.get(value, value)
             found = True
     if not found:
         raise ParseError(f"no abnormality labels in {text[:80]!r}")

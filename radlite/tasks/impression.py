@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from radlite.report import Report
-from radlite.sections import section_start
 from radlite.tasks.base import (
     Decoding,
     Task,
@@ -13,6 +12,7 @@ from radlite.tasks.base import (
     free_text,
     rouge_l,
 )
+from radlite.text.sections import section_start
 
 
 class ImpressionResult(BaseModel):

@@ -6,7 +6,6 @@ import re
 
 from pydantic import BaseModel
 
-from radlite.assertion import ABBREVIATIONS
 from radlite.report import Report
 from radlite.tasks.base import (
     Decoding,
@@ -16,10 +15,11 @@ from radlite.tasks.base import (
     clean_output,
     literal_grammar,
 )
+from radlite.text.sentences import ABBREVIATIONS
 
 NLI_LABELS = ("entailment", "contradiction", "neutral")
 _VARIANTS = {"entail": "entailment", "contradict": "contradiction", "neutral": "neutral"}
-#: Between sentences: after sentence punctuation (radlite.assertion's rule: not "2.0", not "approx."),
+#: Between sentences: after sentence punctuation (radlite.text.assertion's rule: not "2.0", not "approx."),
 #: line breaks, and a numbered item's number.
 _SENTENCE_END = re.compile(r"(?<=[.!?])" + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in ABBREVIATIONS) +
                            r"\s+|\n+|(?:^|\s)\d+\.\s", re.I)

@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import find_phrase, phrase_texts
 from radlite.tasks.base import (
     SPAN_SOURCE,
     Decoding,
@@ -21,6 +20,7 @@ from radlite.tasks.base import (
     span_source,
 )
 from radlite.tasks.report_span_grammar import span_rules
+from radlite.text.spans import find_phrase, phrase_texts
 
 #: The free-text answer that quotes nothing: the report does not answer the question.
 NOT_STATED = "not stated"

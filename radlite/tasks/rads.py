@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from radlite.evidence import Evidence
 from radlite.rads_formulas import computed_for
 from radlite.report import Report
-from radlite.spans import finding_spans, is_historical, matches_in
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -19,6 +18,7 @@ from radlite.tasks.base import (
     clean_output,
     literal_grammar,
 )
+from radlite.text.spans import finding_spans, is_historical, matches_in
 
 NO_RADS = "No applicable RADS"
 

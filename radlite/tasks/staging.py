@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import finding_spans, matches_in, sentence_around
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -19,7 +18,9 @@ from radlite.tasks.base import (
     clean_output,
     literal_grammar,
 )
-from radlite.tnm import stated_stages
+from radlite.text.sentences import sentence_bounds
+from radlite.text.spans import finding_spans, matches_in
+from radlite.text.tnm import stated_stages
 
 _ONCOLOGY = re.compile(r"cancer|carcinoma|malignan|tumou?r|neoplas|metasta|lymphoma|sarcoma|oncolog|staging|"
                        r"melanoma|mass\b|lymphadenopathy", re.I)
@@ -84,7 +85,7 @@ class _StagingTask(Task):
     stages: tuple[str, ...] = ()
     #: The stage from raw output (parse_n_stage or parse_m_stage); raises ParseError.
     parse_stage: Callable[[str], str]
-    #: N or M: which stated stages ground an answer (radlite.tnm); the words of the stage's topic.
+    #: N or M: which stated stages ground an answer (radlite.text.tnm); the words of the stage's topic.
     letter = ""
     topic: re.Pattern
 
@@ -118,7 +119,7 @@ class _StagingTask(Task):
         if stated is not None:
             return [stated]
         for m in matches_in(report, self.topic, finding_spans(report)):
-            return [Evidence(*sentence_around(report.text, m.start(), m.end()))]
+            return [Evidence(*sentence_bounds(report.text, m.start(), m.end(), lines=True))]
         return [Evidence()]
 
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import find_phrase, phrase_texts
 from radlite.tasks.base import (
     SPAN_SOURCE,
     Decoding,
@@ -23,6 +22,7 @@ from radlite.tasks.base import (
     pairs_schema,
     span_source,
 )
+from radlite.text.spans import find_phrase, phrase_texts
 
 CHANGES = ("new", "worsened", "improved", "resolved", "unchanged")
 _SYNONYMS = {

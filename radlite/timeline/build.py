@@ -22,14 +22,15 @@ import pyarrow.parquet as pq
 
 from radlite.store import Manifest, OutputStore
 from radlite.tables import arrow_schema
+from radlite.text.assertion import STATUS_OF_CHEXPERT
+from radlite.text.dates import parse_date
 from radlite.timeline.changes import Compared, Observation, StatedChange, compare_study, stage_rank
-from radlite.timeline.dates import parse_date
 from radlite.timeline.lesions import Lesion, follow_unsited, read_lesions
 from radlite.timeline.pairing import Pairing, Study, TimelineOptions, arrival_key, pair_studies, patient_key
 
 #: Manifest key: the last run whose patients the timeline covers.
 MARK = "timeline_through"
-_ASSERTIONS = {"positive": "present", "negative": "absent", "uncertain": "uncertain", "not_mentioned": "not_mentioned"}
+_ASSERTIONS = {**STATUS_OF_CHEXPERT, "not_mentioned": "not_mentioned"}
 _USABLE = "valid AND grounded IS NOT FALSE"
 
 

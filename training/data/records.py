@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from radlite.prompts import Prompt, render_prompt
 from radlite.report import build_report
-from radlite.spans import phrase_texts
 from radlite.tasks import TASKS, ParseError, TaskInstance
 from radlite.tasks.base import SPAN_SOURCE
+from radlite.text.spans import phrase_texts
 
 
 class Tier(str, Enum):

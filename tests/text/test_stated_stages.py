@@ -1,4 +1,4 @@
-"""Stated N and M stages per primary (radlite/tnm.py, radlite/rules/stages.py): a report that stages two
+"""Stated N and M stages per primary (radlite/text/tnm.py, radlite/rules/stages.py): a report that stages two
 primaries gets one site row per primary beside the report-level row; a report that stages one keeps its
 single row. Scored on oncology reports written for the purpose
 (tests/fixtures/oncology/two_primaries_reports.yaml)."""

@@ -1,0 +1,35 @@
+"""Where a sentence ends: the one rule every extractor, the timeline and the RADS systems use.
+
+A sentence ends at . ; ? or ! followed by a space or the end of the text, never at a decimal point
+("2.0 cm") nor after an abbreviation ("approx. 2 cm", "Dr. X"); at a blank line; and at a line break
+before a numbered or bulleted item or a header. Texts written one statement per line (a RADS
+block, a staging line) also end a sentence at every line break: ``sentence_bounds(..., lines=True)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Words whose abbreviation ends in a period that does not end a sentence ("approx. 2.0 cm", "Dr. X").
+ABBREVIATIONS = ("vs", "e.g", "i.e", "dr", "approx")
+_NOT_ABBREVIATED = "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS)
+#: The one rule for a punctuation mark that ends a sentence: . ; ? ! followed by space or the end, and
+#: not after an abbreviation; a decimal point ("2.0 cm", "1.5") is never one. Used with re.I.
+SENTENCE_PUNCTUATION = _NOT_ABBREVIATED + r"[.;?!](?=\s|$)"
+#: A sentence ends at SENTENCE_PUNCTUATION, at a blank line, or at a line break before a numbered or
+#: bulleted item or a header.
+_SENTENCE_END = re.compile(SENTENCE_PUNCTUATION + r"|\n\s*\n|"
+                           r"\n(?=\s*(?:\d+[.)]\s|[-*\u2022]\s|[A-Z][A-Z /&]{2,}:))", re.I)
+#: The same punctuation, or any line break.
+_SENTENCE_OR_LINE_END = re.compile(SENTENCE_PUNCTUATION + r"|\n", re.I)
+
+
+def sentence_bounds(text: str, start: int, end: int, *, lines: bool = False) -> tuple[int, int]:
+    """The sentence holding text[start:end] as (first offset, end offset); with ``lines``, the sentence
+    or the line, whichever is shorter."""
+    pattern = _SENTENCE_OR_LINE_END if lines else _SENTENCE_END
+    left = 0
+    for m in pattern.finditer(text, 0, start):
+        left = m.end()
+    m = pattern.search(text, end)
+    return left, m.start() if m else len(text)
