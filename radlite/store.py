@@ -111,6 +111,11 @@ class RepairResult(BaseModel):
                                            "relative to OUT.")
 
 
+def committed_name(run_id: str, n: int) -> str:
+    """The name of a run's ``n``-th data file of a table under tables/ (read back by _RUN_FILE)."""
+    return f"{run_id}-{n:05d}.parquet"
+
+
 def staged_table_dir(staging_dir: str, table: str) -> str:
     """Where a run's writers put ``table``'s files inside its staging directory (StoreRun.staging_dir)."""
     return os.path.join(staging_dir, table)
@@ -494,7 +499,7 @@ class OutputStore:
         moved_any = False
         for table, paths in staged.items():
             for n, path in enumerate(paths):
-                name = f"{run_id}-{n:05d}.parquet"
+                name = committed_name(run_id, n)
                 os.replace(path, os.path.join(self.table_dir(table), name))
                 manifest.files[table].append(name)
                 if not moved_any:
@@ -523,7 +528,7 @@ class OutputStore:
         for table, paths in staged.items():
             taken = sum(name.startswith(run_id + "-") for name in manifest.files[table])
             for n, path in enumerate(paths, taken):
-                name = f"{run_id}-{n:05d}.parquet"
+                name = committed_name(run_id, n)
                 os.replace(path, os.path.join(self.table_dir(table), name))
                 manifest.files[table].append(name)
         manifest = StoreManifest.model_validate({**manifest.model_dump(), **marks})
