@@ -14,11 +14,17 @@ APPLICATIONS = ("pipelines", "training", "radlite_cli")
 
 def test_importing_the_library_loads_no_application_module():
     code = ("import sys, radlite, radlite.tasks, radlite.io, radlite.inference, radlite.routing, radlite.prompts, "
-            "radlite.store, radlite.options\n"
+            "radlite.store\n"
             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {APPLICATIONS!r}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_no_library_module_imports_click():
+    """The command line is an application: its click adapter lives in radlite_cli, not in the library."""
+    for module, path in _all_files("radlite"):
+        assert not _imports(path, "click"), f"{module} imports click"
 
 
 def _module_name(path: str) -> str:

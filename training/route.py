@@ -8,8 +8,8 @@ import shutil
 
 from radlite.routing import (
     EMBEDDED_SCHEME,
-    Manifest,
     ModelEntry,
+    RoutingManifest,
     RoutingTable,
     TaskFigures,
     embedded_model_path,
@@ -130,7 +130,7 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
         min_scores[task] = minimum_score(task, fig.score, baseline)
     basis = (f"the score of {baseline.routing} on {baseline.split}" if baseline else
              f"the routed figure less {MIN_SCORE_MARGIN:.2f} (policy margin)")
-    manifest = Manifest(min_scores=min_scores, min_scores_basis=basis, figures=figures,
+    manifest = RoutingManifest(min_scores=min_scores, min_scores_basis=basis, figures=figures,
                         built_from=[os.path.basename(p) for p in eval_paths])
     if smoke_set:
         manifest.smoke_set = f"{name}-smoke.jsonl"

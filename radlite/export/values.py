@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from radlite.store import OutputStore
+from radlite.store import OutputStore, run_started
 from radlite.text import tnm
 from radlite.text.assertion import STATUS_OF_CHEXPERT as STATUS_ASSERTION  # abnormalities.status -> assertion
 from radlite.text.assertion import STATUS_OF_RADGRAPH
@@ -150,11 +150,6 @@ def exam_title(report: dict) -> str:
     report code's display (FHIR code.text and OMOP note_title both use it)."""
     inferred = " ".join(p for p in (report["modality"], report["body_region"]) if p and p != "unknown")
     return report.get("examination") or inferred or codes()[("report", "diagnostic_report")].display
-
-
-def run_started(run_id: str) -> datetime:
-    """When a run started (UTC, naive): run ids begin with it. A report's run is when radlite accepted it."""
-    return datetime.strptime(run_id.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ")
 
 
 @dataclass(frozen=True)

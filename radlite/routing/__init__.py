@@ -116,7 +116,7 @@ class TaskFigures(BaseModel):
     grounded_share: float | None = None
 
 
-class Manifest(BaseModel):
+class RoutingManifest(BaseModel):
     """What `radlite models validate` checks beyond file hashes: a smoke set and minimum scores."""
 
     smoke_set: str | None = None
@@ -145,7 +145,7 @@ class RoutingTable(BaseModel):
     models: dict[str, ModelEntry]
     #: task -> entry key, or a cascade [rules key, model key]: the first entry that answers wins.
     tasks: dict[str, str | list[str]]
-    manifest: Manifest = Field(default_factory=Manifest)
+    manifest: RoutingManifest = Field(default_factory=RoutingManifest)
     #: Where the file was loaded from; relative model paths resolve against it.
     origin: str | None = None
     #: Set by load_routing: the entries whose files are not installed and whose tasks use their
