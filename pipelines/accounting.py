@@ -18,7 +18,7 @@ from rich.table import Table
 
 from pipelines.process import ACCEPTED_NEW, REJECTED, SKIPPED_UNCHANGED
 from radlite import __version__
-from radlite.inference.runner import InferenceCounts
+from radlite.kinds import InferenceCounts
 from radlite.tables import TABLES
 
 

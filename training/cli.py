@@ -9,6 +9,7 @@ import click
 from tqdm import tqdm
 
 from radlite.errors import ExitCode
+from radlite.kinds.rules import RULES
 from radlite.options import click_options, options_from_cli
 from radlite.routing import (
     Adapter,
@@ -17,7 +18,6 @@ from radlite.routing import (
     load_routing,
     write_routing,
 )
-from radlite.routing.kinds import RULES
 from radlite.tasks import TASKS
 from training.data.build import build_data, load_split, parse_source
 from training.data.curation import CurationConfig
