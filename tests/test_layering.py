@@ -79,6 +79,13 @@ def test_no_library_module_imports_an_application():
             assert not _imports(path, application), f"{module} imports {application}"
 
 
+def test_no_application_imports_the_engine():
+    """The applications reach models through their kinds (radlite.kinds), never the engine itself."""
+    for application in APPLICATIONS:
+        for module, path in _all_files(application):
+            assert not {m for m in _imports(path, "radlite") if m.startswith("radlite.inference")}, module
+
+
 def test_library_imports_form_no_cycle():
     assert _cycle(_graph("radlite")) is None
 
@@ -112,8 +119,8 @@ def test_library_folders_import_each_other_one_way_only():
 
 
 def test_folder_layers_stand_in_order():
-    """Text helpers under tasks, tasks under rules; routing is configuration under inference; the
-    applications of the store (review, export, timeline) above it."""
+    """Text helpers under tasks, tasks under rules; routing tables over the model kinds over the engine
+    (inference); the applications of the store (review, export, timeline) above it."""
     units = _unit_graph(_graph("radlite"))
 
     def above(high, low):  # ``high`` reaches ``low`` (directly or through others), never the reverse
@@ -126,7 +133,8 @@ def test_folder_layers_stand_in_order():
         return low in seen
 
     for high, low in [("radlite.rules", "radlite.tasks"), ("radlite.tasks", "radlite.spans"),
-                      ("radlite.inference", "radlite.routing"), ("radlite.review", "radlite.store"),
+                      ("radlite.routing", "radlite.kinds"),
+                      ("radlite.kinds", "radlite.inference"), ("radlite.review", "radlite.store"),
                       ("radlite.export", "radlite.store"), ("radlite.timeline", "radlite.store")]:
         assert above(high, low) and not above(low, high), (high, low)
 

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Annotated, NamedTuple, Protocol, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from radlite.inference.cache import ResultCache
 from radlite.inference.failures import ModelFailure
@@ -80,6 +80,12 @@ class ModelEntry(BaseModel):
         if cls is ModelEntry:
             cls = get_kind(options.get("kind", DEFAULT_KIND)).options
         return super().__new__(cls)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _of_its_kind(cls, data, handler):
+        """Read as ModelEntry (a routing table's ``models``), an entry is read as the options of its kind."""
+        return entry_of(data) if cls is ModelEntry else handler(data)
 
     @property
     def traits(self) -> ModelKind:

@@ -12,10 +12,10 @@ import os
 from importlib import resources
 
 import yaml
-from pydantic import BaseModel, Field, SerializeAsAny, field_validator
+from pydantic import BaseModel, Field, SerializeAsAny
 
 from radlite.hashing import file_sha256
-from radlite.kinds import ModelEntry, entry_of
+from radlite.kinds import ModelEntry
 from radlite.kinds.llama_cpp import Adapter  # noqa: F401 - its import path before the kinds had their own options
 from radlite.tasks import TASKS
 
@@ -72,11 +72,6 @@ class RoutingTable(BaseModel):
     #: Set by load_routing: the entries whose files are not installed and whose tasks use their
     #: ``fallback`` entry instead. Never written to YAML.
     fell_back: list[Fallback] = Field(default_factory=list)
-
-    @field_validator("models", mode="before")
-    @classmethod
-    def _entries_of_their_kinds(cls, models: dict) -> dict:
-        return {key: entry_of(entry) for key, entry in models.items()}
 
     def chain(self, task: str) -> list[str]:
         """The entries a task routes to, in order: a cascade tries rules first, then the model."""
