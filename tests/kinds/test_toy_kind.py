@@ -14,16 +14,20 @@ from radlite.kinds import KINDS, Answered, ModelEntry, ModelKind
 from radlite.tasks import TASKS
 
 #: Written for this test (SYNTHETIC): three short reports, each with the N stage the toy kind answers.
-REPORTS = {"one.txt": "EXAMINATION: CT CHEST\nFINDINGS: Right hilar node, staged N1.\nIMPRESSION: N1 disease.",
-           "two.txt": "EXAMINATION: CT CHEST\nFINDINGS: No enlarged nodes, N0.\nIMPRESSION: N0.",
-           "three.txt": "EXAMINATION: CT NECK\nFINDINGS: Bilateral nodes, N2.\nIMPRESSION: Nodal disease, N2."}
+REPORTS = {
+    "one.txt": "EXAMINATION: CT CHEST\nFINDINGS: Right upper lobe adenocarcinoma with a right hilar node, staged N1."
+               "\nIMPRESSION: Lung cancer, N1.",
+    "two.txt": "EXAMINATION: CT CHEST\nFINDINGS: Left lower lobe adenocarcinoma. No enlarged nodes, N0.\n"
+               "IMPRESSION: Lung cancer, N0.",
+    "three.txt": "EXAMINATION: CT NECK\nFINDINGS: Squamous cell carcinoma of the tongue base with bilateral nodes, "
+                 "N2.\nIMPRESSION: Head and neck cancer, N2."}
 
 
 class LookupEntry(ModelEntry):
     """Step 1: the entry options of the kind (its own fields only)."""
 
     kind: Literal["lookup"] = "lookup"
-    answers: dict[str, str] = {}  # report_id -> the raw answer
+    answers: dict[str, str] = {}  # the report's file name -> the raw answer
 
 
 class LookupAnswerer:
@@ -38,7 +42,7 @@ class LookupAnswerer:
             for instance in a.instances:
                 common = {"report_id": a.report.report_id, "task": instance.task, "model_id": "lookup-v1",
                           "prompt_id": f"lookup/{instance.task}", "prompt_sha256": "none", "run_id": run_id}
-                raw = self.entry.answers[a.report.report_id]
+                raw = self.entry.answers[os.path.basename(a.report.locator)]
                 rows += [(TASKS[instance.task].table, row)
                          for row in result_rows(instance.task, raw, instance, a.report, common)]
                 a.counts.outputs_valid += 1
@@ -67,7 +71,7 @@ def test_a_kind_declared_in_one_module_runs_is_reviewed_and_exported(tmp_path, m
     folder.mkdir()
     for name, text in REPORTS.items():
         (folder / name).write_text(text)
-    answers = {"one": "N1", "two": "N0", "three": "N2"}
+    answers = {"one.txt": "N1", "two.txt": "N0", "three.txt": "N2"}
     routing = tmp_path / "routing.yaml"
     routing.write_text(yaml.safe_dump({"name": "toy", "models": {"lookup": {"kind": "lookup", "answers": answers}},
                                        "tasks": {"n_staging": "lookup"}}))
