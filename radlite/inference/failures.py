@@ -15,7 +15,8 @@ CODES = (MODEL_ERROR, CONTEXT_OVERFLOW)
 #: What the ``error`` column of a failed call's row starts with.
 ERROR_PREFIXES = tuple(f"{code}:" for code in CODES)
 _OVERFLOW_ADVICE = "raise n_ctx in the routing entry to process such reports"
-_OVERFLOW = re.compile(rf"(?P<message>.*) \(n_ctx=(?P<n_ctx>\d+); {_OVERFLOW_ADVICE}\)", re.DOTALL)
+#: The context size an overflow's text names (the advice after it is not read: older rows may word it otherwise).
+_OVERFLOW = re.compile(r"(?P<message>.*) \(n_ctx=(?P<n_ctx>\d+);", re.DOTALL)
 #: How much of llama.cpp's words a row keeps.
 MESSAGE_CHARS = 500
 
@@ -44,7 +45,7 @@ class ModelFailure:
         code, _, rest = (error or "").partition(": ")
         if code not in CODES:
             return None
-        overflow = _OVERFLOW.fullmatch(rest) if code == CONTEXT_OVERFLOW else None
+        overflow = _OVERFLOW.match(rest) if code == CONTEXT_OVERFLOW else None
         if overflow:
             return cls(code, model_id, overflow["message"], int(overflow["n_ctx"]))
         return cls(code, model_id, rest)
