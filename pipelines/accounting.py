@@ -15,7 +15,7 @@ from pydantic import computed_field, model_validator
 from rich.table import Table
 
 from pipelines.process import ACCEPTED_NEW, REJECTED, SKIPPED_UNCHANGED
-from radlite.inference.runner import InferenceCounts
+from radlite.kinds import InferenceCounts
 
 
 class RunCounts(InferenceCounts):

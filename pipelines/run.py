@@ -30,10 +30,9 @@ from pipelines.options import OutputOptions, RunnerOptions, TaskOptions
 from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from pipelines.retry import FailedInstance, failed_instances, model_failures, worth_retrying
 from pipelines.task_stage import TaskStage
-from radlite.inference import crashlog
-from radlite.inference.cache import ResultCache
 from radlite.io.inputs import InputSpec
 from radlite.io.records import IngestLimits
+from radlite.kinds import ResultCache, crashlog
 from radlite.store import OutputStore, StoreRun
 from radlite.tables import EVIDENCE_TABLES, REVIEW_TABLES, TABLES, TASK_TABLES, TIMELINE_TABLES
 from radlite.tasks import TASKS

@@ -86,6 +86,13 @@ def test_no_library_module_imports_an_application():
             assert not _imports(path, application), f"{module} imports {application}"
 
 
+def test_no_application_imports_the_engine():
+    """The applications reach models through their kinds (radlite.kinds), never the engine itself."""
+    for application in APPLICATIONS:
+        for module, path in _all_files(application):
+            assert not {m for m in _imports(path, "radlite") if m.startswith("radlite.inference")}, module
+
+
 def test_library_imports_form_no_cycle():
     assert _cycle(_graph("radlite")) is None
 
@@ -121,17 +128,16 @@ def test_library_folders_import_each_other_one_way_only():
 #: The floors of the library, bottom to top (docs/architecture.md): a module imports only from its own
 #: floor or the floors below. A unit is a folder inside radlite/ or a top-level module (see ``_unit``).
 FLOORS = (
-    ("radlite", "radlite.text", "radlite.evidence", "radlite.hashing", "radlite.errors", "radlite.options",
-     "radlite.tempdirs"),
+    ("radlite", "radlite.text", "radlite.evidence", "radlite.hashing", "radlite.errors", "radlite.tempdirs"),
     ("radlite.report", "radlite.tables", "radlite.rejects"),
     ("radlite.io", "radlite.store", "radlite.catalog_views", "radlite.chexpert", "radlite.rads_formulas",
      "radlite.withholding"),
     ("radlite.tasks",),
     ("radlite.prompts",),
     ("radlite.rules", "radlite.support"),
-    ("radlite.routing",),
     ("radlite.inference",),
     ("radlite.kinds",),
+    ("radlite.routing",),
     ("radlite.review", "radlite.export", "radlite.timeline", "radlite.query"),
     ("radlite.doctor",),
 )
