@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pyarrow as pa
 from pydantic import BaseModel
 
 from radlite.assertion import ABBREVIATIONS
+from radlite.columns import columns
 from radlite.report import Report
 from radlite.tasks.base import (
     Decoding,
@@ -16,6 +18,7 @@ from radlite.tasks.base import (
     clean_output,
     literal_grammar,
 )
+from radlite.tasks.table import TaskTable
 
 NLI_LABELS = ("entailment", "contradiction", "neutral")
 _VARIANTS = {"entail": "entailment", "contradict": "contradiction", "neutral": "neutral"}
@@ -43,9 +46,23 @@ def parse_nli(raw: str) -> str:
     return min(hits)[1]
 
 
+NLI_TABLE = TaskTable(
+    "nli",
+    "Impression sentence vs findings inference (radiology_nli).",
+    columns(
+        ("sentence_index", pa.int32(), "Index of the impression sentence used as hypothesis."),
+        ("premise", pa.string(), "Findings text."),
+        ("hypothesis", pa.string(), "Impression sentence."),
+        ("label", pa.string(), "entailment, contradiction or neutral."),
+    ),
+    evidence=False,
+)
+
+
 class RadiologyNli(Task):
     name = "radiology_nli"
-    table = "nli"
+    writes = NLI_TABLE
+    curation_weight = 3.0
     metric_name = "accuracy"
 
     def skip_reason(self, report: Report) -> str | None:

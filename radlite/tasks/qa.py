@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import yaml
 from pydantic import BaseModel
 
+from radlite.columns import columns
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.spans import find_phrase, phrase_texts
@@ -21,6 +23,7 @@ from radlite.tasks.base import (
     span_source,
 )
 from radlite.tasks.report_span_grammar import span_rules
+from radlite.tasks.table import ReviewView, TaskTable
 
 #: The free-text answer that quotes nothing: the report does not answer the question.
 NOT_STATED = "not stated"
@@ -59,9 +62,25 @@ class QaResult(BaseModel):
     answer: str
 
 
+QA_ANSWERS_TABLE = TaskTable(
+    "qa_answers",
+    "Answers to registry questions (radiology_qa).",
+    columns(
+        ("question_id", pa.string(), "Question id from the --questions file."),
+        ("question", pa.string(), "Question text."),
+        ("answer", pa.string(), "Answer text."),
+    ),
+    evidence=True,
+    review=ReviewView(("question_id",), lambda r: r["question_id"], lambda r: r["answer"] or "",
+                      lambda r: "positive" if r["answer"] else "not_mentioned"),
+)
+
+
 class RadiologyQa(Task):
     name = "radiology_qa"
-    table = "qa_answers"
+    writes = QA_ANSWERS_TABLE
+    curation_weight = 0.5
+    curation_cap = 30_000
     metric_name = "rouge_l"
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
