@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 
 import pyarrow as pa
 
 from radlite.columns import Column, columns
 from radlite.tasks import task_tables
+from radlite.tasks.table import DerivedMapping, TaskTable
 
 CONTRACT_VERSION = "1.0.0"
 
@@ -197,65 +198,24 @@ _OWN_DOCS = {
 }
 
 
-class _Tables(Mapping):
+def _all_tables() -> dict[str, tuple[Column, ...]]:
     """table -> columns: the run tables, then each task table in registry order, then the later tables."""
-
-    def _all(self) -> dict[str, tuple[Column, ...]]:
-        tasks = {name: table.columns for name, table in task_tables().items()}
-        clash = sorted(set(tasks) & (set(_RUN_TABLES) | set(_LATER_TABLES)))
-        if clash:
-            raise ValueError(f"a task declares table {clash[0]!r}, which radlite.tables declares already")
-        return {**_RUN_TABLES, **tasks, **_LATER_TABLES}
-
-    def __getitem__(self, table: str) -> tuple[Column, ...]:
-        return self._all()[table]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
+    tasks = {name: table.columns for name, table in task_tables().items()}
+    clash = sorted(set(tasks) & (set(_RUN_TABLES) | set(_LATER_TABLES)))
+    if clash:
+        raise ValueError(f"a task declares table {clash[0]!r}, which radlite.tables declares already")
+    return {**_RUN_TABLES, **tasks, **_LATER_TABLES}
 
 
-class _TableDocs(Mapping):
-    """table -> its one-line doc (a task table's from its declaration)."""
-
-    def _all(self) -> dict[str, str]:
-        return {name: _OWN_DOCS.get(name) or task_tables()[name].doc for name in TABLES}
-
-    def __getitem__(self, table: str) -> str:
-        return self._all()[table]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-
-class _TaskTableNames(Sequence):
-    """Names of the registered tasks' tables (all of them, or those whose rows carry evidence columns)."""
-
-    def __init__(self, evidence_only: bool):
-        self.evidence_only = evidence_only
-
-    def _names(self) -> tuple[str, ...]:
-        return tuple(name for name, table in task_tables().items() if table.evidence or not self.evidence_only)
-
-    def __getitem__(self, index):
-        return self._names()[index]
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-
-TABLES: Mapping[str, tuple[Column, ...]] = _Tables()
-TABLE_DOCS: Mapping[str, str] = _TableDocs()
-#: Tables of task answers: every one carries TASK_COLUMNS (withheld included).
-TASK_TABLES: Sequence[str] = _TaskTableNames(evidence_only=False)
+TABLES: Mapping[str, tuple[Column, ...]] = DerivedMapping(_all_tables)
+TABLE_DOCS: Mapping[str, str] = DerivedMapping(
+    lambda: {name: _OWN_DOCS.get(name) or task_tables()[name].doc for name in TABLES})
+#: Tables of task answers (name -> declaration): every one carries TASK_COLUMNS (withheld included).
+TASK_TABLES: Mapping[str, TaskTable] = DerivedMapping(task_tables)
 #: Task tables whose every row points at its evidence in the report.
-EVIDENCE_TABLES: Sequence[str] = _TaskTableNames(evidence_only=True)
-TABLES._all()  # a task table that clashes with a table declared here fails on import
+EVIDENCE_TABLES: Mapping[str, TaskTable] = DerivedMapping(
+    lambda: {name: table for name, table in task_tables().items() if table.evidence})
+_all_tables()  # a task table that clashes with a table declared here fails on import
 
 #: Tables computed from the committed tables after a run's commit (radlite.timeline.build).
 TIMELINE_TABLES = ("report_priors", "finding_timeline")

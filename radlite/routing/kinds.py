@@ -10,11 +10,11 @@ other half of a kind, how it loads and answers, lives above inference in ``radli
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from radlite.rules.answers import EXTRACTORS, rules_model_id
+from radlite.rules.answers import RULE_TASKS, rules_model_id
 
 
 class _File(Protocol):
@@ -45,7 +45,7 @@ class KindTraits:
     #: The ``model_id`` of the rows the entry writes.
     label: Callable[[Entry], str]
     #: The tasks it can answer (None: every task).
-    tasks: frozenset[str] | None = None
+    tasks: Collection[str] | None = None
 
     def answers(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks
@@ -60,7 +60,7 @@ def _file_label(entry: Entry) -> str:
 KIND_TRAITS: dict[str, KindTraits] = {t.name: t for t in (
     KindTraits(LLAMA_CPP, loads_files=True, passes_on=False, label=_file_label),
     KindTraits(RULES, loads_files=False, passes_on=True, label=lambda entry: rules_model_id(),
-               tasks=frozenset(EXTRACTORS)),
+               tasks=RULE_TASKS),
 )}
 
 

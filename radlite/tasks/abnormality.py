@@ -121,6 +121,7 @@ ABNORMALITIES_TABLE = TaskTable(
     evidence=True,
     review=ReviewView(("finding",), lambda r: r["finding"], lambda r: r["status"], lambda r: r["status"]),
     export=_exported,
+    fhir_titles={"chexpert": "{name}"},
 )
 
 

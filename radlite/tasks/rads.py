@@ -203,6 +203,7 @@ RADS_TABLE = TaskTable(
                       lambda r: r["label"] or "No applicable RADS",
                       lambda r: "none" if r["system"] in (None, "none") else "assigned", optional_key=("site",)),
     export=_exported,
+    fhir_titles={"rads": "{name} category"},
 )
 
 

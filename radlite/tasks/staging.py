@@ -126,6 +126,7 @@ STAGING_TABLE = TaskTable(
                       lambda r: "positive" if (r["n_stage"] or r["m_stage"]) else "not_mentioned",
                       optional_key=("site",)),
     export=_exported,
+    fhir_titles={"n_stage": "N stage", "m_stage": "M stage"},
 )
 
 

@@ -8,8 +8,8 @@ task registry (radlite.tasks.TASKS); none keeps its own map by table name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from radlite.columns import EVIDENCE_COLUMNS, TASK_COLUMNS, Column
@@ -46,12 +46,13 @@ class ExportedValue(NamedTuple):
     assertion: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TaskTable:
     """A task table: name, doc, the task's own value columns, and whether its rows carry evidence columns.
 
     Optional parts, each read by one consumer: ``review`` (the review kit's view of a row), ``export``
-    (the values FHIR and OMOP carry of a valid row: empty when the row claims nothing).
+    (the values FHIR and OMOP carry of a valid row: empty when the row claims nothing), ``fhir_titles``.
+    Compared by identity: tasks that write one table share one object.
     """
 
     name: str
@@ -62,6 +63,9 @@ class TaskTable:
     evidence: bool
     review: ReviewView | None = None
     export: Callable[[dict], list[ExportedValue]] | None = None
+    #: Exported kind -> the FHIR Observation's code text ("{name}" is the value's name); kinds not named
+    #: here are not Observations (entities: NOTE_NLP rows only, their value is report words).
+    fhir_titles: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.values:
@@ -83,3 +87,20 @@ def found_nothing(row: dict, *columns: str) -> bool:
 def at_site(label: str, row: dict) -> str:
     """A site row's label names its site ("BI-RADS (left breast)")."""
     return f"{label} ({row['site']})" if row.get("site") else label
+
+
+class DerivedMapping(Mapping):
+    """A read-only mapping rebuilt from the task registry at each use, so a task registered after import
+    is in it: the side maps keyed by table (radlite.tables.TABLES, radlite.review.views.VIEWS) are these."""
+
+    def __init__(self, build: Callable[[], dict]):
+        self._build = build
+
+    def __getitem__(self, key):
+        return self._build()[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._build())
+
+    def __len__(self) -> int:
+        return len(self._build())

@@ -99,6 +99,7 @@ TEMPORAL_CHANGES_TABLE = TaskTable(
     evidence=True,
     review=_review_view(),
     export=_exported,
+    fhir_titles={"temporal_change": "Change of {name}"},
 )
 
 

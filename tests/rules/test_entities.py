@@ -5,7 +5,7 @@ import pytest
 from radlite.report import build_report
 from radlite.rules.answers import rule_answer
 from radlite.rules.entities import report_entities
-from radlite.support import supported
+from radlite.evidence_support import supported
 from radlite.tasks import TASKS
 
 

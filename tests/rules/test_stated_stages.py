@@ -11,7 +11,7 @@ import yaml
 from radlite.report import build_report
 from radlite.rules.answers import rule_answer
 from radlite.rules.stages import stated_per_primary
-from radlite.support import supported
+from radlite.evidence_support import supported
 from radlite.tasks import TASKS
 from radlite.tasks.staging import StageResult
 
