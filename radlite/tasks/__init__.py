@@ -7,7 +7,7 @@ Adding a task is its module and one ``register`` (docs/architecture.md, "How to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from radlite.report import Report
@@ -28,7 +28,19 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     ImpressionGeneration(), RadsAssignment(), AbnormalityDetection(), NStaging(), MStaging(), TemporalComparison(),
     RadiologyNer(), RadiologyNli(), RadiologyQa(),
 )}
-TASK_NAMES = tuple(TASKS)
+
+
+class _TaskNames(Sequence):
+    """The registered tasks' names in run order, read from TASKS at each use (a task registered later is in it)."""
+
+    def __getitem__(self, index):
+        return tuple(TASKS)[index]
+
+    def __len__(self) -> int:
+        return len(TASKS)
+
+
+TASK_NAMES: Sequence[str] = _TaskNames()
 
 
 def task_tables(tasks: Iterable[Task] | None = None) -> dict[str, TaskTable]:
