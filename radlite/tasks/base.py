@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from rouge_score import rouge_scorer
 
 from radlite.evidence import Evidence
-from radlite.report import Report
+from radlite.report import Report, build_report
 from radlite.tasks.report_span_grammar import span_rules
 from radlite.tasks.table import TaskTable
 
@@ -137,6 +137,14 @@ class Task:
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
         return [TaskInstance(self.name, self.input_text(report), self.instruction)]
+
+    def record_instance(self, source: str, record_id: str, text: str, context: dict[str, str]
+                        ) -> tuple[Report, TaskInstance]:
+        """(Report, TaskInstance) for a training record (its ``text`` and ``context``: training.data.records),
+        built the way the pipeline builds them."""
+        report = build_report(source, record_id, text)
+        instances = self.instances(report)
+        return report, instances[0] if instances else TaskInstance(self.name, text, "")
 
     def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         """The compact answer: its grammar, the token budget that always fits it, and stops.

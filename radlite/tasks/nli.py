@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from radlite.assertion import ABBREVIATIONS
 from radlite.columns import columns
-from radlite.report import Report
+from radlite.report import Report, build_report
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -69,6 +69,15 @@ class RadiologyNli(Task):
         if report.findings and report.impression and report.has_section_headers:
             return None
         return "needs headed findings and impression sections"
+
+    def record_instance(self, source: str, record_id: str, text: str, context: dict[str, str]
+                        ) -> tuple[Report, TaskInstance]:
+        """A record keeps its premise and hypothesis in ``context``; the premise is the report's findings."""
+        report = build_report(source, record_id, f"FINDINGS: {context['premise']}")
+        premise, hypothesis = context["premise"], context["hypothesis"]
+        return report, TaskInstance(self.name, f"Premise: {premise}\nHypothesis: {hypothesis}",
+                                    f"Hypothesis: {hypothesis}",
+                                    context={"premise": premise, "hypothesis": hypothesis, "index": 0})
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
         return [

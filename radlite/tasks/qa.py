@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from radlite.columns import columns
 from radlite.evidence import Evidence
-from radlite.report import Report
+from radlite.report import Report, build_report
 from radlite.spans import find_phrase, phrase_texts
 from radlite.tasks.base import (
     SPAN_SOURCE,
@@ -82,6 +82,18 @@ class RadiologyQa(Task):
     curation_weight = 0.5
     curation_cap = 30_000
     metric_name = "rouge_l"
+
+    def record_instance(self, source: str, record_id: str, text: str, context: dict[str, str]
+                        ) -> tuple[Report, TaskInstance]:
+        """A record keeps its question (else ``text``) and, where it has one, its report in ``context``."""
+        question = context.get("question", text)
+        report_text = context.get("report") or "(no report)"
+        report = build_report(source, record_id, report_text)
+        paper = f"{question}\n\nReport:\n{context['report']}" if context.get("report") else question
+        # with a report, the answer quotes it as in the pipeline (RadiologyQa.instances); without, it is free
+        quotes = {SPAN_SOURCE: phrase_texts(report)} if context.get("report") else {}
+        return report, TaskInstance(self.name, paper, f"Question: {question}",
+                                    context={"question_id": "q", "question": question, "choices": (), **quotes})
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
         """One instance per question; a free-text answer may quote the sections ``ground`` searches."""
