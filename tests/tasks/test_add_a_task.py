@@ -132,3 +132,20 @@ def test_a_second_declaration_of_one_table_fails_loudly():
     with pytest.raises(ValueError, match="declares table 'abnormalities' again"):
         register(Twin())
     assert "toy_twin" not in TASKS and task_tables()["abnormalities"] is TASKS["abnormality_detection"].writes
+
+
+def test_a_table_with_no_columns_or_one_the_contract_declares_fails_loudly():
+    with pytest.raises(ValueError, match="declares no value columns"):
+        TaskTable("toy_empty", "A table with no value columns.", (), evidence=False)
+
+    class Clash(ToySide):
+        name = "toy_clash"
+        writes = TaskTable("reports", "again", columns(("side", pa.string(), "left or right.")), evidence=False)
+
+    register(Clash())
+    try:
+        with pytest.raises(ValueError, match="table 'reports', which radlite.tables declares already"):
+            list(TABLES)
+    finally:
+        TASKS.pop("toy_clash")
+    assert "reports" in TABLES
