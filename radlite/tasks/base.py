@@ -77,8 +77,9 @@ def free_text(raw: str, what: str) -> str:
     return text
 
 
-#: A function a task names for a floor above it: the function itself, or its "module:name" path where it
-#: lives above the task registry (the rule extractors over radlite.rules, which imports the tasks).
+#: A function a task names for a floor above it: the function itself (set on the class as a staticmethod),
+#: or its "module:name" path where it lives above the task registry (the rule extractors in radlite.rules,
+#: which imports the tasks).
 Hook = Callable | str | None
 
 
