@@ -23,7 +23,7 @@ from radlite.tasks.table import DerivedMapping, TaskTable
 CONTRACT_VERSION = "1.0.0"
 
 
-#: Tables a run writes besides the task tables, which come after them.
+#: Tables a run writes besides the task tables (which follow them in TABLES).
 _RUN_TABLES: dict[str, tuple[Column, ...]] = {
     "reports": columns(
         ("report_id", pa.string(), "Stable id: hash of source and locator.", False),
