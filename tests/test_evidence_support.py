@@ -8,9 +8,9 @@ import pytest
 
 from pipelines.accounting import RunSummary
 from radlite.evidence import Evidence
+from radlite.evidence_support import supported
 from radlite.inference.runner import answer_rows
 from radlite.report import build_report
-from radlite.evidence_support import supported
 from radlite.tasks import TASKS
 from radlite.tasks.staging import StageResult
 from tests.rules.test_assertion import ROWS, _span

@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from radlite.evidence_support import supported
 from radlite.inference.engine import get_model
 from radlite.kinds import get_kind
 from radlite.kinds.cascade import answer_instances
 from radlite.prompts import Prompt, get_profile
 from radlite.routing import ModelEntry, RoutingTable
-from radlite.evidence_support import supported
 from radlite.tasks import TASKS, ParseError
 from training.data.records import InstructionRecord, record_instance, record_prompt
 
