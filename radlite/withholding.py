@@ -10,7 +10,7 @@ something the report does not carry:
   all ("no lymphadenopathy", "lung cancer screening"); this is the stricter reading of the report;
 - ``ungrounded``: the value's words were looked for in the report and are not there;
 - ``unsupported``: its own evidence, read by the assertion engine, asserts the opposite
-  (radlite.support).
+  (radlite.evidence_support).
 
 The row stays, with its raw output; the current views, `radlite sql` and the exports leave the value
 out. The assertion engine also owns an entity's present / absent / uncertain class: wherever it finds

@@ -134,7 +134,7 @@ FLOORS = (
      "radlite.withholding"),
     ("radlite.tasks",),
     ("radlite.prompts",),
-    ("radlite.rules", "radlite.support"),
+    ("radlite.rules", "radlite.evidence_support"),
     ("radlite.inference",),
     ("radlite.kinds",),
     ("radlite.routing",),

@@ -1,7 +1,8 @@
 """What an export carries: OUT's current reports and their structured values, as typed records.
 
 FHIR and OMOP exports both start here, so a value means the same thing in both: one
-``StructuredValue`` per RADS category, N or M stage, CheXpert finding (not_mentioned left out:
+``StructuredValue`` per value a task table's declaration exports (radlite.tasks.table.TaskTable.export):
+per RADS category, N or M stage, CheXpert finding (not_mentioned left out:
 the report says nothing), temporal change and entity, each with its assertion, evidence offsets
 and provenance. Only valid rows become values, and only published ones: a withheld row
 (radlite.withholding) is left out unless ``include_withheld``, which exports it with its
@@ -25,14 +26,8 @@ from datetime import date, datetime
 from functools import cache
 
 from radlite.store import OutputStore, run_started
-from radlite.text import tnm
-from radlite.text.assertion import STATUS_OF_CHEXPERT as STATUS_ASSERTION  # abnormalities.status -> assertion
-from radlite.text.assertion import STATUS_OF_RADGRAPH
+from radlite.tasks import task_tables
 
-#: RadGraph entity label -> assertion (an anatomy entity is definitely present).
-ENTITY_ASSERTION = {**STATUS_OF_RADGRAPH, "ANAT-DP": "present"}
-#: Task tables read for values, in export order.
-VALUE_TABLES = ("rads", "staging", "abnormalities", "temporal_changes", "entities")
 CODES_CSV = os.path.join(os.path.dirname(__file__), "codes.csv")
 #: reports.result_status values (the HL7 reader's words for OBR-25, radlite.io.hl7.RESULT_STATUS) are FHIR R4
 #: DiagnosticReport.status codes (hl7.org/fhir/R4/valueset-diagnostic-report-status.html), exported as they are.
@@ -90,33 +85,6 @@ class StructuredValue:
     run_id: str
     #: Why the value is withheld (None: published); set only in an export with include_withheld.
     withheld_reason: str | None = None
-
-
-def stage_name(stage: str, prefix: str | None, evidence: str | None) -> str:
-    """"pN" or "pM" when the stage ("N1") is written with a pathologic prefix (p, yp, rp: AJCC's pathologic
-    classification, coded apart from the clinical one in LOINC); else "N" or "M". The prefix is the row's
-    ``stage_prefix`` (the rules' stated stage), else the one its evidence writes (a model's row)."""
-    prefix = prefix or tnm.written_prefix(evidence or "", stage)
-    return ("p" if prefix and "p" in prefix else "") + stage[0]
-
-
-def _values(table: str, row: dict) -> list[tuple[str, str, str, str | None]]:
-    """(kind, name, value, assertion) for one valid task row; empty when the row claims nothing."""
-    if table == "rads":
-        if not row["system"] or row["system"] == "none":
-            return []
-        return [("rads", row["system"], row["label"] or row["category"], None)]
-    if table == "staging":
-        return [(kind, stage_name(row[kind], row.get("stage_prefix"), row["evidence"]), row[kind], None)
-                for kind in ("n_stage", "m_stage") if row[kind]]
-    if table == "abnormalities":
-        assertion = STATUS_ASSERTION.get(row["status"])
-        return [("chexpert", row["finding"], row["status"], assertion)] if assertion else []
-    if table == "temporal_changes":
-        return [("temporal_change", row["finding"], row["change"], "present")] if row["change"] else []
-    if table == "entities":
-        return [("entity", row["label"], row["text"], ENTITY_ASSERTION.get(row["label"]))] if row["text"] else []
-    raise ValueError(f"no values are exported from table {table!r}")
 
 
 @dataclass(frozen=True)
@@ -182,14 +150,16 @@ def load(store: OutputStore, since: str | None = None, include_withheld: bool = 
     values: list[StructuredValue] = []
     changed = {r["report_id"] for r in reports if r["run_id"] in later}
     seen: set[tuple[str, str]] = set()
-    for table in VALUE_TABLES:
+    for table, declared in task_tables().items():
+        if declared.export is None:
+            continue
         for row in store.read_table(table, include_withheld=include_withheld).to_pylist():
             if not row["valid"]:
                 continue
             if row["run_id"] in later:
                 changed.add(row["report_id"])
             site = row.get("site") if row.get("scope") == "site" else None
-            for kind, name, value, assertion in _values(table, row):
+            for kind, name, value, assertion in declared.export(row):
                 key = f"{table}:{row['task']}:{name}:{value}:{row['evidence_start']}:{row.get('entity_index')}"
                 if site is not None:  # a per-site value beside the report-level one: never the same claim
                     key += f":site={site}"

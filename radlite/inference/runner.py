@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from radlite.evidence import Evidence, evidence_columns
+from radlite.evidence_support import supported
 from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache, cache_key
 from radlite.inference.failures import ModelFailure
 from radlite.prompts import Prompt, render_prompt
 from radlite.report import Report
-from radlite.support import supported
 from radlite.tables import EVIDENCE_TABLES
 from radlite.tasks import TASKS, ParseError, Task, TaskInstance
 from radlite.withholding import assertion_owned, not_applicable, withheld_columns

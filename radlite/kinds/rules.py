@@ -13,7 +13,7 @@ from typing import Literal
 from radlite.inference.cache import ResultCache
 from radlite.inference.runner import answer_rows, invalid_row
 from radlite.kinds.base import Answered, Asked, ModelEntry, ModelKind, Shot
-from radlite.rules.answers import EXTRACTORS, rule_answer, rules_model_id, rules_prompt_id
+from radlite.rules.answers import RULE_TASKS, rule_answer, rules_model_id, rules_prompt_id
 from radlite.rules.fingerprint import rule_tables_sha256
 from radlite.tasks import TASKS
 
@@ -58,7 +58,7 @@ class RulesKind(ModelKind):
     options = RulesEntry
     passes_on = True
     eager = True
-    tasks = frozenset(EXTRACTORS)
+    tasks = RULE_TASKS
 
     def model_id(self, entry: RulesEntry) -> str:
         return rules_model_id()

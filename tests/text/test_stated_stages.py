@@ -8,10 +8,10 @@ import os
 import pytest
 import yaml
 
+from radlite.evidence_support import supported
 from radlite.report import build_report
 from radlite.rules.answers import rule_answer
 from radlite.rules.stages import stated_per_primary
-from radlite.support import supported
 from radlite.tasks import TASKS
 from radlite.tasks.staging import StageResult
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from radlite.evidence_support import supported
 from radlite.kinds import get_kind
 from radlite.kinds.cascade import answer_instances
 from radlite.routing import RoutingTable
-from radlite.support import supported
 from radlite.tasks import TASKS, ParseError
 from training.data.records import InstructionRecord, record_instance
 

@@ -1,4 +1,4 @@
-"""`supported`: a value checked against its own evidence with the assertion engine (radlite/support.py)."""
+"""`supported`: a value checked against its own evidence with the assertion engine (radlite/evidence_support.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 
 from pipelines.accounting import RunSummary
 from radlite.evidence import Evidence
+from radlite.evidence_support import supported
 from radlite.inference.runner import answer_rows
 from radlite.report import build_report
 from radlite.store import OutputStore
-from radlite.support import supported
 from radlite.tasks import TASKS
 from radlite.tasks.staging import StageResult
 from tests.text.test_assertion import ROWS, _span
