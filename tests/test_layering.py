@@ -128,11 +128,11 @@ def test_library_folders_import_each_other_one_way_only():
 #: The floors of the library, bottom to top (docs/architecture.md): a module imports only from its own
 #: floor or the floors below. A unit is a folder inside radlite/ or a top-level module (see ``_unit``).
 FLOORS = (
-    ("radlite", "radlite.text", "radlite.evidence", "radlite.hashing", "radlite.errors", "radlite.tempdirs"),
-    ("radlite.report", "radlite.tables", "radlite.rejects"),
-    ("radlite.io", "radlite.store", "radlite.catalog_views", "radlite.chexpert", "radlite.rads_formulas",
-     "radlite.withholding"),
+    ("radlite", "radlite.text", "radlite.evidence", "radlite.hashing", "radlite.errors", "radlite.tempdirs",
+     "radlite.columns"),
+    ("radlite.report", "radlite.rejects", "radlite.chexpert", "radlite.rads_formulas", "radlite.withholding"),
     ("radlite.tasks",),
+    ("radlite.tables", "radlite.io", "radlite.store", "radlite.catalog_views"),
     ("radlite.prompts",),
     ("radlite.rules", "radlite.evidence_support"),
     ("radlite.inference",),
