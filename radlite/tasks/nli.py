@@ -18,20 +18,14 @@ from radlite.tasks.base import (
     literal_grammar,
 )
 from radlite.tasks.table import TaskTable
-from radlite.text.sentences import ABBREVIATIONS
+from radlite.text.sentences import split_sentences
 
 NLI_LABELS = ("entailment", "contradiction", "neutral")
 _VARIANTS = {"entail": "entailment", "contradict": "contradiction", "neutral": "neutral"}
-#: Between sentences: after sentence punctuation (radlite.text.assertion's rule: not "2.0", not "approx."),
-#: line breaks, and a numbered item's number.
-_SENTENCE_END = re.compile(r"(?<=[.!?])" + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in ABBREVIATIONS) +
-                           r"\s+|\n+|(?:^|\s)\d+\.\s", re.I)
-
 
 def impression_sentences(impression: str, limit: int = 4) -> list[str]:
     """Sentences of an impression (numbered lists too), at most ``limit``, each with letters."""
-    parts = [p.strip() for p in _SENTENCE_END.split(impression) if p and p.strip()]
-    return [p for p in parts if re.search(r"[A-Za-z]{3}", p)][:limit]
+    return [p for p in split_sentences(impression, "items") if re.search(r"[A-Za-z]{3}", p)][:limit]
 
 
 class NliResult(BaseModel):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from radlite.text.sentences import sentence_bounds
+from radlite.text.sentences import sentence_bounds, split_sentences
 
 
 def _sentence_of(text: str, words: str, **options) -> str:
@@ -35,3 +35,13 @@ def test_with_lines_every_line_break_ends_the_sentence_too():
     assert _sentence_of(text, "measuring", lines=True) == "measuring 1.5 cm"
     assert _sentence_of(text, "Mass", lines=True) == "Mass in the right breast"
     assert _sentence_of(text, "Mass") == "Mass in the right breast\nmeasuring 1.5 cm"
+
+
+def test_an_impression_list_splits_at_item_numbers_and_lines_but_not_at_semicolons():
+    impression = "1. No acute disease. 2. Stable 2.0 cm nodule; unchanged.\nApprox. 3 mm cyst vs. granuloma."
+    statements = [s for s in split_sentences(impression, "items") if not s.rstrip(".").isdigit()]
+    assert statements == ["No acute disease.", "Stable 2.0 cm nodule; unchanged.", "Approx. 3 mm cyst vs. granuloma."]
+
+
+def test_prose_sentences_end_at_semicolons():
+    assert split_sentences("Heart normal; lungs clear. No effusion.") == ["Heart normal", "lungs clear", "No effusion"]
