@@ -129,7 +129,7 @@ def test_library_folders_import_each_other_one_way_only():
 #: floor or the floors below. A unit is a folder inside radlite/ or a top-level module (see ``_unit``).
 FLOORS = (
     ("radlite", "radlite.text", "radlite.evidence", "radlite.hashing", "radlite.errors", "radlite.tempdirs",
-     "radlite.columns"),
+     "radlite.registry", "radlite.columns"),
     ("radlite.report", "radlite.rejects", "radlite.chexpert", "radlite.rads_formulas", "radlite.withholding"),
     ("radlite.tasks",),
     ("radlite.tables", "radlite.io", "radlite.store", "radlite.catalog_views"),

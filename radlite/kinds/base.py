@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from radlite.inference.cache import ResultCache
 from radlite.inference.failures import ModelFailure
 from radlite.inference.runner import InferenceCounts
+from radlite.registry import Registry
 from radlite.report import Report
 from radlite.tasks import TaskInstance
 
@@ -159,19 +160,10 @@ class ModelKind:
 
 
 #: Every model kind by name (radlite.kinds registers the built-in ones).
-KINDS: dict[str, ModelKind] = {}
-
-
-def register(kind: ModelKind) -> ModelKind:
-    """Declare ``kind``: routing tables may name it, and it loads and answers their entries."""
-    KINDS[kind.name] = kind
-    return kind
-
-
-def get_kind(name: str) -> ModelKind:
-    if name not in KINDS:
-        raise ValueError(f"unknown model kind {name!r}; known: {', '.join(KINDS)}")
-    return KINDS[name]
+KINDS: Registry[ModelKind] = Registry("model kind")
+#: Declare a kind: routing tables may name it, and it loads and answers their entries.
+register = KINDS.register
+get_kind = KINDS.named
 
 
 @functools.cache
