@@ -181,7 +181,7 @@ def test_committed_embedded_demo_validates():
 
     table = load_routing("embedded")
     assert table.manifest.smoke_set and table.manifest.min_scores
-    assert any(entry.adapters for entry in table.models.values())
+    assert any(entry.traits.loads_files and entry.adapters for entry in table.models.values())
     result = run_cli("models", "validate")
     assert result.exit_code == 0, result.stderr + result.stdout
     assert "embedded: OK" in result.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, SerializeAsAny, model_validator
 
 from radlite.hashing import text_sha256
 from radlite.routing import ModelEntry
@@ -86,7 +86,7 @@ class Evaluation(BaseModel):
     split: str
     n: int
     tasks: dict[str, TaskEvaluation]
-    models: dict[str, ModelEntry]
+    models: dict[str, SerializeAsAny[ModelEntry]]
     task_models: dict[str, str | list[str]]
     #: Against the baseline evaluated in the same command, when there was one.
     comparison: dict[str, TaskComparison] | None = None
