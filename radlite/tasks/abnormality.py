@@ -103,12 +103,8 @@ def is_chest_radiograph(report: Report) -> bool:
     return report.modality == "XR" and report.body_region == "chest"
 
 
-#: abnormalities.status -> assertion.
-STATUS_ASSERTION = STATUS_OF_CHEXPERT
-
-
 def _exported(row: dict) -> list[ExportedValue]:
-    assertion = STATUS_ASSERTION.get(row["status"])
+    assertion = STATUS_OF_CHEXPERT.get(row["status"])
     return [ExportedValue("chexpert", row["finding"], row["status"], assertion)] if assertion else []
 
 
