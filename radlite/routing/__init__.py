@@ -114,6 +114,16 @@ class TaskFigures(BaseModel):
     n: int
     #: share of its evidence-claiming values the report text states (None: the task claims none)
     grounded_share: float | None = None
+    #: What the figure rests on: real / written / synthetic text, none (not recorded) (issue 33)
+    evidence: str = "none"
+    #: The trivial baseline on the same records: its name, score and 95% interval (None: not recorded)
+    baseline: str | None = None
+    baseline_score: float | None = None
+    baseline_ci95: tuple[float, float] | None = None
+    #: The rules' figure on the same records, when the rules were a candidate
+    rules_score: float | None = None
+    #: Why this candidate got the task (or, for an unrouted task, why none did)
+    reason: str = ""
 
 
 class Manifest(BaseModel):
@@ -129,6 +139,9 @@ class Manifest(BaseModel):
     #: later changes to that code: a figure is current or says where it came from.
     figures_from: str = ""
     built_from: list[str] = Field(default_factory=list)
+    #: Tasks no candidate earned (no rules, no model above its baseline): the best candidate's figures
+    #: and why; a run skips them ("not in routing table").
+    unrouted: dict[str, TaskFigures] = Field(default_factory=dict)
 
 
 class Fallback(BaseModel):

@@ -220,9 +220,12 @@ def _evaluation(name: str, kind: str, score: float, grounded_share: float | None
 def test_routing_passes_over_a_better_scoring_candidate_that_invents_its_values():
     from training.route import choose_routes
 
+    def chosen(evaluations, **options):
+        return {task: choice.index for task, choice in choose_routes(evaluations, **options).items()}
+
     rules, model = _evaluation("rules", "rules", 0.90, 1.0), _evaluation("model", "llama.cpp", 1.0, 0.84)
-    assert choose_routes([rules, model]) == {"temporal_comparison": 0}
-    assert choose_routes([rules, model], min_grounded=0.0) == {"temporal_comparison": 1}
+    assert chosen([rules, model]) == {"temporal_comparison": 0}
+    assert chosen([rules, model], min_grounded=0.0) == {"temporal_comparison": 1}
     # when no candidate reaches the floor, the score decides; a candidate claiming nothing does not count as grounded
     silent = _evaluation("silent", "rules", 0.0, None)
-    assert choose_routes([silent, _evaluation("model", "llama.cpp", 0.5, 0.55)]) == {"temporal_comparison": 1}
+    assert chosen([silent, _evaluation("model", "llama.cpp", 0.5, 0.55)]) == {"temporal_comparison": 1}
