@@ -126,7 +126,9 @@ def route_command(evaluations, **values):
     manifest: sha256s, figures with evidence, interval, n and baseline, minimum scores."""
     o = options_from_cli(RouteOptions, values)
     try:
-        table = build_routing(list(evaluations), o.out_path, o.name, o.smoke_set, o.min_grounded, o.baseline)
+        minimums = load_routing(o.min_scores_from).manifest if o.min_scores_from else None
+        table = build_routing(list(evaluations), o.out_path, o.name, o.smoke_set, o.min_grounded, o.baseline,
+                              minimums)
     except RouteRefused as exc:
         raise click.ClickException(str(exc)) from None
     for task, key in table.tasks.items():

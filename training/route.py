@@ -163,9 +163,12 @@ def minimum_score(task: str, figure: float, baseline: Evaluation | None) -> floa
 
 
 def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None,
-                  min_grounded: float = MIN_GROUNDED, baseline_path: str | None = None) -> RoutingTable:
+                  min_grounded: float = MIN_GROUNDED, baseline_path: str | None = None,
+                  minimums: Manifest | None = None) -> RoutingTable:
     """Write the routing table (with manifest: sha256s, figures, minimum scores) to ``out_path``;
-    ``baseline_path``: an eval.json of a baseline on the smoke set, the source of the minimums."""
+    ``baseline_path``: an eval.json of a baseline on the smoke set, the source of the minimums;
+    ``minimums``: an earlier manifest whose baseline-derived minimums are kept (they do not depend on
+    the route)."""
     evaluations = off_the_test_list(eval_paths)
     baseline = Evaluation.load(baseline_path) if baseline_path else None
     routes = choose_routes(evaluations, min_grounded)
@@ -194,14 +197,20 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
             keys.append(key)
         tasks[task] = keys[0] if len(keys) == 1 else keys
         figures[task] = task_figures(fig, "+".join(keys), choice)
-        min_scores[task] = minimum_score(task, fig.score, baseline)
+        min_scores[task] = (minimums.min_scores[task] if minimums and task in minimums.min_scores
+                            else minimum_score(task, fig.score, baseline))
     basis = (f"the score of {baseline.routing} on {baseline.split}" if baseline else
              f"the routed figure less {MIN_SCORE_MARGIN:.2f} (policy margin)")
+    if minimums:
+        basis = minimums.min_scores_basis  # where the kept numbers came from, verbatim
     manifest = Manifest(min_scores=min_scores, min_scores_basis=basis, figures=figures, unrouted=unrouted,
-                        built_from=[built_from(p) for p in eval_paths])
+                        built_from=[built_from(p) for p in eval_paths],
+                        figures_from="the evaluations in built_from; each figure says its evidence, n and baseline")
     if smoke_set:
         manifest.smoke_set = f"{name}-smoke.jsonl"
-        shutil.copyfile(smoke_set, os.path.join(out_dir, manifest.smoke_set))
+        target = os.path.join(out_dir, manifest.smoke_set)
+        if not (os.path.exists(target) and os.path.samefile(smoke_set, target)):
+            shutil.copyfile(smoke_set, target)
     table = RoutingTable(name=name, description=f"built by radlite train route from {len(eval_paths)} evaluation(s)",
                          models=models, tasks=tasks, manifest=manifest)
     write_routing(table, out_path)

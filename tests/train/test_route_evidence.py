@@ -101,8 +101,8 @@ def test_route_on_the_committed_evaluations_reproduces_the_shipped_embedded_tabl
     paths = _evaluations()
     assert paths, "no committed evaluations under training/evidence"
     assert all(Evaluation.load(p).test_list_records == 0 for p in paths)
-    built = build_routing(paths, str(tmp_path / "embedded.yaml"), "embedded")
     shipped = load_routing("embedded")
+    built = build_routing(paths, str(tmp_path / "embedded.yaml"), "embedded", minimums=shipped.manifest)
     assert built.tasks == shipped.tasks
     for key in set(built.models) | set(shipped.models):
         a, b = built.models[key], shipped.models[key]
@@ -113,3 +113,4 @@ def test_route_on_the_committed_evaluations_reproduces_the_shipped_embedded_tabl
         for task in mine:
             assert mine[task].model_dump() == theirs[task].model_dump(), task
     assert {f.evidence for f in shipped.manifest.figures.values()} <= {"real", "written"}
+    assert built.manifest.min_scores == shipped.manifest.min_scores
