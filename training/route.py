@@ -94,7 +94,7 @@ def choose_task(task: str, indices: list[int], evaluations: list[Evaluation],
     baselines = [b for i in level if (b := evaluations[i].tasks[task].baseline) is not None]
     baseline = max(baselines, key=lambda b: b.score) if baselines else None
     bars = [bar for bar in (rules_score, baseline.score if baseline else None) if bar is not None]
-    models = _well_grounded(task, [i for i in level if i not in rules], evaluations, min_grounded)
+    models = [i for i in _well_grounded(task, level, evaluations, min_grounded) if i not in rules]
     earned = [i for i in models if all(evaluations[i].tasks[task].ci95[0] > bar for bar in bars)]
     best = _best(level, task, evaluations)
     if earned:
@@ -102,7 +102,8 @@ def choose_task(task: str, indices: list[int], evaluations: list[Evaluation],
                            "model: lower 95% bound above the rules and the trivial baseline", best)
     if rules:
         why = ("rules: no model's lower 95% bound beat them and the baseline" if models else
-               "rules: the only candidate")
+               "rules: the models' values are mostly not in the report (below the grounding floor)"
+               if len(level) > len(rules) else "rules: the only candidate")
         if baseline is not None and rules_score <= baseline.score:
             why += " (the rules do not beat the trivial baseline)"
         return RouteChoice(_best(rules, task, evaluations), evidence, rules_score, baseline, why, best)
