@@ -40,8 +40,8 @@ import yaml
 from pipelines.options import TaskOptions
 from pipelines.run import RunConfig, run_etl
 from radlite.io.inputs import ColumnMapping, expand_inputs
+from radlite.kinds.rules import RULES
 from radlite.routing import load_routing
-from radlite.routing.kinds import RULES
 from radlite.store import OutputStore
 from training.data.sources.openi import MAPPED_LABELS, report_text
 from training.eval.ledger import LEDGER, record_scoring

@@ -1,25 +1,21 @@
-"""Run accounting in one place: the counts, the summary and the ``runs`` row.
+"""Run accounting in one place: the counts and the summary the ``runs`` row is made from.
 
 A count is declared once, as a field of ``RunCounts`` (records) or of the library's
 ``InferenceCounts`` (model work); it is summed from the ledger rows the run wrote (not from a
-runner's metrics, which not every runner has), the summary carries it, and the ``runs`` row stores
-every summary field that has a column of the same name.
+runner's metrics, which not every runner has), the summary carries it, and the ``runs`` row
+(``radlite.store.StoreRun.runs_row``) stores every summary field that has a column of the same name.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from datetime import datetime
 
 import pyarrow as pa
 from pydantic import computed_field, model_validator
 from rich.table import Table
 
 from pipelines.process import ACCEPTED_NEW, REJECTED, SKIPPED_UNCHANGED
-from radlite import __version__
-from radlite.inference.runner import InferenceCounts
-from radlite.tables import TABLES
+from radlite.kinds import InferenceCounts
 
 
 class RunCounts(InferenceCounts):
@@ -117,18 +113,6 @@ class RunSummary(RunCounts):
     def supported_share(self) -> dict[str, float]:
         """Per task table, the share of checked values whose own evidence asserts them (``supported``)."""
         return {t: round(self.supported_by_table.get(t, 0) / n, 4) for t, n in self.checkable_by_table.items() if n}
-
-    def runs_row(self, *, started: datetime, finished: datetime, inputs: list[str], tasks: list[str],
-                 routing: str | None, options_json: str) -> dict:
-        """The run's audit row: every summary field that the ``runs`` table has a column for."""
-        row = {"run_id": self.run_id, "started_at": started, "finished_at": finished, "status": "committed",
-               "inputs": inputs, "tasks": tasks, "routing": routing, "radlite_version": __version__,
-               "options": options_json}
-        for name, value in self.model_dump().items():
-            if name not in row:
-                row[name] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
-        columns = {c.name for c in TABLES["runs"]}
-        return {k: v for k, v in row.items() if k in columns}
 
 
 def render_summary(summary: RunSummary, console) -> None:

@@ -17,9 +17,9 @@ from pipelines.run import RunConfig, RunError, beam_flags, check_runner, run_etl
 from radlite.errors import ExitCode
 from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.io.records import IngestLimits
-from radlite.options import click_options, options_from_cli
 from radlite.store import OutputLocked, StoreDamaged
 from radlite.timeline.pairing import TimelineOptions
+from radlite_cli.options import click_options, options_from_cli
 
 
 @contextmanager

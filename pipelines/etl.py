@@ -25,7 +25,7 @@ from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from radlite.io.inputs import InputSpec
 from radlite.io.readers import read_input
 from radlite.io.records import IngestLimits
-from radlite.store import staged_table_dir
+from radlite.store import staged_bundle_path, staged_table_dir
 from radlite.tables import TABLES, arrow_schema
 
 #: Rows buffered per table before a row group is written: memory stays flat in archive size.
@@ -103,7 +103,7 @@ class _WriteBundleFn(beam.DoFn):
         name = self.keys.hexdigest()[:32]
         for table, (writer, temporary) in self.writers.items():
             writer.close()
-            os.replace(temporary, os.path.join(staged_table_dir(self.staging_dir, table), f"bundle-{name}.parquet"))
+            os.replace(temporary, staged_bundle_path(self.staging_dir, table, name))
 
 
 def build_pipeline(pipeline: beam.Pipeline, *, specs: list[InputSpec], limits: IngestLimits,

@@ -3,7 +3,7 @@
 Beam has no handler for llama.cpp. Ours takes batches of prepared records (lists of RecordWork,
 formed as the records are read) and hands each to the record processor, whose models decode all the
 batch's reports together. The "model" Beam loads and shares per process is the processor; the
-llama.cpp models behind it are loaded on first use, once per process (radlite.inference.engine).
+llama.cpp models behind it are loaded on first use, once per process (by their kind, radlite.kinds).
 
 Records are batched as they are read, not by RunInference's own BatchElements: that emits a
 partly filled batch from ``finish_bundle``, and Beam's Dask runner drops whatever a DoFn emits

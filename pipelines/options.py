@@ -1,6 +1,6 @@
 """The options of a run, one class per concern, each field declared once with its default and doc.
 
-The ``radlite run`` flags are generated from these classes (radlite.options), a Python caller builds
+The ``radlite run`` flags are generated from these classes (radlite_cli.options), a Python caller builds
 them directly, and the ``runs`` row stores them.
 """
 

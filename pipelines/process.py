@@ -17,14 +17,10 @@ import pyarrow as pa
 from pipelines import progress
 from pipelines.rows import REJECTS, REPORTS, reject_row, report_row
 from pipelines.task_stage import TaskStage
-from radlite.inference import crashlog
-from radlite.inference.cache import ResultCache
-from radlite.inference.engine import LOAD_COUNTS, get_model
-from radlite.inference.runner import InferenceCounts
 from radlite.io.hl7 import outranked
 from radlite.io.records import IngestLimits, SourceRecord
 from radlite.io.validate import validate_record
-from radlite.kinds import Answerer, get_kind
+from radlite.kinds import Answerer, InferenceCounts, ResultCache, crashlog, get_kind, model_loads
 from radlite.kinds.cascade import answer_pending, route
 from radlite.rejects import Reject, RejectReason
 from radlite.report import Report
@@ -60,19 +56,20 @@ class RecordProcessor:
     """Validates, plans, answers (rules, then models) records; ``rows`` does one record start to end,
     the graph runs ``prepare`` -> ``answer`` (a batch of records, under RunInference) -> ``finish``.
 
-    Models are loaded on first use through ``load_model`` (default: once per process, shared by
-    every processor in it) and the result cache is opened once per processor.
+    Models are loaded on first use by their kind (a llama.cpp model once per process, shared by every
+    processor in it; ``load_model`` replaces the kind's loader); the result cache is opened once per
+    processor.
     """
 
     def __init__(self, limits: IngestLimits, done_reports: frozenset, done_rejects: frozenset,
                  stage: TaskStage | None, run_id: str, cache_path: str | None,
-                 load_model: Callable = get_model, crash_dir: str | None = None,
+                 load_model: Callable | None = None, crash_dir: str | None = None,
                  committed_status: dict[str, str] | None = None):
         self.limits, self.done_reports, self.done_rejects = limits, done_reports, done_rejects
         #: report_id -> result_status of the committed version, for reports whose source gives one (HL7)
         self.committed_status = committed_status or {}
         #: where a process of this run logs a fatal signal when no supervisor gave it a place
-        #: (a Dask worker on another host): radlite.inference.crashlog
+        #: (a Dask worker on another host): radlite.kinds.crashlog
         self.crash_dir = crash_dir
         self.stage, self.run_id, self.cache_path, self.load_model = stage, run_id, cache_path, load_model
         self._models: dict[str, Answerer] = {}
@@ -142,7 +139,7 @@ class RecordProcessor:
         """The record's rows, its ledger row last."""
         yield from work.rows
         yield LEDGER, {"source": work.source, "sequence": work.sequence, "outcome": work.outcome,
-                       "reason": work.reason, "worker": os.getpid(), "model_loads": sum(LOAD_COUNTS.values()),
+                       "reason": work.reason, "worker": os.getpid(), "model_loads": model_loads(),
                        **work.counts.model_dump()}
 
     def _answerer(self, key: str) -> Answerer:

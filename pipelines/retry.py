@@ -2,10 +2,12 @@
 
 A row whose model call failed (``model_error:``, ``context_overflow:``) is committed, so nothing is
 lost, but its report must not count as done: the next run plans it again, until it succeeds, the
-routing changes, or the failure is shown to be deterministic:
+routing changes, or the failure is shown to be deterministic (the failure is a typed record,
+radlite.kinds.ModelFailure, read from the row):
 
 - ``context_overflow:`` is deterministic for a context size: it is planned again only when the
-  task's model entry now has a larger ``n_ctx`` than the one it overflowed, or another model.
+  task's model entry may now fit it (its kind says: a llama.cpp entry with a larger ``n_ctx`` than
+  the one it overflowed), or is another model.
 - ``model_error:`` may be transient: planned again until it has failed ``MAX_ATTEMPTS`` runs with the
   same model; a new model (another ``model_id``) starts over.
 
@@ -15,19 +17,17 @@ the views keep one current row set per report and task, so nothing is duplicated
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from radlite.kinds import CONTEXT_OVERFLOW, ERROR_PREFIXES, ModelFailure
 from radlite.routing import RoutingTable
 
 #: Runs in which an instance may fail with ``model_error:`` on one model before it is left alone.
 MAX_ATTEMPTS = 3
-MODEL_FAILURE_PREFIXES = ("model_error:", "context_overflow:")
-_OVERFLOW_CONTEXT = re.compile(r"\(n_ctx=(\d+);")
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,16 @@ class FailedInstance:
     error: str
     attempts: int
 
+    @property
+    def failure(self) -> ModelFailure:
+        return ModelFailure.of_row(self.error, self.model_id)
+
 
 def model_failures(rows: pa.Table) -> pa.Table:
     """The rows (of a task table) whose model call failed."""
     if rows.num_rows == 0:
         return rows
-    failed = pc.fill_null(pc.or_(*[pc.starts_with(rows["error"], p) for p in MODEL_FAILURE_PREFIXES]), False)
+    failed = pc.fill_null(pc.or_(*[pc.starts_with(rows["error"], p) for p in ERROR_PREFIXES]), False)
     return rows.filter(pc.and_(pc.invert(rows["valid"]), failed))
 
 
@@ -69,7 +73,6 @@ def worth_retrying(failed: FailedInstance, routing: RoutingTable | None) -> bool
     entry = routed[1]
     if entry.label() != failed.model_id:
         return True
-    if failed.error.startswith("context_overflow:"):
-        overflowed = _OVERFLOW_CONTEXT.search(failed.error)
-        return overflowed is None or entry.n_ctx > int(overflowed.group(1))
+    if failed.failure.code == CONTEXT_OVERFLOW:
+        return entry.traits.may_fit(entry, failed.failure)
     return failed.attempts < MAX_ATTEMPTS

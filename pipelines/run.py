@@ -6,14 +6,12 @@ import errno
 import json
 import logging
 import os
-import secrets
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 import apache_beam as beam
 import pyarrow as pa
@@ -32,12 +30,11 @@ from pipelines.options import OutputOptions, RunnerOptions, TaskOptions
 from pipelines.process import LEDGER, LEDGER_SCHEMA, RecordProcessor
 from pipelines.retry import FailedInstance, failed_instances, model_failures, worth_retrying
 from pipelines.task_stage import TaskStage
-from radlite.inference import crashlog
-from radlite.inference.cache import ResultCache
 from radlite.io.inputs import InputSpec
 from radlite.io.records import IngestLimits
-from radlite.store import OutputStore
-from radlite.tables import EVIDENCE_TABLES, REVIEW_TABLES, TABLES, TASK_TABLES, TIMELINE_TABLES, arrow_schema
+from radlite.kinds import ResultCache, crashlog
+from radlite.store import OutputStore, StoreRun
+from radlite.tables import EVIDENCE_TABLES, REVIEW_TABLES, TABLES, TASK_TABLES, TIMELINE_TABLES
 from radlite.tasks import TASKS
 from radlite.timeline.build import refresh_timeline
 from radlite.timeline.pairing import TimelineOptions
@@ -67,12 +64,6 @@ class RunConfig(BaseModel):
 
 class RunError(RuntimeError):
     """The run could not start: bad task selection, routing table, questions or inputs."""
-
-
-def new_run_id(now: datetime) -> str:
-    """Sorts in start order (to the microsecond, so two runs in one second still sort); the suffix keeps
-    runs started at the same instant on different machines apart."""
-    return now.strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
 
 
 def done_keys(store: OutputStore, full: bool) -> tuple[frozenset, frozenset]:
@@ -226,56 +217,54 @@ def run_etl(config: RunConfig, on_step: Callable[[str], None] | None = None) -> 
         except ClusterNotReady as exc:
             raise RunError(str(exc)) from None
     store = OutputStore(config.out, on_step)
-    started = datetime.now(UTC)
-    run_id = new_run_id(started)
+    run = store.new_run("etl")
     with store.locked():
         store.recover()
         try:
-            return _run_and_commit(config, store, stage, run_id, started, shards)
+            return _run_and_commit(config, run, stage, shards)
         except Exception as exc:
-            staging = store.staging_dir(run_id)
-            crashed = crashlog.crashes(os.environ.get(crashlog.ENV)) + crashlog.crashes(store.crash_dir(run_id))
+            crashed = crashlog.crashes(os.environ.get(crashlog.ENV)) + crashlog.crashes(run.crash_dir)
             if not crashed and not is_disk_full(exc):
                 raise
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(run.staging_dir, ignore_errors=True)
             if crashed:  # a worker process died in native code: the runner's own error says less
                 raise RunError(crashed[0].message()) from None
             raise RunError(f"disk full while writing {store.root}: nothing of this run was committed and its "
                            "staging files were removed; the previous state is intact") from None
 
 
-def _run_and_commit(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_id: str,
-                    started: datetime, shards: int) -> RunSummary:
+def _run_and_commit(config: RunConfig, run: StoreRun, stage: TaskStage | None, shards: int) -> RunSummary:
     """One locked run: stage (the graph writes its rows under staging), count (the ledger gives the
     summary, which checks the accounting), commit (the runs row, then the store's atomic commit)."""
     t0 = time.perf_counter()
-    retried = [] if config.output.full else instances_to_retry(store, stage)
-    _stage(config, store, stage, run_id, shards, retried)
-    store.on_step("after_pipeline")
-    staged, summary = _count(config, store, run_id, t0, len(retried))
-    _commit(config, store, stage, run_id, started, staged, summary)
+    retried = [] if config.output.full else instances_to_retry(run.store, stage)
+    _stage(config, run, stage, shards, retried)
+    run.store.on_step("after_pipeline")
+    staged, summary = _count(config, run, t0, len(retried))
+    _commit(config, run, stage, staged, summary)
     return summary
 
 
-def _stage(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_id: str, shards: int,
+def _stage(config: RunConfig, run: StoreRun, stage: TaskStage | None, shards: int,
            retried: list[FailedInstance]) -> None:
     """Run the Beam graph over the inputs; every row lands under the run's staging directory."""
+    store = run.store
     done_reports, done_rejects = done_keys(store, config.output.full)
     if retried:
         again = {f.report_id for f in retried}
         done_reports = frozenset(pair for pair in done_reports if pair[0] not in again)
-    staging = store.staging_dir(run_id)
+    staging = run.staging_dir
     os.makedirs(staging, exist_ok=True)
     crashlog.note_staging(staging)
     cache_path = store.cache_path if stage else None
     if cache_path:
         ResultCache(cache_path).close()  # created (WAL mode) here, before workers race to create it
-    processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run_id, cache_path,
-                                crash_dir=store.crash_dir(run_id), committed_status=committed_statuses(store))
+    processor = RecordProcessor(config.limits, done_reports, done_rejects, stage, run.run_id, cache_path,
+                                crash_dir=run.crash_dir, committed_status=committed_statuses(store))
     bar = _progress_bar(config)
     try:
         options = pipeline_options(config, shards)
-        with beam_errors_unlogged(), temp_files_under(store.temp_dir(run_id)), beam.Pipeline(options=options) as p:
+        with beam_errors_unlogged(), temp_files_under(run.temp_dir), beam.Pipeline(options=options) as p:
             build_pipeline(p, specs=config.inputs, limits=config.limits, processor=processor, staging_dir=staging,
                            shards=shards)
     finally:
@@ -285,15 +274,13 @@ def _stage(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_i
             bar.close()
 
 
-def _count(config: RunConfig, store: OutputStore, run_id: str, t0: float,
-           retried: int) -> tuple[dict[str, list[str]], RunSummary]:
+def _count(config: RunConfig, run: StoreRun, t0: float, retried: int) -> tuple[dict[str, list[str]], RunSummary]:
     """The staged files per table (a runner's duplicate bundles dropped) and the run's summary, summed
     from the ledger rows; RunSummary refuses a run whose records do not add up."""
-    staged = {t: store.staged_files(run_id, t) for t in TABLES
-              if t != "runs" and t not in REVIEW_TABLES + TIMELINE_TABLES}
-    ledger = read_staged(store.staged_files(run_id, LEDGER), LEDGER_SCHEMA)
+    staged = {t: run.staged_files(t) for t in TABLES if t != "runs" and t not in REVIEW_TABLES + TIMELINE_TABLES}
+    ledger = read_staged(run.staged_files(LEDGER), LEDGER_SCHEMA)
     if ledger.num_rows != len(set(zip(ledger.column("source").to_pylist(), ledger.column("sequence").to_pylist()))):
-        staged = {t: dedupe_files(files, store.deduped_dir(run_id, t)) for t, files in staged.items()}
+        staged = {t: dedupe_files(files, run.deduped_file(t)) for t, files in staged.items()}
     grounded = {t: [g for f in staged[t] for g in pq.read_table(f, columns=["grounded"]).column(0).to_pylist()]
                 for t in EVIDENCE_TABLES}
     supported = {t: [v for f in staged[t] for v in pq.read_table(f, columns=["supported"]).column(0).to_pylist()]
@@ -303,7 +290,7 @@ def _count(config: RunConfig, store: OutputStore, run_id: str, t0: float,
     counts = RunCounts.from_staged(ledger, grounded, supported, withheld)
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
     try:
-        summary = RunSummary(**counts.model_dump(), run_id=run_id, out=store.root, rows_by_table=rows,
+        summary = RunSummary(**counts.model_dump(), run_id=run.run_id, out=run.store.root, rows_by_table=rows,
                              wall_seconds=round(time.perf_counter() - t0, 3), model_retried=retried)
     except ValidationError as exc:
         raise RuntimeError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
@@ -315,35 +302,31 @@ def _count(config: RunConfig, store: OutputStore, run_id: str, t0: float,
     return staged, summary
 
 
-def _commit(config: RunConfig, store: OutputStore, stage: TaskStage | None, run_id: str, started: datetime,
-            staged: dict[str, list[str]], summary: RunSummary) -> None:
-    """Stage the runs row last, commit atomically, then refresh the timeline of the touched patients."""
-    run_file = store.run_file(run_id)
-    os.makedirs(os.path.dirname(run_file), exist_ok=True)
-    row = summary.runs_row(started=started, finished=datetime.now(UTC), inputs=[s.path for s in config.inputs],
-                           tasks=stage.task_names if stage else [], routing=config.tasks.routing if stage else None,
-                           options_json=config.model_dump_json(exclude={"inputs"}))
-    pq.write_table(pa.Table.from_pylist([row], schema=arrow_schema("runs")), run_file)
-    staged["runs"] = [run_file]
+def _commit(config: RunConfig, run: StoreRun, stage: TaskStage | None, staged: dict[str, list[str]],
+            summary: RunSummary) -> None:
+    """Commit the staged files with the runs row (staged last, atomically), then refresh the timeline of
+    the touched patients."""
+    row = run.runs_row(summary.model_dump(), inputs=[s.path for s in config.inputs],
+                       tasks=stage.task_names if stage else [], routing=config.tasks.routing if stage else None,
+                       options=config.model_dump_json(exclude={"inputs"}))
     summary.rows_by_table["runs"] = 1
-    store.commit(run_id, staged)
-    refresh_timeline(store, run_id, config.timeline)  # pairing and finding timeline of the touched patients
+    run.commit(staged, row)
+    refresh_timeline(run.store, run.run_id, config.timeline)  # pairing and finding timeline of the touched patients
 
 
 def read_staged(files: list[str], schema: pa.Schema) -> pa.Table:
     return pa.concat_tables([pq.read_table(f, schema=schema) for f in files]) if files else schema.empty_table()
 
 
-def dedupe_files(files: list[str], directory: str) -> list[str]:
-    """One file with the distinct rows of ``files``: what a runner wrote twice (a bundle retried with
-    another split) is kept once. Only needed when the ledger shows a record written twice."""
+def dedupe_files(files: list[str], path: str) -> list[str]:
+    """One file, ``path``, with the distinct rows of ``files``: what a runner wrote twice (a bundle retried
+    with another split) is kept once. Only needed when the ledger shows a record written twice."""
     if not files:
         return files
     table = pa.concat_tables([pq.read_table(f) for f in files])
     # Rows compared as JSON: Arrow cannot group by list columns (reports.tasks_planned).
     rows = {json.dumps(row, sort_keys=True, default=str): row for row in table.to_pylist()}
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "deduped.parquet")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     pq.write_table(pa.Table.from_pylist(list(rows.values()), schema=table.schema), path)
     return [path]
 

@@ -1,4 +1,4 @@
-"""CheXpert's 14 labels as stated in a report: mentions, their assertion (radlite.assertion), sections.
+"""CheXpert's 14 labels as stated in a report: mentions, their assertion (radlite.text.assertion), sections.
 
 Mentions are found by the phrase tables below in the findings and impression (never in the
 indication or history: "rule out pneumonia" is a question, not a finding). Each mention's status is
@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from radlite.assertion import assert_mention
 from radlite.report import Report
-from radlite.spans import FINDING_SECTIONS, finding_spans
+from radlite.text.assertion import assert_mention
+from radlite.text.spans import FINDING_SECTIONS, finding_spans
 
 #: Mention phrases per label (regular expressions, case-insensitive, matched on word boundaries).
 MENTIONS: dict[str, tuple[str, ...]] = {

@@ -22,8 +22,9 @@ from importlib import metadata
 
 from radlite import __version__
 from radlite.hashing import file_sha256
+from radlite.kinds import ModelEntry, get_kind
 from radlite.report import build_report
-from radlite.routing import SEPARATE_DIRS_ENV, ModelEntry, RoutingTable, separate_model_dirs
+from radlite.routing import SEPARATE_DIRS_ENV, RoutingTable, separate_model_dirs
 from radlite.tasks import plan_tasks
 
 #: Written by scripts/install.sh beside the virtualenv: which llama.cpp build it installed, with what flags.
@@ -138,16 +139,16 @@ def model_files(routing: RoutingTable) -> list[Check]:
 
 
 def adapters_in_use(routing: RoutingTable) -> list[Check]:
-    """Which adapters the routing uses: each one installed apart from the package (a licence other than
-    the package's keeps it out: its folder's LICENSE says which), and each entry that is not installed
+    """Which files installed apart from the package the routing uses (an adapter whose licence is not the
+    package's: its folder's LICENSE says which), and each entry that is not installed
     with the fallback its tasks use instead. Informational: a fallback is a working routing."""
     apart = tuple(os.path.abspath(d) + os.sep for d in separate_model_dirs())
     checks = []
     for key, entry in routing.models.items():
-        for adapter in entry.adapters:
-            if adapter.path.startswith(apart):
-                folder = os.path.dirname(adapter.path)
-                checks.append(Check(f"adapter {os.path.basename(adapter.path)} ({key})", True,
+        for path, _ in entry.files():
+            if path.startswith(apart):
+                folder = os.path.dirname(path)
+                checks.append(Check(f"terms of {os.path.basename(path)} ({key})", True,
                                     f"installed apart from the package, in {folder}: its terms are in "
                                     f"{os.path.join(folder, 'LICENSE')}"))
     for f in routing.fell_back:
@@ -159,23 +160,18 @@ def adapters_in_use(routing: RoutingTable) -> list[Check]:
 
 
 def _smoke(entry: ModelEntry, tasks: list[str], conn) -> None:
-    """In a child process: decode the smoke report's task prompts through the pipeline's batched path."""
-    from radlite.inference.engine import get_model
-    from radlite.inference.runner import InferenceCounts, run_reports
-
+    """In a child process: the entry's kind answers the smoke report's tasks as a run would."""
     report = build_report("radlite-doctor", "synthetic-smoke", SMOKE_REPORT)
     instances = [i for i in plan_tasks(report, tuple(tasks)).instances]
-    stats = InferenceCounts()
     try:
-        rows = run_reports(get_model(entry), [(report, instances, stats)], "doctor", None)[0]
+        smoke = get_kind(entry.kind).smoke(entry, report, instances)
     except Exception as exc:  # noqa: BLE001 - a file llama.cpp cannot load is a finding, said in one line
         conn.send({"rows": 0, "errors": [f"{type(exc).__name__}: {exc}"], "prefill_tokens": 0,
                    "completion_tokens": 0})
         conn.close()
         return
-    errors = [row["error"] for _, row in rows if (row.get("error") or "").startswith(("model_error", "context_"))]
-    conn.send({"rows": len(rows), "errors": errors, "prefill_tokens": stats.prefill_tokens,
-               "completion_tokens": stats.completion_tokens})
+    conn.send({"rows": len(smoke.rows), "errors": [f.error for f in smoke.failures],
+               "prefill_tokens": smoke.counts.prefill_tokens, "completion_tokens": smoke.counts.completion_tokens})
     conn.close()
 
 

@@ -7,10 +7,10 @@ from enum import Enum
 
 from pydantic import Field
 
-from radlite.exam_headers import names_chest_radiograph
 from radlite.hashing import stable_id, text_sha256
-from radlite.sections import SectionTexts, parse_sections
-from radlite.timeline.dates import header_date
+from radlite.text.dates import header_date
+from radlite.text.exam_headers import names_chest_radiograph
+from radlite.text.sections import SectionTexts, parse_sections
 
 
 class Modality(str, Enum):

@@ -7,8 +7,10 @@ Layout of OUT::
     manifest.json                           committed runs and their files: the single commit point
     catalog.duckdb                          one view per table over the manifest's files (+ <task table>_withheld)
     cache/results.sqlite                    model answers by prompt and model (radlite.inference.cache)
-    .staging/<run_id>/<table>/*.parquet     a run's output before commit (bundle files, then deduped/)
+    .staging/<run_id>/<table>/*.parquet     a run's output before commit (bundle-<keys> files, or one part file)
+    .staging/<run_id>/deduped/<table>/deduped.parquet   a table's staged rows without a runner's duplicates
     .staging/<run_id>/runs/run.parquet      the run's own ``runs`` row, staged last
+    .staging/<run_id>-timeline/<table>.parquet   derived tables computed after the run's commit
     .staging/<run_id>/crash/                fatal-signal logs of the run's processes (radlite.inference.crashlog)
     .staging/<run_id>/tmp/                  Beam's temporary files
     .lock                                   held by the running process
@@ -16,6 +18,9 @@ Layout of OUT::
     ids/.lock                               held while an export gives out ids
 
 Every path under OUT comes from ``OutputStore``; other modules ask it, never join OUT's names.
+A run into OUT is a ``StoreRun`` (``OutputStore.new_run``): its id (``<UTC start>[-<kind>]-<random>``,
+formatted by ``new_run_id`` and read back by ``run_started``), its staged names, its ``runs`` row and
+its commit.
 
 Readers see the *current* rows (``current_rows_sql``): one row per report, the latest; earlier
 versions stay in the files and in the catalog's ``<table>_history`` views.
@@ -33,17 +38,21 @@ import fcntl
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
+from radlite import __version__
 from radlite.catalog_views import CATALOG_VIEWS
 from radlite.tables import TABLES, TASK_TABLES, arrow_schema
 
@@ -61,9 +70,25 @@ KEYED_TABLES = {"reports": "report_id", "rejects": "reject_id", "review_verdicts
 #: among rows whose report still belongs to that patient.
 DERIVED_TABLES = {"report_priors": "report_id", "finding_timeline": "patient_id"}
 _RUN_FILE = re.compile(r"^(?P<run>.+)-(?P<n>\d{5})\.parquet$")
+#: How a run id begins: the run's UTC start to the microsecond, so ids sort in start order.
+RUN_ID_TIME = "%Y%m%dT%H%M%S.%fZ"
+#: What wrote a run: ``radlite run`` (``etl``, no word in its id) or a review command (``-review-``).
+RunKind = Literal["etl", "review"]
+_RUN_ID_WORD: dict[str, str] = {"etl": "", "review": "review-"}
 
 
-class Manifest(BaseModel):
+def new_run_id(started: datetime, kind: RunKind) -> str:
+    """Sorts in start order (to the microsecond, so two runs in one second still sort); the random
+    suffix keeps runs started at the same instant on different machines apart."""
+    return started.strftime(RUN_ID_TIME) + "-" + _RUN_ID_WORD[kind] + secrets.token_hex(3)
+
+
+def run_started(run_id: str) -> datetime:
+    """When a run started (UTC, naive), read back from its id (new_run_id)."""
+    return datetime.strptime(run_id.split("-", 1)[0], RUN_ID_TIME)
+
+
+class StoreManifest(BaseModel):
     """manifest.json, the single commit point: committed runs in commit order and each table's files.
     Marks saved by derived tables (radlite.timeline's ``timeline_through``) are extra keys."""
 
@@ -86,9 +111,20 @@ class RepairResult(BaseModel):
                                            "relative to OUT.")
 
 
+def committed_name(run_id: str, n: int) -> str:
+    """The name of a run's ``n``-th data file of a table under tables/ (read back by _RUN_FILE)."""
+    return f"{run_id}-{n:05d}.parquet"
+
+
 def staged_table_dir(staging_dir: str, table: str) -> str:
-    """Where a run's writers put ``table``'s files inside its staging directory (OutputStore.staging_dir)."""
+    """Where a run's writers put ``table``'s files inside its staging directory (StoreRun.staging_dir)."""
     return os.path.join(staging_dir, table)
+
+
+def staged_bundle_path(staging_dir: str, table: str, keys: str) -> str:
+    """The name a Beam bundle's rows of ``table`` get once written: derived from the bundle's ``keys``, so
+    a retried bundle replaces its first attempt's file instead of adding one."""
+    return os.path.join(staged_table_dir(staging_dir, table), f"bundle-{keys}.parquet")
 
 
 def staged_crash_dir(staging_dir: str) -> str:
@@ -205,21 +241,14 @@ class OutputStore:
         """The result cache shared by every run into this OUT."""
         return os.path.join(self.root, "cache", "results.sqlite")
 
-    def crash_dir(self, run_id: str) -> str:
-        """Where the run's processes log a fatal signal (radlite.inference.crashlog)."""
-        return staged_crash_dir(self.staging_dir(run_id))
+    def derived_staging_dir(self, run_id: str) -> str:
+        """Where the tables derived after ``run_id``'s commit are staged (apart from the run's own staging
+        directory, which its commit removes)."""
+        return self.staging_dir(run_id + "-timeline")
 
-    def temp_dir(self, run_id: str) -> str:
-        """Beam's temporary files during the run, removed with its staging directory."""
-        return os.path.join(self.staging_dir(run_id), "tmp")
-
-    def deduped_dir(self, run_id: str, table: str) -> str:
-        """Where a table's staged rows go once a runner's duplicate bundles are dropped."""
-        return os.path.join(self.staging_dir(run_id), "deduped", table)
-
-    def run_file(self, run_id: str) -> str:
-        """The run's own ``runs`` row, staged last (repair counts a run committed once it is in place)."""
-        return os.path.join(self.staging_dir(run_id), "runs", "run.parquet")
+    def new_run(self, kind: RunKind, started: datetime | None = None) -> StoreRun:
+        """A new run into this OUT (nothing is written until it stages); ``started`` defaults to now."""
+        return StoreRun(self, kind, started or datetime.now(UTC))
 
     @property
     def manifest_path(self) -> str:
@@ -325,17 +354,17 @@ class OutputStore:
             found[table] = [n for n in names if _RUN_FILE.match(n)]
         return found
 
-    def manifest(self) -> Manifest:
+    def manifest(self) -> StoreManifest:
         """The committed state. Raises StoreDamaged when manifest.json is unreadable, or missing
         while committed-looking data files exist (a run would otherwise delete them)."""
         if not os.path.exists(self.manifest_path):
             if any(self.data_files_on_disk().values()):
                 raise StoreDamaged(f"{self.manifest_path} is missing but {self.root}/tables holds data files; "
                                    f"nothing was deleted. Run `radlite repair {self.root}` to rebuild it")
-            return Manifest(files={t: [] for t in TABLES})
+            return StoreManifest(files={t: [] for t in TABLES})
         try:
             with open(self.manifest_path) as fh:
-                manifest = Manifest.model_validate(json.load(fh))
+                manifest = StoreManifest.model_validate(json.load(fh))
             if "runs" not in manifest.model_fields_set or "files" not in manifest.model_fields_set:
                 raise ValueError("runs and files missing")
         except (OSError, ValueError, AttributeError) as exc:
@@ -345,7 +374,7 @@ class OutputStore:
             manifest.files.setdefault(table, [])
         return manifest
 
-    def _write_manifest(self, manifest: Manifest) -> None:
+    def _write_manifest(self, manifest: StoreManifest) -> None:
         _atomic_write_text(self.manifest_path, manifest.model_dump_json(indent=1))
 
     def committed_files(self, table: str) -> list[str]:
@@ -360,7 +389,7 @@ class OutputStore:
                                f"run `radlite repair {self.root}` to drop them from the manifest "
                                "(their rows are lost; rerun with --full to recompute them)")
 
-    def _history_views(self, con: duckdb.DuckDBPyConnection, tables, manifest: Manifest) -> None:
+    def _history_views(self, con: duckdb.DuckDBPyConnection, tables, manifest: StoreManifest) -> None:
         """``<table>_history`` views over the committed files, and ``_radlite_run_order`` (commit order)."""
         runs = manifest.runs or [""]
         con.execute("CREATE OR REPLACE TABLE _radlite_run_order AS SELECT * FROM (VALUES "
@@ -446,7 +475,7 @@ class OutputStore:
         runs = sorted(complete, key=lambda run: self._finished_at(run, files["runs"]))
         if os.path.exists(self.manifest_path):
             os.replace(self.manifest_path, self.manifest_path + ".damaged")
-        self._write_manifest(Manifest(runs=runs, files=files))
+        self._write_manifest(StoreManifest(runs=runs, files=files))
         self.build_catalog()
         return RepairResult(runs=runs, files=sum(len(v) for v in files.values()), dropped=dropped)
 
@@ -464,13 +493,13 @@ class OutputStore:
         paths = sorted(os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".parquet"))
         return [p for p in paths if pq.read_metadata(p).num_rows > 0]
 
-    def commit(self, run_id: str, staged: dict[str, list[str]]) -> Manifest:
+    def commit(self, run_id: str, staged: dict[str, list[str]]) -> StoreManifest:
         """Move staged files into place, then publish them by replacing the manifest atomically."""
         manifest = self.manifest()
         moved_any = False
         for table, paths in staged.items():
             for n, path in enumerate(paths):
-                name = f"{run_id}-{n:05d}.parquet"
+                name = committed_name(run_id, n)
                 os.replace(path, os.path.join(self.table_dir(table), name))
                 manifest.files[table].append(name)
                 if not moved_any:
@@ -484,22 +513,30 @@ class OutputStore:
         self.build_catalog()
         return manifest
 
+    def stage_derived(self, run_id: str, table: str, rows: list[dict]) -> list[str]:
+        """Stage rows of a table derived after ``run_id``'s commit (commit_derived publishes them): the file
+        written, none for no rows."""
+        if not rows:
+            return []
+        return [_write_rows(os.path.join(self.derived_staging_dir(run_id), f"{table}.parquet"), table, rows)]
+
     def commit_derived(self, run_id: str, staged: dict[str, list[str]], marks: dict[str, str]) -> None:
         """Publish tables computed from the committed state after ``run_id``'s commit (radlite.timeline):
         their files join the run's, under its id, and ``marks`` (e.g. the last run they cover) are saved
-        in the manifest, in one atomic manifest replace as in commit."""
+        in the manifest, in one atomic manifest replace as in commit. Their staging directory is removed."""
         manifest = self.manifest()
         for table, paths in staged.items():
             taken = sum(name.startswith(run_id + "-") for name in manifest.files[table])
             for n, path in enumerate(paths, taken):
-                name = f"{run_id}-{n:05d}.parquet"
+                name = committed_name(run_id, n)
                 os.replace(path, os.path.join(self.table_dir(table), name))
                 manifest.files[table].append(name)
-        manifest = Manifest.model_validate({**manifest.model_dump(), **marks})
+        manifest = StoreManifest.model_validate({**manifest.model_dump(), **marks})
         self.on_step("before_derived_manifest")
         self._write_manifest(manifest)
         if any(staged.values()):
             self.build_catalog()
+        shutil.rmtree(self.derived_staging_dir(run_id), ignore_errors=True)
 
     def _finished_at(self, run_id: str, run_files: list[str]):
         """When a run committed, from its own runs row (commit order for repaired manifests)."""
@@ -545,6 +582,76 @@ class OutputStore:
         except duckdb.Error:  # damaged, or written before the catalog had a version
             return False
         return root == self.root and runs == len(self.manifest().runs) and version == CATALOG_VERSION
+
+
+class StoreRun:
+    """One run into OUT, from its id to its commit (the idea of dlt's load package): the id, where each
+    table is staged, the ``runs`` row and the atomic commit. Made by ``OutputStore.new_run``; every
+    writer of OUT (``radlite run``, ``radlite review import`` and ``adjudicate``) stages and commits
+    through one."""
+
+    def __init__(self, store: OutputStore, kind: RunKind, started: datetime):
+        self.store = store
+        self.kind = kind
+        self.started = started
+        self.run_id = new_run_id(started, kind)
+
+    @property
+    def staging_dir(self) -> str:
+        return self.store.staging_dir(self.run_id)
+
+    @property
+    def crash_dir(self) -> str:
+        """Where the run's processes log a fatal signal (radlite.inference.crashlog)."""
+        return staged_crash_dir(self.staging_dir)
+
+    @property
+    def temp_dir(self) -> str:
+        """Beam's temporary files during the run, removed with its staging directory."""
+        return os.path.join(self.staging_dir, "tmp")
+
+    @property
+    def run_file(self) -> str:
+        """The run's own ``runs`` row, staged last (repair counts a run committed once it is in place)."""
+        return os.path.join(self.staging_dir, "runs", "run.parquet")
+
+    def staged_files(self, table: str) -> list[str]:
+        """Non-empty Parquet files the run staged for ``table``, in name order."""
+        return self.store.staged_files(self.run_id, table)
+
+    def deduped_file(self, table: str) -> str:
+        """Where a table's staged rows go once a runner's duplicate bundles are dropped."""
+        return os.path.join(self.staging_dir, "deduped", table, "deduped.parquet")
+
+    def stage_rows(self, table: str, rows: list[dict]) -> list[str]:
+        """Stage ``rows`` of ``table`` as one file (for writers that hold all their rows at once)."""
+        path = os.path.join(staged_table_dir(self.staging_dir, table), "part.parquet")
+        return [_write_rows(path, table, rows)]
+
+    def runs_row(self, counts: dict, *, inputs: list[str], tasks: list[str], routing: str | None,
+                 options: str) -> dict:
+        """The run's audit row: the run's own fields, then each of ``counts`` that the ``runs`` table has a
+        column for (a dict stored as JSON); ``finished_at`` is now."""
+        row = {"run_id": self.run_id, "started_at": self.started, "finished_at": datetime.now(UTC),
+               "status": "committed", "inputs": inputs, "tasks": tasks, "routing": routing,
+               "radlite_version": __version__, "options": options}
+        for name, value in counts.items():
+            if name not in row:
+                row[name] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
+        columns = {c.name for c in TABLES["runs"]}
+        return {k: v for k, v in row.items() if k in columns}
+
+    def commit(self, staged: dict[str, list[str]], runs_row: dict) -> StoreManifest:
+        """Stage the ``runs`` row last, then commit the staged files atomically (OutputStore.commit)."""
+        staged = {**staged, "runs": [_write_rows(self.run_file, "runs", [runs_row])]}
+        return self.store.commit(self.run_id, staged)
+
+
+def _write_rows(path: str, table: str, rows: list[dict]) -> str:
+    """Write ``rows`` of ``table`` with its schema to ``path`` (its folder made); returns the path."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema(table)), path)
+    return path
 
 
 def _schema_matches(path: str, table: str) -> bool:

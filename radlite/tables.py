@@ -1,4 +1,8 @@
-"""The output-table contract: one Arrow schema per table, defined here and nowhere else.
+"""The output-table contract: one Arrow schema per table, gathered here.
+
+The tables a run writes beside the tasks (reports, rejects, runs), the timeline's and the review
+import's are declared here; each task table is declared by its task (radlite.tasks.table.TaskTable)
+and joins ``TABLES`` from the task registry, so a task registered later joins it too.
 
 ``schemas/<table>.json`` is the checked-in copy of this contract (``radlite schemas --write``
 regenerates it); a test fails when the two diverge.
@@ -8,68 +12,20 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import pyarrow as pa
+
+from radlite.columns import Column, columns
+from radlite.tasks import task_tables
+from radlite.tasks.table import DerivedMapping, TaskTable
 
 CONTRACT_VERSION = "1.0.0"
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: pa.DataType
-    doc: str
-    nullable: bool = True
-
-
-def _cols(*specs: tuple) -> tuple[Column, ...]:
-    return tuple(Column(*spec) for spec in specs)
-
-
-TASK_COLUMNS = _cols(
-    ("report_id", pa.string(), "Report this result belongs to (reports.report_id).", False),
-    ("task", pa.string(), "Task name from the task registry, e.g. rads_assignment.", False),
-    ("model_id", pa.string(), "Routing entry that produced the output: model file name plus adapter file names "
-     "(with @merged-Q8_0 when they are merged into its weights), or radlite-rules@<version>+<rule sources sha256>.",
-     False),
-    ("prompt_id", pa.string(), "Prompt profile and template version, e.g. radlite-v1/rads_assignment@1.", False),
-    ("prompt_sha256", pa.string(), "SHA-256 of the exact prompt text sent to the model.", False),
-    ("run_id", pa.string(), "Run that wrote this row (runs.run_id).", False),
-    ("valid", pa.bool_(), "True when the raw output parsed into the typed result of the task.", False),
-    ("raw_output", pa.string(), "The model's output text exactly as generated (null when the model call failed)."),
-    ("error", pa.string(), "Why the row is not valid: the parse error, or context_overflow: / model_error: and "
-                           "llama.cpp's message when the model call failed (null when valid)."),
-    ("withheld", pa.bool_(), "True: the row's value is not published (unsupported by its own evidence, not grounded "
-                             "in the report, or the task does not apply to the report): the current views, `radlite "
-                             "sql` and the exports leave it out, `<table>_withheld` lists it, raw_output keeps it "
-                             "(radlite.withholding; docs/values.md). Always true or false in rows written since it was "
-                             "added (null only in older files)."),
-    ("withheld_reason", pa.string(), "Why the value is withheld: a code, a colon, then words: 'not applicable: ...', "
-                                     "'ungrounded: ...', 'unsupported: ...' (null when not withheld)."),
-)
-
-EVIDENCE_COLUMNS = _cols(
-    ("evidence_start", pa.int32(), "Character offset in reports.text of the words this value comes from (null when "
-                                   "not found or nothing to point at)."),
-    ("evidence_end", pa.int32(), "End offset (exclusive) of the evidence."),
-    ("evidence", pa.string(), "reports.text[evidence_start:evidence_end]: the words themselves."),
-    ("grounded", pa.bool_(), "True: the evidence was found in the report; false: looked for and not found (a value "
-                             "the report may not support); null: the value claims nothing to point at "
-                             "(not_mentioned, No applicable RADS, a chosen answer)."),
-    ("supported", pa.bool_(), "True: the evidence words, read by the assertion engine, assert the value (a positive "
-                              "finding not negated there, M1 where metastasis is stated present); false: they "
-                              "contradict it (M1 on 'No evidence of distant metastasis'); null: nothing to check "
-                              "(no evidence, or no check for this value: RADS categories, QA answers). "
-                              "See docs/values.md."),
-)
-#: Tables of task answers: every one carries TASK_COLUMNS (withheld included).
-TASK_TABLES = ("rads", "staging", "entities", "temporal_changes", "abnormalities", "impressions", "nli", "qa_answers")
-#: Task tables whose every row points at its evidence in the report.
-EVIDENCE_TABLES = ("rads", "staging", "entities", "temporal_changes", "abnormalities", "qa_answers")
-
-TABLES: dict[str, tuple[Column, ...]] = {
-    "reports": _cols(
+#: Tables a run writes besides the task tables (which follow them in TABLES).
+_RUN_TABLES: dict[str, tuple[Column, ...]] = {
+    "reports": columns(
         ("report_id", pa.string(), "Stable id: hash of source and locator.", False),
         ("source", pa.string(), "Input the report came from (its absolute path, or --source-name); for HL7 v2 the "
                                 "sending system (hl7:MSH-4/MSH-3), so one accession's versions in several files "
@@ -102,7 +58,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
                                                  "'abnormality_detection: not a chest radiograph (...)')."),
         ("run_id", pa.string(), "Run that accepted the report.", False),
     ),
-    "rejects": _cols(
+    "rejects": columns(
         ("reject_id", pa.string(), "Stable id: hash of source, locator and reason.", False),
         ("source", pa.string(), "Input the record came from.", False),
         ("locator", pa.string(), "Where in the source (member path, row=N, line=N, id=X).", False),
@@ -112,7 +68,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("message", pa.string(), "Human-readable detail.", False),
         ("run_id", pa.string(), "Run that rejected the record.", False),
     ),
-    "runs": _cols(
+    "runs": columns(
         ("run_id", pa.string(), "UTC start time plus a random suffix.", False),
         ("started_at", pa.timestamp("us", tz="UTC"), "When the run started.", False),
         ("finished_at", pa.timestamp("us", tz="UTC"), "When the run committed.", False),
@@ -144,103 +100,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("radlite_version", pa.string(), "Package version that ran.", False),
         ("options", pa.string(), "JSON of the run's options."),
     ),
-    "rads": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
-        ("system", pa.string(), "RADS system, canonical: BI-RADS, LI-RADS, PI-RADS, TI-RADS, Lung-RADS, O-RADS, "
-                                "NI-RADS, CAD-RADS, VI-RADS, GB-RADS; or none."),
-        ("category", pa.string(), "Canonical category within the system, e.g. 4A, 5, TR-viable."),
-        ("label", pa.string(), "Canonical label, e.g. 'BI-RADS 4A', or 'No applicable RADS'."),
-        ("severity_rank", pa.int32(), "Ordinal severity within the system (higher is more suspicious)."),
-        ("scope", pa.string(), "report: the report-level category (the highest the impression states, else the "
-                               "computed one); site: one site, side or lesion of a report that assesses several."),
-        ("site", pa.string(), "Site words the category is stated or computed for, as written in lower case "
-                              "('primary site', 'right breast', 'segment 7', 'nodule 2 left lobe'); null when none."),
-        ("computed_category", pa.string(), "Category computed from the stated features by the system's formula "
-                                           "(rules rows; every system has one, docs/values.md); null when no "
-                                           "formula applies or it leaves the category open (computed_reason says "
-                                           "why)."),
-        ("rads_version", pa.string(), "Version of the published definitions the system's formula follows "
-                                      "('Lung-RADS v2022', 'LI-RADS v2018', 'PI-RADS v2.1', ...; docs/values.md); "
-                                      "set whenever the formula applied, with or without a computed category."),
-        ("computed_reason", pa.string(), "Why no category was computed where the system's formula applied: the "
-                                         "system and the missing feature ('LI-RADS: arterial phase enhancement not "
-                                         "stated'); null when a category was computed or no formula applied."),
-        ("prior_category", pa.string(), "The category a stated revision replaces ('Lung-RADS 3 -> 4B', 'upgraded "
-                                        "from 3 to 4B': 3), or the report body's category an ADDENDUM revises; "
-                                        "null when the report states no revision."),
-        ("agreement", pa.string(), "Stated vs computed category: agree, disagree, stated_only (no computed "
-                                   "category) or computed_only (the report states none: category is the computed "
-                                   "one); null on a model's rows."),
-        ("computed_features", pa.string(), "The features the computed category comes from ('solid nodule, mean "
-                                           "diameter 8 mm, baseline'), or why the formula leaves it open."),
-        ("computed_evidence_start", pa.int32(), "Offset in reports.text of the words the features are read from."),
-        ("computed_evidence_end", pa.int32(), "End offset (exclusive) of those words."),
-        ("computed_evidence", pa.string(), "reports.text[computed_evidence_start:computed_evidence_end]."),
-    ),
-    "staging": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
-        ("n_stage", pa.string(), "N0, N1, N2 or N3 (n_staging rows); N+ on a rules row whose report states "
-                                 "involved regional nodes but not what the site's N table needs."),
-        ("m_stage", pa.string(), "M0 or M1 (m_staging rows)."),
-        ("scope", pa.string(), "report: the report-level stage (the stage stated, or for a report staging several "
-                               "primaries the highest N / M1 if any primary states M1; a model's answer); site: the "
-                               "stage stated for one primary of a report that stages two or more."),
-        ("site", pa.string(), "Site words of the primary a site row stages, as written in lower case ('right upper "
-                              "lobe', 'left breast', 'primary 2 rectum'); null on report rows."),
-        ("stage_prefix", pa.string(), "Prefix the report writes before the stated stage: c (clinical), p "
-                                      "(pathological), yc / yp (after neoadjuvant therapy), r (recurrence); null when "
-                                      "none is written or the stage is not stated."),
-        ("computed_stage", pa.string(), "Stage computed from the stated findings (rules rows): N0-N3 by the primary "
-                                        "site's N definition, N+ where nodes are stated involved but not what the "
-                                        "site's table needs (count, side, size, region; computed_reason says which), "
-                                        "M0 / M1; null when the findings leave it open (computed_reason says why)."),
-        ("tnm_version", pa.string(), "Edition of the N definitions the computed N category follows ('AJCC 8th "
-                                     "edition'); null when no site definition applied."),
-        ("agreement", pa.string(), "Stated vs computed stage: agree (equal, or a stated N1-N3 and a computed N+), "
-                                   "disagree, stated_only (no computed stage) or computed_only (the report states "
-                                   "none: the stage is the computed one); null on a model's rows."),
-        ("computed_reason", pa.string(), "What decided the computed stage ('stomach: 3 involved regional nodes -> "
-                                         "N2') or what is missing for it."),
-        ("computed_evidence_start", pa.int32(), "Offset in reports.text of the words the computed stage is read "
-                                                "from."),
-        ("computed_evidence_end", pa.int32(), "End offset (exclusive) of those words."),
-        ("computed_evidence", pa.string(), "reports.text[computed_evidence_start:computed_evidence_end]."),
-    ),
-    "entities": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
-        ("entity_index", pa.int32(), "Order of the entity in the output."),
-        ("text", pa.string(), "Entity text."),
-        ("label", pa.string(), "RadGraph label: ANAT-DP, OBS-DP, OBS-U, OBS-DA. An observation's present / absent / "
-                               "uncertain class is the assertion engine's wherever it finds a cue around the "
-                               "entity (radlite.assertion); else the answer's."),
-        ("model_label", pa.string(), "The label as the answer gave it (the model's, or the rules'), kept for audit "
-                                     "when the assertion engine's reading replaces it in label."),
-        ("start", pa.int32(), "Character offset of the entity in reports.text (null when not found)."),
-        ("end", pa.int32(), "Character end offset (exclusive)."),
-        ("change", pa.string(), "Change label where given (RadGraph2)."),
-    ),
-    "temporal_changes": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
-        ("finding", pa.string(), "Finding the change refers to."),
-        ("change", pa.string(), "new, worsened, improved, resolved or unchanged."),
-    ),
-    "abnormalities": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
-        ("finding", pa.string(), "One of the 14 CheXpert observations."),
-        ("status", pa.string(), "positive, negative, uncertain or not_mentioned."),
-    ),
-    "impressions": TASK_COLUMNS + _cols(
-        ("generated", pa.string(), "Generated impression."),
-        ("reference", pa.string(), "The report's own impression, when it has one."),
-        ("rouge_l", pa.float64(), "ROUGE-L F1 of generated against the report's own impression."),
-    ),
-    "nli": TASK_COLUMNS + _cols(
-        ("sentence_index", pa.int32(), "Index of the impression sentence used as hypothesis."),
-        ("premise", pa.string(), "Findings text."),
-        ("hypothesis", pa.string(), "Impression sentence."),
-        ("label", pa.string(), "entailment, contradiction or neutral."),
-    ),
-    "qa_answers": TASK_COLUMNS + EVIDENCE_COLUMNS + _cols(
-        ("question_id", pa.string(), "Question id from the --questions file."),
-        ("question", pa.string(), "Question text."),
-        ("answer", pa.string(), "Answer text."),
-    ),
-    "report_priors": _cols(
+}
+#: Tables computed after a run's commit or written by a review import; they come after the task tables.
+_LATER_TABLES: dict[str, tuple[Column, ...]] = {
+    "report_priors": columns(
         ("report_id", pa.string(), "Report (reports.report_id).", False),
         ("patient_id", pa.string(), "Patient id of the report (null: none in the input)."),
         ("patient_key", pa.string(), "Patient the report is followed under: patient_id as given, or normalised "
@@ -260,7 +123,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
                                 "region unknown, undated among dated studies."),
         ("run_id", pa.string(), "Run after whose commit the pairing was computed (runs.run_id).", False),
     ),
-    "finding_timeline": _cols(
+    "finding_timeline": columns(
         ("patient_id", pa.string(), "Patient id.", False),
         ("series", pa.string(), "Modality family and body region, e.g. 'CT chest'.", False),
         ("report_id", pa.string(), "The study's report (reports.report_id).", False),
@@ -299,7 +162,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("stated_evidence_end", pa.int32(), "End offset (exclusive)."),
         ("run_id", pa.string(), "Run after whose commit the timeline was computed (runs.run_id).", False),
     ),
-    "review_verdicts": _cols(
+    "review_verdicts": columns(
         ("verdict_id", pa.string(), "Stable id: hash of item_id and reviewer (a later import by the same reviewer "
                                     "supersedes the earlier verdict); an adjudication's: of item_id alone (a later "
                                     "adjudication of the item supersedes it).", False),
@@ -325,22 +188,35 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
 }
 
-TABLE_DOCS = {
+_OWN_DOCS = {
     "reports": "One row per accepted report, with provenance and sections.",
     "rejects": "One row per refused input record, with a reason code.",
     "runs": "One row per committed run: counts, timings, options.",
-    "rads": "RADS category per report, and per site when a report assesses several (rads_assignment).",
-    "staging": "N and M stage per report, and per primary when a report stages several (n_staging, m_staging).",
-    "entities": "RadGraph-schema entities per report (radiology_ner).",
-    "temporal_changes": "Temporal changes per report (temporal_comparison).",
-    "abnormalities": "14 CheXpert labels per chest radiograph (abnormality_detection).",
-    "impressions": "Generated impression per report (impression_generation).",
-    "nli": "Impression sentence vs findings inference (radiology_nli).",
-    "qa_answers": "Answers to registry questions (radiology_qa).",
     "report_priors": "Each report's prior study of the same patient and series (radlite.timeline).",
     "finding_timeline": "Per patient, finding and study: value, change vs the prior, stated change, agreement.",
     "review_verdicts": "Reviewers' verdicts on sampled values (radlite review import, adjudicate).",
 }
+
+
+def _all_tables() -> dict[str, tuple[Column, ...]]:
+    """table -> columns: the run tables, then each task table in registry order, then the later tables."""
+    tasks = {name: table.columns for name, table in task_tables().items()}
+    clash = sorted(set(tasks) & (set(_RUN_TABLES) | set(_LATER_TABLES)))
+    if clash:
+        raise ValueError(f"a task declares table {clash[0]!r}, which radlite.tables declares already")
+    return {**_RUN_TABLES, **tasks, **_LATER_TABLES}
+
+
+TABLES: Mapping[str, tuple[Column, ...]] = DerivedMapping(_all_tables)
+TABLE_DOCS: Mapping[str, str] = DerivedMapping(
+    lambda: {name: _OWN_DOCS.get(name) or task_tables()[name].doc for name in TABLES})
+#: Tables of task answers (name -> declaration): every one carries TASK_COLUMNS (withheld included).
+TASK_TABLES: Mapping[str, TaskTable] = DerivedMapping(task_tables)
+#: Task tables whose every row points at its evidence in the report.
+EVIDENCE_TABLES: Mapping[str, TaskTable] = DerivedMapping(
+    lambda: {name: table for name, table in task_tables().items() if table.evidence})
+_all_tables()  # a task table that clashes with a table declared here fails on import
+
 #: Tables computed from the committed tables after a run's commit (radlite.timeline.build).
 TIMELINE_TABLES = ("report_priors", "finding_timeline")
 #: Tables a review import writes; an ETL run never stages them.

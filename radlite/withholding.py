@@ -10,7 +10,7 @@ something the report does not carry:
   all ("no lymphadenopathy", "lung cancer screening"); this is the stricter reading of the report;
 - ``ungrounded``: the value's words were looked for in the report and are not there;
 - ``unsupported``: its own evidence, read by the assertion engine, asserts the opposite
-  (radlite.support).
+  (radlite.evidence_support).
 
 The row stays, with its raw output; the current views, `radlite sql` and the exports leave the value
 out. The assertion engine also owns an entity's present / absent / uncertain class: wherever it finds
@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import re
 
-from radlite.assertion import assert_mention
 from radlite.evidence import Evidence
+from radlite.text.assertion import STATUS_OF_RADGRAPH, assert_mention
+from radlite.text.tnm import TNM_STATEMENT
 
-#: RadGraph observation labels by the assertion engine's status.
-OBSERVATION_LABEL = {"present": "OBS-DP", "absent": "OBS-DA", "uncertain": "OBS-U"}
 #: Tasks whose answers are a stage of a cancer: withheld for a report about no cancer.
 CANCER_TASKS = ("n_staging", "m_staging")
 _CANCER = re.compile(r"\b(?:cancers?|(?:\w*)carcinomas?|malignan\w*|neoplasms?|neoplastic|metasta\w*|lymphomas?|"
@@ -35,15 +34,13 @@ _CANCER = re.compile(r"\b(?:cancers?|(?:\w*)carcinomas?|malignan\w*|neoplasms?|n
 #: The name of a screening exam or programme ("lung cancer screening", "screening for breast cancer").
 _SCREENING = re.compile(r"\W{0,3}screening\b", re.I)
 _SCREENING_BEFORE = re.compile(r"\bscreening\s+(?:for\s+)?(?:\w+\s+){0,2}$", re.I)
-#: A TNM stage written out: T2N1M0, pT1b N0, cT3 N2 M1a.
-_TNM = re.compile(r"\b[cpy]{0,2}T[0-4x][a-d]?\s*,?\s*[cpy]{0,2}N[0-3x]", re.I)
 
 NOT_APPLICABLE, UNGROUNDED, UNSUPPORTED = "not applicable", "ungrounded", "unsupported"
 
 
 def about_cancer(text: str) -> bool:
     """Whether the report states a cancer (present or suspected) or writes out a TNM stage."""
-    if _TNM.search(text):
+    if TNM_STATEMENT.search(text):
         return True
     for m in _CANCER.finditer(text):
         if _SCREENING.match(text, m.end()) or _SCREENING_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
@@ -89,8 +86,8 @@ def assertion_owned(task: str, row: dict, evidence: Evidence | None, text: str) 
         return row
     label = row["label"]
     out = {**row, "model_label": label}
-    if label in OBSERVATION_LABEL.values() and evidence is not None and evidence.grounded:
+    if label in STATUS_OF_RADGRAPH and evidence is not None and evidence.grounded:
         assertion = assert_mention(text, evidence.start, evidence.end)
         if assertion.rule != "default":
-            out["label"] = OBSERVATION_LABEL[assertion.status]
+            out["label"] = assertion.radgraph_label
     return out

@@ -4,7 +4,7 @@ Native code (llama.cpp) that dies of a signal takes its process with it, before 
 word: a cron job would see exit status 139 and an empty log. So the console entry forks: the child
 does the work exactly as before; the parent waits, and if the child dies of a signal, or a process
 of the run logs a fatal signal and the run does not end by itself, it prints one line naming the
-signal and the routing entry being evaluated (radlite.inference.crashlog), removes the run's staging
+signal and the routing entry being evaluated (the crash log of radlite.kinds), removes the run's staging
 folder and exits 1. The lock on OUT dies with the child, and nothing was committed (the commit is
 the child's last step), so the previous state is what readers see.
 """
@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 
 from radlite.errors import ExitCode
-from radlite.inference import crashlog
+from radlite.kinds import crashlog
 from radlite.store import staged_crash_dir
 from radlite.tempdirs import owned_tempdir, remove_stale
 

@@ -1,5 +1,6 @@
-"""The library stands alone: radlite never imports the applications, its modules import no cycle, and
-its folders are layered (no two folders, or a folder and a top-level module, import each other)."""
+"""The library stands alone: radlite never imports the applications, its modules import no cycle, its
+folders are layered (no two folders, or a folder and a top-level module, import each other), and no
+module imports from a floor above its own (the report record stands below the timeline)."""
 
 import ast
 import os
@@ -13,11 +14,17 @@ APPLICATIONS = ("pipelines", "training", "radlite_cli")
 
 def test_importing_the_library_loads_no_application_module():
     code = ("import sys, radlite, radlite.tasks, radlite.io, radlite.inference, radlite.routing, radlite.prompts, "
-            "radlite.store, radlite.options\n"
+            "radlite.store\n"
             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {APPLICATIONS!r}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_no_library_module_imports_click():
+    """The command line is an application: its click adapter lives in radlite_cli, not in the library."""
+    for module, path in _all_files("radlite"):
+        assert not _imports(path, "click"), f"{module} imports click"
 
 
 def _module_name(path: str) -> str:
@@ -79,6 +86,13 @@ def test_no_library_module_imports_an_application():
             assert not _imports(path, application), f"{module} imports {application}"
 
 
+def test_no_application_imports_the_engine():
+    """The applications reach models through their kinds (radlite.kinds), never the engine itself."""
+    for application in APPLICATIONS:
+        for module, path in _all_files(application):
+            assert not {m for m in _imports(path, "radlite") if m.startswith("radlite.inference")}, module
+
+
 def test_library_imports_form_no_cycle():
     assert _cycle(_graph("radlite")) is None
 
@@ -111,24 +125,47 @@ def test_library_folders_import_each_other_one_way_only():
     assert _two_way(units) == []
 
 
-def test_folder_layers_stand_in_order():
-    """Text helpers under tasks, tasks under rules; routing is configuration under inference; the
-    applications of the store (review, export, timeline) above it."""
-    units = _unit_graph(_graph("radlite"))
+#: The floors of the library, bottom to top (docs/architecture.md): a module imports only from its own
+#: floor or the floors below. A unit is a folder inside radlite/ or a top-level module (see ``_unit``).
+FLOORS = (
+    ("radlite", "radlite.text", "radlite.evidence", "radlite.hashing", "radlite.errors", "radlite.tempdirs",
+     "radlite.registry", "radlite.columns"),
+    ("radlite.report", "radlite.rejects", "radlite.chexpert", "radlite.rads_formulas", "radlite.withholding"),
+    ("radlite.tasks",),
+    ("radlite.tables", "radlite.io", "radlite.store", "radlite.catalog_views"),
+    ("radlite.prompts",),
+    ("radlite.rules", "radlite.evidence_support"),
+    ("radlite.inference",),
+    ("radlite.kinds",),
+    ("radlite.routing",),
+    ("radlite.review", "radlite.export", "radlite.timeline", "radlite.query"),
+    ("radlite.doctor",),
+)
 
-    def above(high, low):  # ``high`` reaches ``low`` (directly or through others), never the reverse
-        seen, todo = set(), [high]
-        while todo:
-            for nxt in units.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return low in seen
 
-    for high, low in [("radlite.rules", "radlite.tasks"), ("radlite.tasks", "radlite.spans"),
-                      ("radlite.inference", "radlite.routing"), ("radlite.review", "radlite.store"),
-                      ("radlite.export", "radlite.store"), ("radlite.timeline", "radlite.store")]:
-        assert above(high, low) and not above(low, high), (high, low)
+def _floor(module: str) -> int:
+    unit = _unit(module)
+    return next(i for i, units in enumerate(FLOORS) if unit in units)
+
+
+def _upward(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Module imports that reach a higher floor: (importing module, imported module)."""
+    return sorted((m, i) for m, imported in graph.items() for i in imported if _floor(i) > _floor(m))
+
+
+def test_every_library_unit_stands_on_a_floor():
+    units = {_unit(m) for m in _graph("radlite")}
+    assert units - set().union(*FLOORS) == set(), "add the new module or folder to FLOORS (and docs/architecture.md)"
+
+
+def test_no_library_module_imports_from_a_floor_above_its_own():
+    assert _upward(_graph("radlite")) == []
+
+
+def test_the_floor_check_catches_the_report_importing_the_timeline():
+    graph = {"radlite.report": {"radlite.timeline.dates", "radlite.text.sections"},
+             "radlite.timeline.dates": set(), "radlite.text.sections": set()}
+    assert _upward(graph) == [("radlite.report", "radlite.timeline.dates")]
 
 
 def test_the_two_way_check_finds_a_tie():

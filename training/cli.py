@@ -9,7 +9,7 @@ import click
 from tqdm import tqdm
 
 from radlite.errors import ExitCode
-from radlite.options import click_options, options_from_cli
+from radlite.kinds.rules import RULES
 from radlite.routing import (
     Adapter,
     ModelEntry,
@@ -17,8 +17,8 @@ from radlite.routing import (
     load_routing,
     write_routing,
 )
-from radlite.routing.kinds import RULES
 from radlite.tasks import TASKS
+from radlite_cli.options import click_options, options_from_cli
 from training.data.build import build_data, load_split, parse_source
 from training.data.curation import CurationConfig
 from training.data.sources.openi import read_test_ids

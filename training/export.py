@@ -16,7 +16,7 @@ import gguf
 import llama_cpp
 import numpy as np
 
-from radlite.inference.merge import merge_lora
+from radlite.kinds.llama_cpp import merge_lora
 from training.optional import require
 
 HF_TO_GGUF = {
@@ -78,7 +78,7 @@ def export_lora_adapter(adapter_dir: str, base_gguf: str, out_path: str) -> str:
 def merge_to_gguf(base_gguf: str, adapter_gguf: str, out_path: str, quantize: str | None = "Q4_K_M") -> str:
     """Merge the adapter into the base weights and write one GGUF (optionally quantized).
 
-    The merge is the one routed models use (radlite.inference.merge: W += scale * alpha / r * B @ A in
+    The merge is the one routed models use (the llama.cpp kind's merge_lora: W += scale * alpha / r * B @ A in
     llama.cpp's layout, metadata and tokenizer copied), written as F32; llama.cpp quantizes the result.
     """
     f32_path = out_path if not quantize else out_path + ".f32.gguf"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import gguf
 from pydantic import BaseModel
 
-from radlite.inference.engine import weights_path
-from radlite.inference.merge import AdapterMismatch
 from radlite.routing import ManifestMismatch, RoutingTable, load_routing
 from radlite.tasks import TASKS
 from training.data.build import load_split
@@ -19,29 +16,6 @@ class ValidationResult(BaseModel):
     scores: dict[str, float]
     #: tasks whose smoke score is not held to the manifest's minimum, and why
     unchecked: dict[str, str] = {}
-
-
-def gguf_problems(path: str, adapter: bool) -> list[str]:
-    """A GGUF file must have the magic bytes and the right kind of metadata."""
-    with open(path, "rb") as fh:
-        if fh.read(4) != b"GGUF":
-            return [f"{path}: not a GGUF file"]
-    reader = gguf.GGUFReader(path)
-    fields = reader.fields
-
-    def value(key: str):
-        field = fields.get(key)
-        return None if field is None else field.contents()
-
-    problems = []
-    if value("general.architecture") is None:
-        problems.append(f"{path}: no general.architecture in GGUF metadata")
-    kind = value("general.type")
-    if adapter and kind != "adapter":
-        problems.append(f"{path}: general.type is {kind!r}, expected 'adapter'")
-    if adapter and value("adapter.type") != "lora":
-        problems.append(f"{path}: adapter.type is not 'lora'")
-    return problems
 
 
 def first_per_task(records: list, limit: int | None) -> list:
@@ -62,15 +36,8 @@ def validate(routing: str, models_dir: str | None = None, smoke_limit: int | Non
     except (ManifestMismatch, FileNotFoundError, ValueError) as exc:
         return ValidationResult(ok=False, problems=[str(exc)], scores={})
     problems: list[str] = []
-    for entry in (e for e in table.models.values() if e.traits.loads_files):
-        problems += gguf_problems(entry.path, adapter=False)
-        for adapter in entry.adapters:
-            problems += gguf_problems(adapter.path, adapter=True)
-        if entry.merged and not problems:
-            try:
-                weights_path(entry)  # merged now (and cached) rather than at the first run's first report
-            except AdapterMismatch as exc:
-                problems.append(str(exc))
+    for entry in table.models.values():
+        problems += entry.traits.check(entry)
     scores: dict[str, float] = {}
     if table.manifest.smoke_set and not problems:
         records = first_per_task(load_split(table.manifest.smoke_set), smoke_limit)

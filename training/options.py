@@ -1,4 +1,4 @@
-"""The training and model commands' options, declared once (radlite.options turns them into click flags).
+"""The training and model commands' options, declared once (radlite_cli.options turns them into click flags).
 
 Each class is one command's options: type, default, bounds and a one-line doc per field, as
 ``radlite run``'s options are declared in pipelines/options.py. ``json_schema_extra`` carries what

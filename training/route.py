@@ -9,8 +9,8 @@ from typing import NamedTuple
 
 from radlite.routing import (
     EMBEDDED_SCHEME,
-    Manifest,
     ModelEntry,
+    RoutingManifest,
     RoutingTable,
     TaskFigures,
     embedded_model_path,
@@ -165,7 +165,7 @@ def minimum_score(task: str, figure: float, baseline: Evaluation | None) -> floa
 
 def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None,
                   min_grounded: float = MIN_GROUNDED, baseline_path: str | None = None,
-                  minimums: Manifest | None = None) -> RoutingTable:
+                  minimums: RoutingManifest | None = None) -> RoutingTable:
     """Write the routing table (with manifest: sha256s, figures, minimum scores) to ``out_path``;
     ``baseline_path``: an eval.json of a baseline on the smoke set, the source of the minimums;
     ``minimums``: an earlier manifest whose baseline-derived minimums are kept (they do not depend on
@@ -204,9 +204,9 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
              f"the routed figure less {MIN_SCORE_MARGIN:.2f} (policy margin)")
     if minimums:
         basis = minimums.min_scores_basis  # where the kept numbers came from, verbatim
-    manifest = Manifest(min_scores=min_scores, min_scores_basis=basis, figures=figures, unrouted=unrouted,
-                        built_from=[built_from(p) for p in eval_paths],
-                        figures_from="the evaluations in built_from; each figure says its evidence, n and baseline")
+    manifest = RoutingManifest(min_scores=min_scores, min_scores_basis=basis, figures=figures, unrouted=unrouted,
+                                built_from=[built_from(p) for p in eval_paths],
+                                figures_from="the evaluations in built_from; each figure says its evidence, n and baseline")
     if smoke_set:
         manifest.smoke_set = f"{name}-smoke.jsonl"
         target = os.path.join(out_dir, manifest.smoke_set)

@@ -15,9 +15,12 @@ import base64
 import json
 import os
 from collections import defaultdict
+from collections.abc import Mapping
 
 from radlite.export.values import ExportData, StructuredValue, codes, exam_title, report_date, report_status
 from radlite.hashing import stable_id
+from radlite.tasks import task_tables
+from radlite.tasks.table import DerivedMapping
 
 #: Extension and system URIs: URNs, so no one mistakes them for resolvable profiles (docs/standards.md).
 PROVENANCE_EXTENSION = "urn:radlite:fhir:StructureDefinition:provenance"
@@ -90,10 +93,10 @@ def _withheld(value: StructuredValue) -> list[dict]:
     return [{"url": WITHHELD_EXTENSION, "valueString": value.withheld_reason}] if value.withheld_reason else []
 
 
-_TITLES = {"rads": "{name} category", "n_stage": "N stage", "m_stage": "M stage", "chexpert": "{name}",
-           "temporal_change": "Change of {name}"}
-#: Kinds of value written as Observations (entities are NOTE_NLP rows only: their value is report words).
-OBSERVED_KINDS = tuple(_TITLES)
+#: Kind of value -> its Observation's code text, as the task tables declare them (TaskTable.fhir_titles):
+#: the kinds written as Observations.
+OBSERVED_KINDS: Mapping[str, str] = DerivedMapping(
+    lambda: {kind: title for table in task_tables().values() for kind, title in table.fhir_titles.items()})
 
 
 def observation(value: StructuredValue, report: dict, status: str, patient_system: str, with_text: bool) -> dict:
@@ -107,7 +110,7 @@ def observation(value: StructuredValue, report: dict, status: str, patient_syste
         "status": WITHHELD_STATUS if value.withheld_reason else OBSERVATION_STATUS.get(status, status),
         "category": [{"coding": [_coding("category", "imaging")]}],
         "code": _concept("stage" if value.kind in ("n_stage", "m_stage") else value.kind, name,
-                         _TITLES[value.kind].format(name=name) + (f" ({value.site})" if value.site else "")),
+                         OBSERVED_KINDS[value.kind].format(name=name) + (f" ({value.site})" if value.site else "")),
         **_subject(report, patient_system), **_effective(report),
     }
     if value.site:  # one site, side, lesion or primary of the report (its words; no code is mapped)

@@ -1,7 +1,8 @@
 """What an export carries: OUT's current reports and their structured values, as typed records.
 
 FHIR and OMOP exports both start here, so a value means the same thing in both: one
-``StructuredValue`` per RADS category, N or M stage, CheXpert finding (not_mentioned left out:
+``StructuredValue`` per value a task table's declaration exports (radlite.tasks.table.TaskTable.export):
+per RADS category, N or M stage, CheXpert finding (not_mentioned left out:
 the report says nothing), temporal change and entity, each with its assertion, evidence offsets
 and provenance. Only valid rows become values, and only published ones: a withheld row
 (radlite.withholding) is left out unless ``include_withheld``, which exports it with its
@@ -24,15 +25,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from radlite import tnm
-from radlite.store import OutputStore
+from radlite.store import OutputStore, run_started
+from radlite.tasks import task_tables
 
-#: abnormalities.status -> assertion.
-STATUS_ASSERTION = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}
-#: RadGraph entity label -> assertion (definitely present / uncertain / definitely absent).
-ENTITY_ASSERTION = {"OBS-DP": "present", "OBS-U": "uncertain", "OBS-DA": "absent", "ANAT-DP": "present"}
-#: Task tables read for values, in export order.
-VALUE_TABLES = ("rads", "staging", "abnormalities", "temporal_changes", "entities")
 CODES_CSV = os.path.join(os.path.dirname(__file__), "codes.csv")
 #: reports.result_status values (the HL7 reader's words for OBR-25, radlite.io.hl7.RESULT_STATUS) are FHIR R4
 #: DiagnosticReport.status codes (hl7.org/fhir/R4/valueset-diagnostic-report-status.html), exported as they are.
@@ -92,33 +87,6 @@ class StructuredValue:
     withheld_reason: str | None = None
 
 
-def stage_name(stage: str, prefix: str | None, evidence: str | None) -> str:
-    """"pN" or "pM" when the stage ("N1") is written with a pathologic prefix (p, yp, rp: AJCC's pathologic
-    classification, coded apart from the clinical one in LOINC); else "N" or "M". The prefix is the row's
-    ``stage_prefix`` (the rules' stated stage), else the one its evidence writes (a model's row)."""
-    prefix = prefix or tnm.written_prefix(evidence or "", stage)
-    return ("p" if prefix and "p" in prefix else "") + stage[0]
-
-
-def _values(table: str, row: dict) -> list[tuple[str, str, str, str | None]]:
-    """(kind, name, value, assertion) for one valid task row; empty when the row claims nothing."""
-    if table == "rads":
-        if not row["system"] or row["system"] == "none":
-            return []
-        return [("rads", row["system"], row["label"] or row["category"], None)]
-    if table == "staging":
-        return [(kind, stage_name(row[kind], row.get("stage_prefix"), row["evidence"]), row[kind], None)
-                for kind in ("n_stage", "m_stage") if row[kind]]
-    if table == "abnormalities":
-        assertion = STATUS_ASSERTION.get(row["status"])
-        return [("chexpert", row["finding"], row["status"], assertion)] if assertion else []
-    if table == "temporal_changes":
-        return [("temporal_change", row["finding"], row["change"], "present")] if row["change"] else []
-    if table == "entities":
-        return [("entity", row["label"], row["text"], ENTITY_ASSERTION.get(row["label"]))] if row["text"] else []
-    raise ValueError(f"no values are exported from table {table!r}")
-
-
 @dataclass(frozen=True)
 class ExportData:
     """Current reports (rows of ``reports``), their values, each report's version, the last run included.
@@ -152,11 +120,6 @@ def exam_title(report: dict) -> str:
     return report.get("examination") or inferred or codes()[("report", "diagnostic_report")].display
 
 
-def run_started(run_id: str) -> datetime:
-    """When a run started (UTC, naive): run ids begin with it. A report's run is when radlite accepted it."""
-    return datetime.strptime(run_id.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ")
-
-
 @dataclass(frozen=True)
 class ReportDate:
     """A report's date in both exports. study: the study date (and time) the source gave, None when it gave
@@ -187,14 +150,16 @@ def load(store: OutputStore, since: str | None = None, include_withheld: bool = 
     values: list[StructuredValue] = []
     changed = {r["report_id"] for r in reports if r["run_id"] in later}
     seen: set[tuple[str, str]] = set()
-    for table in VALUE_TABLES:
+    for table, declared in task_tables().items():
+        if declared.export is None:
+            continue
         for row in store.read_table(table, include_withheld=include_withheld).to_pylist():
             if not row["valid"]:
                 continue
             if row["run_id"] in later:
                 changed.add(row["report_id"])
             site = row.get("site") if row.get("scope") == "site" else None
-            for kind, name, value, assertion in _values(table, row):
+            for kind, name, value, assertion in declared.export(row):
                 key = f"{table}:{row['task']}:{name}:{value}:{row['evidence_start']}:{row.get('entity_index')}"
                 if site is not None:  # a per-site value beside the report-level one: never the same claim
                     key += f":site={site}"

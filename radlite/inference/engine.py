@@ -11,6 +11,8 @@ import functools
 import os
 import threading
 from collections import Counter
+from collections.abc import Sequence
+from typing import Protocol
 
 import llama_cpp
 from llama_cpp import Llama
@@ -20,7 +22,31 @@ from radlite.inference import crashlog
 from radlite.inference.batch import BatchDecoder, Completion, GroupCost, Request
 from radlite.inference.merge import merged_model
 from radlite.prompts import Prompt
-from radlite.routing import ModelEntry
+
+
+class AdapterFile(Protocol):
+    path: str
+    scale: float
+    sha256: str | None
+
+
+class ModelEntry(Protocol):
+    """What the engine reads of a routing entry (its llama.cpp options: radlite.kinds.llama_cpp): the
+    engine stands below the kinds and knows no routing table."""
+
+    path: str
+    sha256: str | None
+    adapters: Sequence[AdapterFile]
+    n_ctx: int
+    threads: int | None
+    seed: int
+    merge: str | None
+
+    @property
+    def merged(self) -> bool: ...
+
+    def label(self) -> str: ...
+
 
 #: How many times each base model file was loaded in this process (a model is loaded once per process).
 LOAD_COUNTS: Counter = Counter()

@@ -22,7 +22,9 @@ from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter
 from gguf.quants import dequantize, quantize
 
 from radlite.hashing import file_sha256, text_sha256
-from radlite.routing import MergeType
+
+#: The types a routed merge is written as (Q8_0: tinyBLAS kernels, 8.5 bits per weight).
+MergeType = Literal["Q8_0"]
 
 #: F32 too: every tensor dequantized, the input llama.cpp's quantizer takes (training's export).
 WrittenType = Literal["Q8_0", "F32"]

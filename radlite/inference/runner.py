@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from radlite.evidence import Evidence, evidence_columns
+from radlite.evidence_support import supported
 from radlite.inference import crashlog
 from radlite.inference.cache import ResultCache, cache_key
+from radlite.inference.failures import ModelFailure
 from radlite.prompts import Prompt, render_prompt
 from radlite.report import Report
-from radlite.support import supported
 from radlite.tables import EVIDENCE_TABLES
 from radlite.tasks import TASKS, ParseError, Task, TaskInstance
 from radlite.withholding import assertion_owned, not_applicable, withheld_columns
@@ -79,16 +80,6 @@ def result_rows(task_name: str, raw: str, instance: TaskInstance, report: Report
     return answer_rows(task, result, raw, task.ground(result, instance, report), instance, report, common)
 
 
-def model_error(exc: Exception, n_ctx: int) -> str:
-    """The ``error`` of a row whose model call failed: a code, then llama.cpp's words. An overflow
-    names the context size it overflowed (radlite.retry plans it again only once n_ctx is larger)."""
-    message = f"{type(exc).__name__}: {exc}"[:500]
-    if "exceed context window" in message or "context" in message and "too long" in message:
-        return (f"context_overflow: {message} (n_ctx={n_ctx}; raise n_ctx in the routing entry to process such "
-                "reports)")
-    return f"model_error: {message}"
-
-
 @dataclass
 class ModelCall:
     """One task instance of one report on one model: its prompt, cache key and row columns."""
@@ -141,8 +132,8 @@ def failed_call_rows(call: ModelCall, report: Report, exc: Exception, stats: Inf
     stats.outputs_invalid += 1
     stats.model_instances += 1
     stats.model_errors += 1
-    return [(call.task.table, invalid_row(call.task, call.instance, report, call.common, None,
-                                          model_error(exc, call.n_ctx)))]
+    failure = ModelFailure.of_exception(exc, call.common["model_id"], call.n_ctx)
+    return [(call.task.table, invalid_row(call.task, call.instance, report, call.common, None, failure.error))]
 
 
 def count_generation(stats: InferenceCounts, prompt_tokens: int, completion_tokens: int) -> None:

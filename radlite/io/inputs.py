@@ -8,7 +8,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from radlite.sections import SECTION_NAMES
+from radlite.text.sections import SECTION_NAMES
 
 
 class InputFormat(str, Enum):

@@ -15,10 +15,17 @@ from typing import Protocol
 
 from radlite.inference.cache import ResultCache
 from radlite.inference.runner import InferenceCounts
-from radlite.kinds import Answerer, Asked, get_kind
+from radlite.kinds.base import Answerer, Asked, ModelEntry, get_kind
 from radlite.report import Report
-from radlite.routing import RoutingTable
 from radlite.tasks import TaskInstance
+
+
+class RoutingTable(Protocol):
+    """What the cascade reads of a routing table (radlite.routing.RoutingTable, which stands above the kinds)."""
+
+    models: dict[str, ModelEntry]
+
+    def chain(self, task: str) -> list[str]: ...
 
 
 class Routed(Protocol):

@@ -1,23 +1,31 @@
 """The ``rules`` kind: the rule extractors answer what the report states (radlite.rules.answers).
 
 An instance the rules cannot read is left open when a next entry follows (a ``[rules, model]``
-cascade) and is otherwise one valid = false row saying so.
+cascade) and is otherwise one valid = false row saying so. A rules entry has no options: a routing
+table written before kinds had their own options gave it the llama.cpp fields, which it ignores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 from radlite.inference.cache import ResultCache
 from radlite.inference.runner import answer_rows, invalid_row
-from radlite.kinds.base import Answered, Asked, ModelKind
-from radlite.routing import ModelEntry
-from radlite.routing.kinds import RULES
-from radlite.rules.answers import rule_answer, rule_tables_sha256, rules_model_id, rules_prompt_id
+from radlite.kinds.base import Answered, Asked, ModelEntry, ModelKind, Shot
+from radlite.rules.answers import RULE_TASKS, rule_answer, rules_model_id, rules_prompt_id
+from radlite.rules.fingerprint import rule_tables_sha256
 from radlite.tasks import TASKS
 
+RULES = "rules"
 NO_ANSWER = ("no_answer: the report states no value the rules read (route the task to [rules, model] to ask a "
              "model)")
+
+
+class RulesEntry(ModelEntry):
+    """The rule extractors: nothing to load, nothing to prompt."""
+
+    kind: Literal["rules"] = RULES
 
 
 class RuleAnswerer:
@@ -47,7 +55,14 @@ class RuleAnswerer:
 
 class RulesKind(ModelKind):
     name = RULES
+    options = RulesEntry
+    passes_on = True
     eager = True
+    tasks = RULE_TASKS
 
-    def load(self, entry: ModelEntry, load_model: Callable | None = None) -> RuleAnswerer:
+    def model_id(self, entry: RulesEntry) -> str:
+        return rules_model_id()
+
+    def load(self, entry: RulesEntry, load_model: Callable | None = None, shots: Sequence[Shot] = ()) -> RuleAnswerer:
+        """The rules take no examples: ``shots`` leave their answers as they are."""
         return RuleAnswerer()

@@ -9,24 +9,16 @@ from __future__ import annotations
 from radlite.prompts.base import Data, Prompt, PromptProfile, assemble, chatml
 from radlite.prompts.paper import PaperProfile
 from radlite.prompts.v1 import V1Profile
+from radlite.registry import Registry
 from radlite.report import Report
 from radlite.tasks.base import Task, TaskInstance
 
-PROFILES: dict[str, PromptProfile] = {p.name: p for p in (PaperProfile(), V1Profile())}
+PROFILES: Registry[PromptProfile] = Registry("prompt profile", (PaperProfile(), V1Profile()))
 #: The profile our own adapters are trained on and new routing entries use.
 DEFAULT_PROFILE = V1Profile.name
-
-
-def register_profile(profile: PromptProfile) -> PromptProfile:
-    """Make ``profile`` available by its name to routing tables and training."""
-    PROFILES[profile.name] = profile
-    return profile
-
-
-def get_profile(name: str) -> PromptProfile:
-    if name not in PROFILES:
-        raise ValueError(f"unknown prompt profile {name!r}; known: {', '.join(PROFILES)}")
-    return PROFILES[name]
+#: Make a profile available by its name to routing tables and training.
+register_profile = PROFILES.register
+get_profile = PROFILES.named
 
 
 def render_prompt(profile: str, task: Task, instance: TaskInstance, report: Report) -> Prompt:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.mentions import absent, asserted, feature_spans, trimmed
 from radlite.report import Report
+from radlite.text.sentences import sentence_bounds
 
 VERSION = "BI-RADS 5th edition"
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.mentions import absent, asserted, feature_spans
 from radlite.report import Report
+from radlite.text.sentences import sentence_bounds
 
 VERSION = "CAD-RADS 2.0"
 #: Vessel words -> territory (LM, LAD, LCx, RCA); branches count for the territory they belong to.

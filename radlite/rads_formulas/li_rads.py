@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula, settled
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import feature_spans, first_asserted, lesion_blocks, stated, trimmed
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import SIDE, site_words
 
 VERSION = "LI-RADS v2018"
 
@@ -91,7 +91,7 @@ _GROWTH = re.compile(r"\bthreshold growth\b", re.I)
 _OTHER_ORGAN = re.compile(r"\b(?:kidneys?|renal|spleen|splenic|adrenal|pancrea\w*|lungs?|pulmonary|bones?|osseous|"
                           r"vertebra\w*|uterus|ovar\w*|gallbladder|bowel|colon|stomach|lymph nodes?)\b", re.I)
 SITES = re.compile(r"\bsegments?\s*(?:[1-8]|VIII|VII|VI|IV[AB]?|V|III|II|I)(?:\s*/\s*[1-8])?\b|\bcaudate(?: lobe)?\b|"
-                   r"\b(?:right|left) (?:hepatic )?lobe\b|\bdome\b", re.I)
+                   rf"\b{SIDE} (?:hepatic )?lobe\b|\bdome\b", re.I)
 
 
 def read_observation(text: str, start: int, end: int, noun_start: int) -> tuple[ObservationFeatures | None, str]:

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import Size, prior_size_mm, round_tenth, sizes
@@ -26,12 +25,15 @@ from radlite.rads_formulas.mentions import (
     lesion_blocks,
 )
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import LOBE_ABBREVIATION, LUNG_LOBE, SIDE, site_words
 
 VERSION = "Lung-RADS v2022"
 NoduleType = Literal["solid", "part-solid", "ground-glass"]
 Timing = Literal["baseline", "new", "growing", "stable"]
-#: Growth: an increase of more than 1.5 mm in mean diameter (v2022).
+#: Growth: an increase of more than 1.5 mm in mean diameter (ACR Lung-RADS v2022, as v1.1). The
+#: timeline reads a lung lesion's size change with it too, both ways (radlite.timeline.changes): a 12 ->
+#: 14 mm nodule grew though by less than the 20% used elsewhere.
 GROWTH_MM = 1.5
 
 
@@ -103,7 +105,7 @@ _NEW = re.compile(r"\b(?:new(?:ly)?|not (?:seen|present) (?:on|in) (?:the )?prio
                   re.I)
 _GROWING = re.compile(r"\b(?:increas\w* in size|enlarg\w*|grow(?:n|ing|th)|larger|increased from)\b", re.I)
 _STABLE = re.compile(r"\b(?:stable|unchanged|no (?:interval )?change)\b", re.I)
-SITES = re.compile(r"\b(?:right|left)\s+(?:upper|middle|lower)\s+lobes?\b|\blingula\b|\b[RL][UML]L\b", re.I)
+SITES = re.compile(rf"\b{SIDE}\s+{LUNG_LOBE}s?\b|\blingula\b|{LOBE_ABBREVIATION}", re.I)
 
 
 def _is_prior(text: str, size: Size) -> bool:

@@ -1,8 +1,8 @@
 """Where computed-RADS features are read: finding text, asserted mentions and lesion blocks (site words:
-radlite.sites).
+radlite.text.sites).
 
 Whether a mention is asserted ("no nodule" is not a nodule, "no punctate echogenic foci" adds no
-points) is the assertion engine's answer (radlite.assertion), the one used by every rule.
+points) is the assertion engine's answer (radlite.text.assertion), the one used by every rule.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from radlite.assertion import assert_mention, sentence_bounds
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import finding_spans, last_match
+from radlite.text.assertion import assert_mention
+from radlite.text.sentences import sentence_bounds
+from radlite.text.spans import finding_spans, last_match
 
 
 def feature_spans(report: Report) -> list[tuple[int, int]]:

@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import (
@@ -35,7 +34,8 @@ from radlite.rads_formulas.mentions import (
     trimmed,
 )
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import SIDE, site_words
 
 VERSION = "O-RADS US v2022"
 Kind = Literal["physiologic", "classic", "simple", "unilocular", "bilocular", "multilocular", "solid"]
@@ -164,7 +164,7 @@ _ADNEXA = re.compile(r"\bovar\w*|\badnex\w*|\bpara-?ovarian\b|\bfallopian\b|\bhy
                      r"\bdermoid\b", re.I)
 _OTHER_ORGAN = re.compile(r"\buter(?:us|ine)\b|\bcervi(?:x|cal)\b|\bnabothian\b|\bendometri(?:um|al)\b|\bmyometri\w*|"
                           r"\bfibroids?\b|\bkidneys?\b|\brenal\b|\bbladder\b|\bliver\b|\bhepatic\b", re.I)
-SITES = re.compile(r"\b(?:right|left)(?: ovary| ovarian| adnexa(?:l)?)?\b", re.I)
+SITES = re.compile(rf"\b{SIDE}(?: ovary| ovarian| adnexa(?:l)?)?\b", re.I)
 
 
 def _kind(text: str, start: int, end: int) -> tuple[Kind | None, str | None]:

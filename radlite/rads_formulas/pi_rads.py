@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import absent, feature_spans, first_asserted, lesion_blocks, trimmed
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import SIDE, site_words
 
 VERSION = "PI-RADS v2.1"
 
@@ -75,7 +75,7 @@ _MARKED_DWI = re.compile(r"\bmarkedly hypointense on (?:the )?ADC\b[^.;]{0,60}\b
 _TYPICAL_NODULE = re.compile(r"\b(?:typical|completely encapsulated|well[- ]encapsulated|encapsulated)\b[^.;]{0,40}"
                              r"\b(?:BPH |adenomatous |stromal )?nodules?\b|\btypical BPH\b", re.I)
 _SUSPICIOUS = re.compile(r"\b(?:suspicious|focal) (?:lesions?|abnormalit\w*|areas?)\b|\blesions? suspicious\b", re.I)
-SITES = re.compile(r"\b(?:right|left)(?: (?:apex|mid[- ]gland|base|apical|basal))?\b[^.;,]{0,12}\b(?:peripheral|"
+SITES = re.compile(rf"\b{SIDE}(?: (?:apex|mid[- ]gland|base|apical|basal))?\b[^.;,]{{0,12}}\b(?:peripheral|"
                    r"transition) zone\b|\b(?:peripheral|transition) zone\b|\b(?:apex|mid[- ]gland|base)\b", re.I)
 
 

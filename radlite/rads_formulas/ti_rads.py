@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import asserted, feature_spans, lesion_blocks
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import SIDE, site_words
 
 VERSION = "ACR TI-RADS 2017"
 
@@ -139,8 +139,8 @@ def describe(f: NodulePoints) -> str:
 
 
 _NODULE = re.compile(r"\b(?:nodules?|lesions?)\b", re.I)
-_INTRODUCES = re.compile(r"\d\s*(?:mm|cm)\b|\b(?:right|left) (?:thyroid )?lobe\b|\bisthmus\b", re.I)
-SITES = re.compile(r"\b(?:right|left)\s+(?:thyroid\s+)?lobe\b|\bisthmus\b|\b(?:upper|mid|lower|inferior|superior)\s+"
+_INTRODUCES = re.compile(rf"\d\s*(?:mm|cm)\b|\b{SIDE} (?:thyroid )?lobe\b|\bisthmus\b", re.I)
+SITES = re.compile(rf"\b{SIDE}\s+(?:thyroid\s+)?lobe\b|\bisthmus\b|\b(?:upper|mid|lower|inferior|superior)\s+"
                    r"pole\b|\bnodule\s*#?\s*\d+\b", re.I)
 _CONTEXT = re.compile(r"thyroid", re.I)
 

@@ -17,12 +17,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.formula import Computed, RadsFormula
 from radlite.rads_formulas.measure import sizes
 from radlite.rads_formulas.mentions import absent, feature_spans, first_asserted, lesion_blocks, stated, trimmed
 from radlite.report import Report
-from radlite.sites import site_words
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import site_words
 
 VERSION = "VI-RADS 2018"
 Muscle = Literal["intact", "interrupted", "extravesical"]

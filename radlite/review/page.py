@@ -17,6 +17,7 @@ from radlite.review.sample import SampleManifest
 from radlite.review.views import VIEWS
 from radlite.store import OutputStore
 from radlite.tables import arrow_schema
+from radlite.text.assertion import STATUS_OF_CHEXPERT
 
 TEMPLATE = "page.html"
 #: What a question may name: the item's label and value in plain words, and a QA item's question text.
@@ -95,7 +96,7 @@ DEFAULT_WORDING = Wording(
                     "no answer": "correct only when the report does not answer the question"}),
     },
     words={
-        "positive": "present", "negative": "absent", "uncertain": "uncertain", "not_mentioned": "not mentioned",
+        **STATUS_OF_CHEXPERT, "not_mentioned": "not mentioned",
         "none": "any RADS system", "assigned": "a category given",
         "ANAT-DP": "anatomy, definitely present", "OBS-DP": "observation, definitely present",
         "OBS-U": "observation, uncertain", "OBS-DA": "observation, definitely absent",

@@ -11,17 +11,13 @@ import csv
 import io
 import json
 import os
-import secrets
 import time
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from dateutil import parser as dateparser
 from pydantic import BaseModel, ValidationError
 
-from radlite import __version__
 from radlite.hashing import stable_id
 from radlite.review.figures import Dispute, settle
 from radlite.review.sample import (
@@ -32,8 +28,7 @@ from radlite.review.sample import (
     out_identity,
     stored_manifest_path,
 )
-from radlite.store import OutputStore
-from radlite.tables import arrow_schema
+from radlite.store import OutputStore, StoreRun
 
 VERDICTS = ("correct", "incorrect", "cant_tell")
 #: An adjudicated verdict's id hashes the item with ("", this) instead of a reviewer's name: one per item,
@@ -293,9 +288,8 @@ def import_verdicts(store: OutputStore, path: str, reviewer: str | None, manifes
     """Check a verdict file and commit it as rows of review_verdicts; raises VerdictsRefused (nothing written).
     The reviewer is the one the file names (the page writes it), else ``reviewer``."""
     name = os.path.basename(path)
-    started = datetime.now(UTC)
+    run = store.new_run("review")
     t0 = time.perf_counter()
-    run_id = _run_id(started)
     lines = read_verdict_file(path)
     reviewer = file_reviewer(lines, reviewer, name)
     with store.locked():
@@ -303,12 +297,12 @@ def import_verdicts(store: OutputStore, path: str, reviewer: str | None, manifes
         manifest = find_manifest(store, lines, name, manifest_path)
         sampled = check_lines(lines, manifest, name)
         check_current(store, manifest, sampled, name)
-        rows = verdict_rows(lines, sampled, manifest, reviewer, run_id)
+        rows = verdict_rows(lines, sampled, manifest, reviewer, run.run_id)
         check_not_imported(store, rows, reviewer, name, replace)
         options = {"command": "review import", "reviewer": reviewer, "sample_id": manifest.sample_id,
                    "replace": replace}
-        store.commit(run_id, _stage(store, run_id, rows, [os.path.abspath(path)], started, t0, options))
-    return ImportResult(run_id=run_id, sample_id=manifest.sample_id, reviewer=reviewer, verdicts=len(rows))
+        _commit(run, rows, [os.path.abspath(path)], t0, options)
+    return ImportResult(run_id=run.run_id, sample_id=manifest.sample_id, reviewer=reviewer, verdicts=len(rows))
 
 
 class Decision(NamedTuple):
@@ -364,9 +358,8 @@ def adjudicate(store: OutputStore, decisions: list[Decision], adjudicator: str) 
     adjudicator = adjudicator.strip()
     if not adjudicator:
         raise VerdictsRefused("--reviewer must name the adjudicator")
-    started = datetime.now(UTC)
+    run = store.new_run("review")
     t0 = time.perf_counter()
-    run_id = _run_id(started)
     with store.locked():
         store.recover()
         verdicts = store.read_table(TABLE).to_pylist()
@@ -374,35 +367,20 @@ def adjudicate(store: OutputStore, decisions: list[Decision], adjudicator: str) 
         disputes = {d.item_id: d for d in settle(verdicts, current).disputes}
         check_decisions(decisions, disputes)
         samples = {v["item_id"]: v["sample_id"] for v in verdicts if not v.get("adjudication")}
-        rows = adjudication_rows(decisions, disputes, samples, adjudicator, run_id, started)
+        rows = adjudication_rows(decisions, disputes, samples, adjudicator, run.run_id, run.started)
         options = {"command": "review adjudicate", "reviewer": adjudicator,
                    "decisions": {d.item_id: d.verdict for d in decisions}}
-        store.commit(run_id, _stage(store, run_id, rows, [], started, t0, options))
+        _commit(run, rows, [], t0, options)
     settled = [disputes[d.item_id].model_copy(update={"adjudicated": d.verdict, "adjudicator": adjudicator})
                for d in decisions]
-    return AdjudicationResult(run_id=run_id, reviewer=adjudicator, settled=settled)
+    return AdjudicationResult(run_id=run.run_id, reviewer=adjudicator, settled=settled)
 
 
-def _run_id(started: datetime) -> str:
-    return started.strftime("%Y%m%dT%H%M%S.%fZ") + "-review-" + secrets.token_hex(3)
-
-
-def _stage(store: OutputStore, run_id: str, rows: list[dict], inputs: list[str], started: datetime, t0: float,
-           options: dict) -> dict[str, list[str]]:
-    """Write the verdicts and the command's runs row into the staging folder."""
-    staging = store.staging_dir(run_id)
-    files = {}
+def _commit(run: StoreRun, rows: list[dict], inputs: list[str], t0: float, options: dict) -> None:
+    """Commit the verdicts with the command's runs row: every row read is one accepted."""
     wall = round(time.perf_counter() - t0, 3)
-    run = {"run_id": run_id, "started_at": started, "finished_at": datetime.now(UTC), "status": "committed",
-           "inputs": inputs, "tasks": [], "routing": None, "read": len(rows),
-           "accepted": len(rows), "accepted_new": len(rows), "skipped_unchanged": 0, "rejected": 0,
-           "rejected_by_reason": "{}", "rows_by_table": json.dumps({TABLE: len(rows), "runs": 1}),
-           "wall_seconds": wall, "reports_per_second": len(rows) / wall if wall else 0.0,
-           "radlite_version": __version__,
-           "options": json.dumps(options)}
-    for table, table_rows in ((TABLE, rows), ("runs", [run])):
-        os.makedirs(os.path.join(staging, table), exist_ok=True)
-        target = os.path.join(staging, table, "part.parquet")
-        pq.write_table(pa.Table.from_pylist(table_rows, schema=arrow_schema(table)), target)
-        files[table] = [target]
-    return files
+    counts = {"read": len(rows), "accepted": len(rows), "accepted_new": len(rows), "skipped_unchanged": 0,
+              "rejected": 0, "rejected_by_reason": {}, "rows_by_table": {TABLE: len(rows), "runs": 1},
+              "wall_seconds": wall, "reports_per_second": len(rows) / wall if wall else 0.0}
+    row = run.runs_row(counts, inputs=inputs, tasks=[], routing=None, options=json.dumps(options))
+    run.commit({TABLE: run.stage_rows(TABLE, rows)}, row)

@@ -9,98 +9,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from importlib import resources
-from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SerializeAsAny
 
 from radlite.hashing import file_sha256
-from radlite.prompts import DEFAULT_PROFILE, PROFILES
-from radlite.routing.kinds import KIND_TRAITS, LLAMA_CPP, KindTraits, kind_traits
+from radlite.kinds import ModelEntry
+from radlite.kinds.llama_cpp import Adapter  # noqa: F401 - its import path before the kinds had their own options
 from radlite.tasks import TASKS
 
 BUILTIN = ("embedded", "embedded-base", "radlite-paper")
 EMBEDDED_SCHEME = "embedded:"
-
-
-class Adapter(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    path: str
-    scale: float = 1.0
-    sha256: str | None = None
-
-
-#: The types a routed merge is written as (Q8_0: tinyBLAS kernels, 8.5 bits per weight; radlite.inference.merge).
-MergeType = Literal["Q8_0"]
-
-class ModelEntry(BaseModel):
-    """One routable model: a GGUF file, optional LoRA adapters, and how to prompt and run it; or,
-    with ``kind: rules``, the rule extractors (no file, no prompt)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    #: One of radlite.routing.kinds.KIND_TRAITS: llama.cpp (a GGUF with adapters) or rules.
-    kind: str = LLAMA_CPP
-    path: str = ""
-    sha256: str | None = None
-    adapters: tuple[Adapter, ...] = ()
-    profile: str = DEFAULT_PROFILE
-    n_ctx: int = Field(default=4096, ge=256)
-    threads: int | None = None
-    seed: int = 0
-    #: Merge the adapters into the base's weights (written once as this type, cached; see
-    #: radlite.inference.merge) instead of applying them at run time: the same model, faster on a CPU.
-    merge: MergeType | None = None
-    #: Key of the entry this entry's tasks use when its files are not installed: for an adapter whose
-    #: licence keeps it out of the package and is installed apart (``separate_model_dirs``).
-    fallback: str | None = None
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, kind: str) -> str:
-        return kind_traits(kind).name
-
-    @model_validator(mode="after")
-    def _has_a_file(self) -> ModelEntry:
-        if self.traits.loads_files and not self.path:
-            raise ValueError(f"a {self.kind} entry needs a path")
-        return self
-
-    @property
-    def traits(self) -> KindTraits:
-        return KIND_TRAITS[self.kind]
-
-    def label(self) -> str:
-        """model_id stored in every row: model file name plus adapter file names, or the rules' version."""
-        return self.traits.label(self)
-
-    def files(self) -> list[tuple[str, str | None]]:
-        """(path, declared sha256) of the model and every adapter file the entry loads (none for rules)."""
-        if not self.traits.loads_files:
-            return []
-        return [(self.path, self.sha256)] + [(a.path, a.sha256) for a in self.adapters]
-
-    def with_paths(self, rename: Callable[[str], str]) -> ModelEntry:
-        """The entry with every file it loads renamed by ``rename`` (resolved, or made relative)."""
-        if not self.traits.loads_files:
-            return self
-        return self.model_copy(update={"path": rename(self.path), "adapters": tuple(
-            a.model_copy(update={"path": rename(a.path)}) for a in self.adapters)})
-
-    def pinned(self) -> ModelEntry:
-        """The entry with the sha256 of its model and every adapter file filled in."""
-        if not self.traits.loads_files:
-            return self
-        return self.model_copy(update={"sha256": file_sha256(self.path), "adapters": tuple(
-            a.model_copy(update={"sha256": file_sha256(a.path)}) for a in self.adapters)})
-
-    @property
-    def merged(self) -> bool:
-        """Whether llama.cpp loads the adapters merged into a model file rather than applying them."""
-        return bool(self.merge and self.adapters)
 
 
 class TaskFigures(BaseModel):
@@ -126,7 +46,7 @@ class TaskFigures(BaseModel):
     reason: str = ""
 
 
-class Manifest(BaseModel):
+class RoutingManifest(BaseModel):
     """What `radlite models validate` checks beyond file hashes: a smoke set and minimum scores."""
 
     smoke_set: str | None = None
@@ -155,10 +75,11 @@ class Fallback(BaseModel):
 class RoutingTable(BaseModel):
     name: str
     description: str = ""
-    models: dict[str, ModelEntry]
+    #: Each entry the options of its kind (radlite.kinds: a union discriminated by ``kind``).
+    models: dict[str, SerializeAsAny[ModelEntry]]
     #: task -> entry key, or a cascade [rules key, model key]: the first entry that answers wins.
     tasks: dict[str, str | list[str]]
-    manifest: Manifest = Field(default_factory=Manifest)
+    manifest: RoutingManifest = Field(default_factory=RoutingManifest)
     #: Where the file was loaded from; relative model paths resolve against it.
     origin: str | None = None
     #: Set by load_routing: the entries whose files are not installed and whose tasks use their
@@ -282,8 +203,6 @@ def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool 
     origin_dir = os.path.dirname(table.origin)
     models, absent = {}, {}
     for key, entry in table.models.items():
-        if entry.traits.loads_files and entry.profile not in PROFILES:
-            raise ValueError(f"routing {table.name}: model {key} has unknown profile {entry.profile!r}")
         try:
             models[key] = entry.with_paths(lambda path: resolve_path(path, origin_dir, models_dir))
         except FileNotFoundError:

@@ -1,43 +1,39 @@
 """Rule extractors as a model kind: values the report states, read off the text with their spans.
 
-A routing entry ``kind: rules`` runs these instead of a language model. They answer what a report
+A routing entry ``kind: rules`` runs these instead of a language model; each task names its
+extractor here (``Task.rules``) and its "nothing stated" answer (``Task.nothing_stated``). They answer what a report
 states (a RADS category, a TNM stage, CheXpert findings with negation and uncertainty, temporal
 change cues, a chest radiograph's abnormal findings sentences as its impression, RadGraph entities) and nothing else:
 where the report states nothing, they give no answer and a cascade (``[rules, model]``) asks the
 next entry. Every row they write is grounded by construction and
-carries ``model_id = radlite-rules@<version>+<sha256 of the rule tables>``, so a change to a
-phrase table is visible in the output.
+carries ``model_id = radlite-rules@<version>+<sha256 of the modules the rules import>``
+(radlite.rules.fingerprint), so a change to a phrase table is visible in the output.
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from pydantic import BaseModel
 
-from radlite import assertion, chexpert, rads_formulas, sites, spans, tnm
+from radlite import chexpert
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.rules import (
     entities,
     impression,
-    n_category,
-    node_facts,
-    primary_sites,
     rads,
-    stage_findings,
     stages,
     temporal,
 )
+from radlite.rules.fingerprint import rule_tables_sha256
 from radlite.tasks import TASKS, TaskInstance
-from radlite.tasks import rads as rads_patterns  # the RADS spellings and where they are stated
 from radlite.tasks.abnormality import CHEXPERT_LABELS, AbnormalityResult
+from radlite.tasks.base import Task, resolve_hook
 from radlite.tasks.impression import ImpressionResult
 from radlite.tasks.ner import Entity, NerResult
+from radlite.tasks.table import DerivedMapping
 from radlite.tasks.temporal import TemporalResult
 
 RULES_VERSION = "1"
@@ -55,26 +51,26 @@ def _answer(task_name: str, result: BaseModel, evidence: list[Evidence | None]) 
     return RuleAnswer(result, TASKS[task_name].answer(result), evidence)
 
 
-def _rads(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+def rads_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     assessed = rads.assessed_rads(report)
     return _answer("rads_assignment", assessed[0], assessed[1]) if assessed else None
 
 
-def _n_stage(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+def n_stage_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     """The stated N stage (per primary where two are staged) beside the N its node facts compute by
     primary site; else the computed N (N0-N3, or N+ where the site's table needs what is not stated)."""
     found = stages.staged(report, "N")
     return _answer("n_staging", *found) if found else None
 
 
-def _m_stage(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+def m_stage_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     """The stated M stage (per primary where two are staged) beside M0/M1 computed from what the report
     states about distant metastasis; else the computed M."""
     found = stages.staged(report, "M")
     return _answer("m_staging", *found) if found else None
 
 
-def _abnormalities(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+def abnormalities_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     mentions = chexpert.label_report(report)
     if all(m is None for m in mentions.values()):
         return None
@@ -83,17 +79,17 @@ def _abnormalities(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     return _answer("abnormality_detection", AbnormalityResult(labels=labels), evidence)
 
 
-def _changes(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+def changes_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     stated = temporal.stated_changes(report)
     return _answer("temporal_comparison", stated[0], stated[1]) if stated else None
 
 
-def _impression(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+def impression_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     generated = impression.extractive_impression(report)
     return _answer("impression_generation", ImpressionResult(generated=generated), [None]) if generated else None
 
 
-def _entities(report: Report, instance: TaskInstance) -> RuleAnswer | None:
+def entities_answer(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     """RadGraph entities: observations labelled by the assertion engine, anatomy from a lexicon."""
     found = entities.report_entities(report)
     if not found:
@@ -102,47 +98,43 @@ def _entities(report: Report, instance: TaskInstance) -> RuleAnswer | None:
     return _answer("radiology_ner", result, [Evidence(f.start, f.end) for f in found])
 
 
-#: task -> rule extractor; a task missing here cannot be routed to rules.
-EXTRACTORS: dict[str, Callable[[Report, TaskInstance], RuleAnswer | None]] = {
-    "rads_assignment": _rads, "n_staging": _n_stage, "m_staging": _m_stage,
-    "abnormality_detection": _abnormalities, "temporal_comparison": _changes,
-    "impression_generation": _impression, "radiology_ner": _entities,
-}
-
-
-@lru_cache(maxsize=1)
-def rule_tables_sha256() -> str:
-    """SHA-256 over the source of every rule module: any change to a phrase table changes it."""
-    digest = hashlib.sha256()
-    for module in (chexpert, impression, rads, temporal, spans, tnm, rads_patterns, *rads_formulas.MODULES,
-                   assertion, stage_findings, entities, sites, stages, node_facts, primary_sites, n_category):
-        digest.update(inspect.getsource(module).encode())
-    return digest.hexdigest()
+#: The tasks the rules can answer (task -> Task): every registered task that names a rule extractor.
+RULE_TASKS: Mapping[str, Task] = DerivedMapping(lambda: {name: t for name, t in TASKS.items() if t.rules is not None})
 
 
 def rules_model_id() -> str:
     return f"radlite-rules@{RULES_VERSION}+{rule_tables_sha256()[:12]}"
 
 
-#: What "the report states nothing" means as an answer, for tasks where that is an answer.
-#: No RADS carries the reason a formula that applied left the category open (rads.unassessed).
-NOTHING_STATED: dict[str, Callable[[Report], RuleAnswer]] = {
-    "rads_assignment": lambda report: _answer("rads_assignment", rads.unassessed(report), [None]),
-    "abnormality_detection": lambda report: _answer("abnormality_detection", AbnormalityResult(
-        labels=dict.fromkeys(CHEXPERT_LABELS, "not_mentioned")), [None] * len(CHEXPERT_LABELS)),
-    "temporal_comparison": lambda report: _answer("temporal_comparison", TemporalResult(changes=[]), []),
-    "radiology_ner": lambda report: _answer("radiology_ner", NerResult(entities=[]), []),
-}
+def no_rads_answer(report: Report) -> RuleAnswer:
+    """No RADS, carrying the reason a formula that applied left the category open (rads.unassessed)."""
+    return _answer("rads_assignment", rads.unassessed(report), [None])
+
+
+def no_abnormalities_answer(report: Report) -> RuleAnswer:
+    return _answer("abnormality_detection", AbnormalityResult(labels=dict.fromkeys(CHEXPERT_LABELS, "not_mentioned")),
+                   [None] * len(CHEXPERT_LABELS))
+
+
+def no_changes_answer(report: Report) -> RuleAnswer:
+    return _answer("temporal_comparison", TemporalResult(changes=[]), [])
+
+
+def no_entities_answer(report: Report) -> RuleAnswer:
+    return _answer("radiology_ner", NerResult(entities=[]), [])
 
 
 def rule_answer(report: Report, instance: TaskInstance, last: bool = False) -> RuleAnswer | None:
     """The rules' answer for one task instance. None when the report states nothing they can read,
     unless they are the ``last`` entry of the task's route: then "nothing stated" is the answer where
-    it is one (no RADS, no finding mentioned, no change), and still None for a stage."""
-    extractor = EXTRACTORS.get(instance.task)
+    it is one (the task's ``nothing_stated``: no RADS, no finding mentioned, no change), and still None
+    for a stage."""
+    task = TASKS.get(instance.task)
+    extractor = resolve_hook(task.rules) if task else None
     answer = extractor(report, instance) if extractor else None
-    if answer is None and last and instance.task in NOTHING_STATED:
-        return NOTHING_STATED[instance.task](report)
+    nothing_stated = resolve_hook(task.nothing_stated) if task and last else None
+    if answer is None and nothing_stated:
+        return nothing_stated(report)
     return answer
 
 

@@ -2,7 +2,7 @@
 
 RadGraph's entity labels are assertion classes: an observation is OBS-DP (definitely present), OBS-U
 (uncertain) or OBS-DA (definitely absent), and anatomy is ANAT-DP. So an observation mention found by
-a phrase table and read by the assertion engine (radlite.assertion) is a RadGraph entity, and an
+a phrase table and read by the assertion engine (radlite.text.assertion) is a RadGraph entity, and an
 anatomy mention found by a lexicon is one too; both are the report's own words, so every entity is
 grounded by construction. The observation phrases are CheXpert's (radlite.chexpert.MENTIONS, the
 same tables the abnormality labels use) and the broader lexicon below (chest, abdomen, neuro,
@@ -24,10 +24,10 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from radlite.assertion import assert_mention
 from radlite.chexpert import MENTIONS
 from radlite.report import Report
-from radlite.spans import finding_spans
+from radlite.text.assertion import assert_mention
+from radlite.text.spans import finding_spans
 
 #: CheXpert's labels whose phrases name one observation (the cardiomegaly and mediastinum phrases are
 #: whole statements, "heart is enlarged": RadGraph splits them into anatomy and observation).
@@ -92,8 +92,6 @@ class Found(NamedTuple):
     label: str
 
 
-_RADGRAPH_OF_STATUS = {"present": "OBS-DP", "absent": "OBS-DA", "uncertain": "OBS-U"}
-
 
 def _alternation(patterns) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
@@ -136,5 +134,5 @@ def report_entities(report: Report) -> list[Found]:
     for start, end, kind in sorted(candidates, key=lambda c: (c[0], c[0] - c[1], c[2] != "OBS")):
         if end > start and not any(start < k_end and k_start < end for k_start, k_end, _ in kept):
             kept.append((start, end, kind))
-    return [Found(start, end, "ANAT-DP" if kind == "ANAT" else _RADGRAPH_OF_STATUS[assert_mention(text, start, end).status])
+    return [Found(start, end, "ANAT-DP" if kind == "ANAT" else assert_mention(text, start, end).radgraph_label)
             for start, end, kind in sorted(kept)]

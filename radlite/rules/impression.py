@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from radlite import chexpert
 from radlite.report import Report, reads_like_chest_radiograph
-from radlite.spans import FINDING_SECTIONS, finding_spans, sentence_around
+from radlite.text.sentences import sentence_bounds
+from radlite.text.spans import FINDING_SECTIONS, finding_spans
 
 #: The normal statement: the commonest impression of the IU X-ray training split (140 of its 1,901
 #: real impressions; training/eval/trivial.py most_frequent_output), also the usual phrase.
@@ -43,7 +44,7 @@ def abnormal_sentences(report: Report) -> tuple[list[tuple[int, int]], bool]:
     sections = finding_spans(report, SECTIONS)
     spans: list[tuple[int, int]] = []
     for mention in stated:
-        left, right = sentence_around(report.text, mention.start, mention.end)
+        left, right = sentence_bounds(report.text, mention.start, mention.end, lines=True)
         start, end = next((s, e) for s, e in sections if s <= mention.start < e)
         left, right = max(left, start), min(right, end)  # a section header is not part of its sentence
         if (left, right) not in spans:

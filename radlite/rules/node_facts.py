@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from radlite.assertion import sentence_bounds
 from radlite.rads_formulas.measure import sizes
 from radlite.report import Report
 from radlite.rules.stage_findings import n_from_mentions
-from radlite.sites import SEPARATOR
-from radlite.spans import finding_spans, impression_span
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import SEPARATOR
+from radlite.text.spans import finding_spans, impression_span
 
 _NODE = re.compile(r"\b(?:lymph\s*nodes?|nodes?|LNs?|lymphadenopath\w*|adenopath\w*|nodal)\b", re.I)
 #: Node mentions that are a label ("Nodes: two suspicious ..."), not a finding.

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from radlite.assertion import assert_mention, sentence_bounds
 from radlite.report import Report
+from radlite.text.assertion import assert_mention
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import LOBE_ABBREVIATION, LUNG_LOBE
 
 #: Primary site -> the words that name it. Oropharynx is read with its HPV (p16) status (hpv_status).
 SITE_WORDS: dict[str, re.Pattern] = {site: re.compile(pattern, re.I) for site, pattern in {
     "lung": r"\blungs?\b|\bpulmonary\s+(?:mass|carcinoma|malignan\w*|primary|neoplasm|cancer)|\bbronchogenic|"
-            r"\bN?SCLC\b|\b(?:upper|middle|lower)\s+lobe|\blingula\w*|\b[RL][UML]L\b",
+            rf"\bN?SCLC\b|\b{LUNG_LOBE}|\blingula\w*|{LOBE_ABBREVIATION}",
     "breast": r"\bbreasts?\b",
     "colorectum": r"\bcolon\b|\bcolonic|\bcolorectal|\bsigmoid\b|\bc(?:a)?ec(?:um|al)\b|\brectosigmoid|"
                   r"\brect(?:um|al)\b|\bsplenic\s+flexure|\bhepatic\s+flexure",

@@ -24,15 +24,16 @@ from typing import NamedTuple
 from radlite.evidence import Evidence
 from radlite.rads_formulas import Computed, computed_for
 from radlite.report import Report
-from radlite.sections import addendum_start
-from radlite.sites import Site, statement_sites, with_site
-from radlite.spans import finding_spans, sentence_around
 from radlite.tasks.rads import SEVERITY, RadsResult, no_rads, rads_result, stated_categories
+from radlite.text.sections import addendum_start
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import LUNG_LOBE, SIDE, Site, statement_sites, with_site
+from radlite.text.spans import finding_spans
 
 #: Words naming the site, side or lesion a statement assesses; longer spellings first.
 SITES = re.compile(
     r"\bprimary(?:\s+(?:tumou?r\s+)?site)?\b|\b(?:neck|nodal|lymph nodes?)\b|"
-    r"\b(?:right|left)\s+(?:breast|(?:thyroid\s+)?lobe|kidney|ovary|adnexa|lung|(?:upper|middle|lower)\s+lobe)\b|"
+    rf"\b{SIDE}\s+(?:breast|(?:thyroid\s+)?lobe|kidney|ovary|adnexa|lung|{LUNG_LOBE})\b|"
     r"\b(?:right|left|bilateral)\b|\bsegments?\s*[1-8](?:\s*(?:/|and)\s*[1-8])?\b|"
     r"\b(?:observation|nodule|lesion|mass)\s*(?:#|no\.?)?\s*(?:\d+|[A-H])\b(?!\s*(?:mm|cm|%))|"
     r"\b(?:transition|peripheral)\s+zone\b|\bisthmus\b|\b(?:upper|mid|lower)\s+pole\b", re.I)
@@ -58,7 +59,7 @@ class Statement(NamedTuple):
 
 
 def stated_statements(report: Report) -> list[Statement]:
-    """Every current statement with the site words of its clause (radlite.sites.statement_sites), a
+    """Every current statement with the site words of its clause (radlite.text.sites.statement_sites), a
     revision ("Lung-RADS 3 -> 4B") read as one statement of its new category."""
     found = _revised(report, stated_categories(report))
     sites = statement_sites(report.text, [(start, end) for start, end, _ in found], SITES)
@@ -96,7 +97,7 @@ def _bare(token: str) -> str:
 def _system_of(text: str, start: int, end: int, found: list[tuple[int, int, RadsResult]]) -> str | None:
     """The system a revision is in: the one its sentence names ("Lung-RADS category upgraded from 3 to
     4A"), else the report's last statement's."""
-    left, right = sentence_around(text, start, end)
+    left, right = sentence_bounds(text, start, end, lines=True)
     named = [(m.start(), system) for system, pattern in SYSTEM_NAMES for m in pattern.finditer(text, left, right)]
     if named:
         return min(named, key=lambda n: abs(n[0] - start))[1]
@@ -110,7 +111,7 @@ def _revised(report: Report, found: list[tuple[int, int, RadsResult]]) -> list[t
     text, revisions = report.text, []
     for pattern in REVISIONS:
         for m in (m for start, end in finding_spans(report) for m in pattern.finditer(text, start, end)):
-            left, right = sentence_around(text, m.start(), m.end())
+            left, right = sentence_bounds(text, m.start(), m.end(), lines=True)
             if any(s <= m.start() < e for s, e, _ in revisions) or not _ABOUT_CATEGORY.search(text, left, right):
                 continue
             system = _system_of(text, m.start(), m.end(), found)

@@ -3,7 +3,7 @@
 A report that states no TNM stage still says whether regional nodes are abnormal ("enlarged right
 hilar lymph node", "no lymphadenopathy") and whether there is distant disease ("hepatic
 metastases", "no evidence of distant metastasis"). Each node or metastasis mention of the finding
-sections gets its assertion from the one engine (radlite.assertion); then:
+sections gets its assertion from the one engine (radlite.text.assertion); then:
 
 - **N+**: a node mention asserted present with a pathologic word (enlarged, suspicious, metastatic,
   necrotic, FDG-avid, lymphadenopathy, ...); **N0**: node mentions asserted absent, or described as
@@ -23,10 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from radlite.assertion import Assertion, assert_mention, sentence_bounds
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import finding_spans
+from radlite.text.assertion import Assertion, assert_mention
+from radlite.text.sentences import sentence_bounds
+from radlite.text.spans import finding_spans
 
 _NODE = re.compile(r"\b(?:lymph\s*nodes?|nodes?|nodal|lymphadenopath\w*|adenopath\w*)\b", re.I)
 _PATHOLOGIC = re.compile(r"\b(?:enlarg\w*|suspicious|metasta\w*|patholog\w*|necrotic|bulky|conglomerat\w*|"
@@ -59,7 +60,8 @@ def _mentions(report: Report, pattern: re.Pattern) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for s, e in finding_spans(report) for m in pattern.finditer(text, s, e)]
 
 
-def _sentence(text: str, start: int, end: int) -> Evidence:
+def _sentence_evidence(text: str, start: int, end: int) -> Evidence:
+    """The evidence of a computed stage: the mention's sentence (the one rule), without its leading space."""
     left, right = sentence_bounds(text, start, end)
     while left < right and text[left].isspace():
         left += 1
@@ -117,10 +119,10 @@ def n_from_mentions(text: str, mentions: list[tuple[int, int]]) -> ComputedStage
             if assertion.historical:
                 open_reason = "abnormal lymph nodes stated only as history"
                 continue
-            return ComputedStage("N+", _sentence(text, start, end), "regional lymph node described as abnormal; "
+            return ComputedStage("N+", _sentence_evidence(text, start, end), "regional lymph node described as abnormal; "
                                  "the finer N category needs the organ's TNM table (left open)")
     if negative:
-        return ComputedStage("N0", _sentence(text, negative[0], negative[1]), negative[2])
+        return ComputedStage("N0", _sentence_evidence(text, negative[0], negative[1]), negative[2])
     return ComputedStage(None, Evidence(), open_reason)
 
 
@@ -140,7 +142,7 @@ def m_from_mentions(text: str, mentions: list[tuple[int, int]]) -> ComputedStage
         elif assertion.historical:
             open_reason = "metastasis stated only as history"
         else:
-            return ComputedStage("M1", _sentence(text, start, end), "distant metastasis stated present")
+            return ComputedStage("M1", _sentence_evidence(text, start, end), "distant metastasis stated present")
     if negative:
-        return ComputedStage("M0", _sentence(text, *negative), "distant metastasis stated absent")
+        return ComputedStage("M0", _sentence_evidence(text, *negative), "distant metastasis stated absent")
     return ComputedStage(None, Evidence(), open_reason)

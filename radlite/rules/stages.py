@@ -22,7 +22,7 @@ from radlite.report import Report
 from radlite.rules import n_category, stage_findings
 from radlite.rules.primary_sites import site_of_words
 from radlite.tasks.staging import StageResult
-from radlite.tnm import StatedStage, stated_stages
+from radlite.text.tnm import StatedStage, stated_stages
 
 
 class Computed(NamedTuple):

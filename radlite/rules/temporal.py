@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
-from radlite.assertion import assert_mention
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import finding_spans
 from radlite.tasks.temporal import Change, TemporalResult
+from radlite.text.assertion import assert_mention
+from radlite.text.spans import finding_spans
 
 CUES = {
     "new": "new", "newly": "new", "increased": "worsened", "increasing": "worsened", "worse": "worsened",

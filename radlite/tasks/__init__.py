@@ -1,7 +1,13 @@
-"""The task registry: the nine RadLite tasks, one object each, and the planner that applies them."""
+"""The task registry: the nine RadLite tasks, one object each, and the planner that applies them.
+
+Each task declares its table (radlite.tasks.table.TaskTable) and what is looked up by its name; the
+table contract, rules, support checks, review kit, exports and curation read them from ``TASKS``.
+Adding a task is its module and one ``register`` (docs/architecture.md, "How to add a task").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from radlite.report import Report
@@ -13,6 +19,7 @@ from radlite.tasks.nli import RadiologyNli
 from radlite.tasks.qa import RadiologyQa
 from radlite.tasks.rads import RadsAssignment
 from radlite.tasks.staging import MStaging, NStaging
+from radlite.tasks.table import TaskTable
 from radlite.tasks.temporal import TemporalComparison
 
 #: In run order. Impression generation sees the report up to its impression, a prefix of what the
@@ -21,7 +28,44 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     ImpressionGeneration(), RadsAssignment(), AbnormalityDetection(), NStaging(), MStaging(), TemporalComparison(),
     RadiologyNer(), RadiologyNli(), RadiologyQa(),
 )}
-TASK_NAMES = tuple(TASKS)
+
+
+class _TaskNames(Sequence):
+    """The registered tasks' names in run order, read from TASKS at each use (a task registered later is in it)."""
+
+    def __getitem__(self, index):
+        return tuple(TASKS)[index]
+
+    def __len__(self) -> int:
+        return len(TASKS)
+
+
+TASK_NAMES: Sequence[str] = _TaskNames()
+
+
+def task_tables(tasks: Iterable[Task] | None = None) -> dict[str, TaskTable]:
+    """Each table the tasks write, once, in the order they first write it. Two tasks may write one table
+    only by sharing its declaration (N and M staging); two declarations of one name raise ValueError."""
+    tables: dict[str, TaskTable] = {}
+    for task in TASKS.values() if tasks is None else tasks:
+        claimed = tables.setdefault(task.table, task.writes)
+        if claimed is not task.writes:
+            raise ValueError(f"task {task.name!r} declares table {task.table!r} again: another task already "
+                             "declares it (tasks writing one table share its TaskTable)")
+    return tables
+
+
+def register(task: Task) -> Task:
+    """Add ``task`` to the registry, after the nine: it runs last and its table joins the contract. Its
+    name must be new and its table its own (or a registered task's own declaration)."""
+    if task.name in TASKS:
+        raise ValueError(f"task {task.name!r} is registered already")
+    task_tables([*TASKS.values(), task])
+    TASKS[task.name] = task
+    return task
+
+
+task_tables()  # the nine's tables are checked when the registry is imported
 
 
 def parse_task_selection(value: str) -> tuple[str, ...] | None:
@@ -58,4 +102,5 @@ def plan_tasks(report: Report, selected: tuple[str, ...] | None, questions: tupl
     return plan
 
 
-__all__ = ["TASKS", "TASK_NAMES", "ParseError", "Plan", "Task", "TaskInstance", "parse_task_selection", "plan_tasks"]
+__all__ = ["TASKS", "TASK_NAMES", "ParseError", "Plan", "Task", "TaskInstance", "TaskTable", "parse_task_selection",
+           "plan_tasks", "register", "task_tables"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+import pyarrow as pa
 from pydantic import BaseModel
 
 from radlite.chexpert import label_report
+from radlite.columns import columns
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.tasks.base import (
@@ -17,6 +19,8 @@ from radlite.tasks.base import (
     TaskInstance,
     clean_output,
 )
+from radlite.tasks.table import ExportedValue, ReviewView, TaskTable
+from radlite.text.assertion import CHEXPERT_STATUS, STATUS_OF_CHEXPERT
 
 CHEXPERT_LABELS = (
     "atelectasis", "cardiomegaly", "consolidation", "edema", "enlarged cardiomediastinum", "fracture",
@@ -69,7 +73,7 @@ def _from_text(text: str) -> dict[str, str]:
         m = re.search(rf"{re.escape(name)}\s*[:=\-]\s*(positive|negative|uncertain|present|absent)", text, re.I)
         if m:
             value = m.group(1).lower()
-            labels[name] = {"present": "positive", "absent": "negative"}.get(value, value)
+            labels[name] = CHEXPERT_STATUS.get(value, value)
             found = True
     if not found:
         raise ParseError(f"no abnormality labels in {text[:80]!r}")
@@ -99,9 +103,35 @@ def is_chest_radiograph(report: Report) -> bool:
     return report.modality == "XR" and report.body_region == "chest"
 
 
+#: abnormalities.status -> assertion.
+STATUS_ASSERTION = STATUS_OF_CHEXPERT
+
+
+def _exported(row: dict) -> list[ExportedValue]:
+    assertion = STATUS_ASSERTION.get(row["status"])
+    return [ExportedValue("chexpert", row["finding"], row["status"], assertion)] if assertion else []
+
+
+ABNORMALITIES_TABLE = TaskTable(
+    "abnormalities",
+    "14 CheXpert labels per chest radiograph (abnormality_detection).",
+    columns(
+        ("finding", pa.string(), "One of the 14 CheXpert observations."),
+        ("status", pa.string(), "positive, negative, uncertain or not_mentioned."),
+    ),
+    evidence=True,
+    review=ReviewView(("finding",), lambda r: r["finding"], lambda r: r["status"], lambda r: r["status"]),
+    export=_exported,
+    fhir_titles={"chexpert": "{name}"},
+)
+
+
 class AbnormalityDetection(Task):
     name = "abnormality_detection"
-    table = "abnormalities"
+    writes = ABNORMALITIES_TABLE
+    rules = "radlite.rules.answers:abnormalities_answer"
+    nothing_stated = "radlite.rules.answers:no_abnormalities_answer"
+    support_check = "radlite.evidence_support:abnormality_supported"
     metric_name = "per_label_accuracy"
 
     def skip_reason(self, report: Report) -> str | None:

@@ -6,17 +6,20 @@ A task is one object; the pipeline, the benchmark and the training evaluation al
 from __future__ import annotations
 
 import json
+import pkgutil
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 from pydantic import BaseModel
 from rouge_score import rouge_scorer
 
 from radlite.evidence import Evidence
-from radlite.report import Report
+from radlite.report import Report, build_report
 from radlite.tasks.report_span_grammar import span_rules
+from radlite.tasks.table import TaskTable
 
 
 class ParseError(ValueError):
@@ -74,15 +77,52 @@ def free_text(raw: str, what: str) -> str:
     return text
 
 
+#: A function a task names for a floor above it: the function itself (set on the class as a staticmethod),
+#: or its "module:name" path where it lives above the task registry (the rule extractors in radlite.rules,
+#: which imports the tasks).
+Hook = Callable | str | None
+
+
+def resolve_hook(hook: Hook) -> Callable | None:
+    """The function a task's hook names (pkgutil.resolve_name reads "module:name"); None for no hook."""
+    return _resolve_path(hook) if isinstance(hook, str) else hook
+
+
+@cache
+def _resolve_path(path: str) -> Callable:
+    return pkgutil.resolve_name(path)
+
+
 class Task:
-    """Task facts only (no prompt format): subclasses set the class attributes and override what differs."""
+    """Task facts only (no prompt format): subclasses set the class attributes and override what differs.
+
+    Besides its table, a task declares what other code looks up by task name: its rule extractor
+    (``rules``, answering ``(report, instance) -> RuleAnswer | None``) and the rules' answer when the
+    report states nothing (``nothing_stated``, ``report -> RuleAnswer``; radlite.rules.answers), the check
+    of a value against its own evidence words (``support_check``, ``(row, text, start, end) -> bool |
+    None``; radlite.evidence_support), and its share of the training mix (``curation_weight``,
+    ``curation_cap``; training.data.curation).
+    """
 
     name: str = ""
-    table: str = ""
+    #: The table this task's rows go to, declared once (radlite.tasks.table).
+    writes: TaskTable
     version: int = 1
+    rules: Hook = None
+    nothing_stated: Hook = None
+    support_check: Hook = None
+    #: Task-weighted sampling of the training stream (paper, section 3.3): each record this many times.
+    curation_weight: float = 1.0
+    #: At most this many training samples of the task (paper, section 3.2: high-volume tasks; None: no cap).
+    curation_cap: int | None = None
     #: What to do, for prompt formats that state it after the task's name. Empty for most tasks: the
     #: name says what to do and the grammar fixes the answer format.
     instruction: str = ""
+
+    @property
+    def table(self) -> str:
+        """Name of the table this task writes."""
+        return self.writes.name
 
     def skip_reason(self, report: Report) -> str | None:
         """Why this task does not apply to ``report`` (stored in reports.tasks_skipped); None when it does."""
@@ -98,6 +138,14 @@ class Task:
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
         return [TaskInstance(self.name, self.input_text(report), self.instruction)]
+
+    def record_instance(self, source: str, record_id: str, text: str, context: dict[str, str]
+                        ) -> tuple[Report, TaskInstance]:
+        """(Report, TaskInstance) for a training record (its ``text`` and ``context``: training.data.records),
+        built the way the pipeline builds them."""
+        report = build_report(source, record_id, text)
+        instances = self.instances(report)
+        return report, instances[0] if instances else TaskInstance(self.name, text, "")
 
     def answer_format(self, instance: TaskInstance | None = None) -> Decoding:
         """The compact answer: its grammar, the token budget that always fits it, and stops.

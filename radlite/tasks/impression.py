@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 from pydantic import BaseModel
 
+from radlite.columns import columns
 from radlite.report import Report
-from radlite.sections import section_start
 from radlite.tasks.base import (
     Decoding,
     Task,
@@ -13,15 +14,32 @@ from radlite.tasks.base import (
     free_text,
     rouge_l,
 )
+from radlite.tasks.table import TaskTable
+from radlite.text.sections import section_start
 
 
 class ImpressionResult(BaseModel):
     generated: str
 
 
+IMPRESSIONS_TABLE = TaskTable(
+    "impressions",
+    "Generated impression per report (impression_generation).",
+    columns(
+        ("generated", pa.string(), "Generated impression."),
+        ("reference", pa.string(), "The report's own impression, when it has one."),
+        ("rouge_l", pa.float64(), "ROUGE-L F1 of generated against the report's own impression."),
+    ),
+    evidence=False,
+)
+
+
 class ImpressionGeneration(Task):
     name = "impression_generation"
-    table = "impressions"
+    writes = IMPRESSIONS_TABLE
+    rules = "radlite.rules.answers:impression_answer"
+    curation_weight = 1.5
+    curation_cap = 30_000
     metric_name = "rouge_l"
 
     def skip_reason(self, report: Report) -> str | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import pyarrow as pa
 from pydantic import BaseModel
 
+from radlite.columns import columns
 from radlite.evidence import Evidence
 from radlite.report import Report
 from radlite.tasks.base import (
@@ -23,6 +25,8 @@ from radlite.tasks.base import (
     rouge_l,
     span_source,
 )
+from radlite.tasks.table import ExportedValue, ReviewView, TaskTable, found_nothing
+from radlite.text.assertion import STATUS_OF_RADGRAPH
 
 RADGRAPH_LABELS = ("ANAT-DP", "OBS-DP", "OBS-U", "OBS-DA")
 MAX_ITEMS, TEXT_CHARS = 6, 24
@@ -79,9 +83,53 @@ def entities_as_text(result: NerResult | None) -> str:
     return "; ".join(f"{e.text} ({e.label})" for e in result.entities) if result else ""
 
 
+#: RadGraph entity label -> assertion (definitely present / uncertain / definitely absent).
+ENTITY_ASSERTION = {**STATUS_OF_RADGRAPH, "ANAT-DP": "present"}
+
+
+def _review_view() -> ReviewView:
+    def empty(r):
+        return found_nothing(r, "label", "text")
+
+    return ReviewView(("entity_index",), lambda r: "none" if empty(r) else r["label"] or "",
+                      lambda r: "No entity found" if empty(r) else r["text"] or "",
+                      lambda r: "none" if empty(r) else "positive")
+
+
+def _exported(row: dict) -> list[ExportedValue]:
+    if not row["text"]:
+        return []
+    return [ExportedValue("entity", row["label"], row["text"], ENTITY_ASSERTION.get(row["label"]))]
+
+
+ENTITIES_TABLE = TaskTable(
+    "entities",
+    "RadGraph-schema entities per report (radiology_ner).",
+    columns(
+        ("entity_index", pa.int32(), "Order of the entity in the output."),
+        ("text", pa.string(), "Entity text."),
+        ("label", pa.string(), "RadGraph label: ANAT-DP, OBS-DP, OBS-U, OBS-DA. An observation's present / absent / "
+                               "uncertain class is the assertion engine's wherever it finds a cue around the "
+                               "entity (radlite.text.assertion); else the answer's."),
+        ("model_label", pa.string(), "The label as the answer gave it (the model's, or the rules'), kept for audit "
+                                     "when the assertion engine's reading replaces it in label."),
+        ("start", pa.int32(), "Character offset of the entity in reports.text (null when not found)."),
+        ("end", pa.int32(), "Character end offset (exclusive)."),
+        ("change", pa.string(), "Change label where given (RadGraph2)."),
+    ),
+    evidence=True,
+    review=_review_view(),
+    export=_exported,
+)
+
+
 class RadiologyNer(Task):
     name = "radiology_ner"
-    table = "entities"
+    writes = ENTITIES_TABLE
+    rules = "radlite.rules.answers:entities_answer"
+    nothing_stated = "radlite.rules.answers:no_entities_answer"
+    support_check = "radlite.evidence_support:entity_supported"
+    curation_cap = 30_000
     metric_name = "rouge_l"
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pyarrow as pa
 from pydantic import BaseModel
 
-from radlite.assertion import ABBREVIATIONS
-from radlite.report import Report
+from radlite.columns import columns
+from radlite.report import Report, build_report
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -16,19 +17,15 @@ from radlite.tasks.base import (
     clean_output,
     literal_grammar,
 )
+from radlite.tasks.table import TaskTable
+from radlite.text.sentences import split_sentences
 
 NLI_LABELS = ("entailment", "contradiction", "neutral")
 _VARIANTS = {"entail": "entailment", "contradict": "contradiction", "neutral": "neutral"}
-#: Between sentences: after sentence punctuation (radlite.assertion's rule: not "2.0", not "approx."),
-#: line breaks, and a numbered item's number.
-_SENTENCE_END = re.compile(r"(?<=[.!?])" + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in ABBREVIATIONS) +
-                           r"\s+|\n+|(?:^|\s)\d+\.\s", re.I)
-
 
 def impression_sentences(impression: str, limit: int = 4) -> list[str]:
     """Sentences of an impression (numbered lists too), at most ``limit``, each with letters."""
-    parts = [p.strip() for p in _SENTENCE_END.split(impression) if p and p.strip()]
-    return [p for p in parts if re.search(r"[A-Za-z]{3}", p)][:limit]
+    return [p for p in split_sentences(impression, "items") if re.search(r"[A-Za-z]{3}", p)][:limit]
 
 
 class NliResult(BaseModel):
@@ -43,15 +40,38 @@ def parse_nli(raw: str) -> str:
     return min(hits)[1]
 
 
+NLI_TABLE = TaskTable(
+    "nli",
+    "Impression sentence vs findings inference (radiology_nli).",
+    columns(
+        ("sentence_index", pa.int32(), "Index of the impression sentence used as hypothesis."),
+        ("premise", pa.string(), "Findings text."),
+        ("hypothesis", pa.string(), "Impression sentence."),
+        ("label", pa.string(), "entailment, contradiction or neutral."),
+    ),
+    evidence=False,
+)
+
+
 class RadiologyNli(Task):
     name = "radiology_nli"
-    table = "nli"
+    writes = NLI_TABLE
+    curation_weight = 3.0
     metric_name = "accuracy"
 
     def skip_reason(self, report: Report) -> str | None:
         if report.findings and report.impression and report.has_section_headers:
             return None
         return "needs headed findings and impression sections"
+
+    def record_instance(self, source: str, record_id: str, text: str, context: dict[str, str]
+                        ) -> tuple[Report, TaskInstance]:
+        """A record keeps its premise and hypothesis in ``context``; the premise is the report's findings."""
+        report = build_report(source, record_id, f"FINDINGS: {context['premise']}")
+        premise, hypothesis = context["premise"], context["hypothesis"]
+        return report, TaskInstance(self.name, f"Premise: {premise}\nHypothesis: {hypothesis}",
+                                    f"Hypothesis: {hypothesis}",
+                                    context={"premise": premise, "hypothesis": hypothesis, "index": 0})
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
         return [

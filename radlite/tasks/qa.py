@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import yaml
 from pydantic import BaseModel
 
+from radlite.columns import columns
 from radlite.evidence import Evidence
-from radlite.report import Report
-from radlite.spans import find_phrase, phrase_texts
+from radlite.report import Report, build_report
 from radlite.tasks.base import (
     SPAN_SOURCE,
     Decoding,
@@ -21,6 +22,8 @@ from radlite.tasks.base import (
     span_source,
 )
 from radlite.tasks.report_span_grammar import span_rules
+from radlite.tasks.table import ReviewView, TaskTable
+from radlite.text.spans import find_phrase, phrase_texts
 
 #: The free-text answer that quotes nothing: the report does not answer the question.
 NOT_STATED = "not stated"
@@ -59,10 +62,38 @@ class QaResult(BaseModel):
     answer: str
 
 
+QA_ANSWERS_TABLE = TaskTable(
+    "qa_answers",
+    "Answers to registry questions (radiology_qa).",
+    columns(
+        ("question_id", pa.string(), "Question id from the --questions file."),
+        ("question", pa.string(), "Question text."),
+        ("answer", pa.string(), "Answer text."),
+    ),
+    evidence=True,
+    review=ReviewView(("question_id",), lambda r: r["question_id"], lambda r: r["answer"] or "",
+                      lambda r: "positive" if r["answer"] else "not_mentioned"),
+)
+
+
 class RadiologyQa(Task):
     name = "radiology_qa"
-    table = "qa_answers"
+    writes = QA_ANSWERS_TABLE
+    curation_weight = 0.5
+    curation_cap = 30_000
     metric_name = "rouge_l"
+
+    def record_instance(self, source: str, record_id: str, text: str, context: dict[str, str]
+                        ) -> tuple[Report, TaskInstance]:
+        """A record keeps its question (else ``text``) and, where it has one, its report in ``context``."""
+        question = context.get("question", text)
+        report_text = context.get("report") or "(no report)"
+        report = build_report(source, record_id, report_text)
+        paper = f"{question}\n\nReport:\n{context['report']}" if context.get("report") else question
+        # with a report, the answer quotes it as in the pipeline (RadiologyQa.instances); without, it is free
+        quotes = {SPAN_SOURCE: phrase_texts(report)} if context.get("report") else {}
+        return report, TaskInstance(self.name, paper, f"Question: {question}",
+                                    context={"question_id": "q", "question": question, "choices": (), **quotes})
 
     def instances(self, report: Report, questions: tuple = ()) -> list[TaskInstance]:
         """One instance per question; a free-text answer may quote the sections ``ground`` searches."""

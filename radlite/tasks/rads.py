@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from radlite.columns import columns
 from radlite.evidence import Evidence
 from radlite.rads_formulas import computed_for
 from radlite.report import Report
-from radlite.spans import finding_spans, is_historical, matches_in
 from radlite.tasks.base import (
     Decoding,
     ParseError,
@@ -19,6 +20,8 @@ from radlite.tasks.base import (
     clean_output,
     literal_grammar,
 )
+from radlite.tasks.table import ExportedValue, ReviewView, TaskTable, at_site
+from radlite.text.spans import finding_spans, is_historical, matches_in
 
 NO_RADS = "No applicable RADS"
 
@@ -154,9 +157,62 @@ def all_labels() -> list[str]:
     return [f"{s} {c}" for s, cats in SEVERITY.items() for c in cats] + [NO_RADS]
 
 
+def _exported(row: dict) -> list[ExportedValue]:
+    if not row["system"] or row["system"] == "none":
+        return []
+    return [ExportedValue("rads", row["system"], row["label"] or row["category"], None)]
+
+
+RADS_TABLE = TaskTable(
+    "rads",
+    "RADS category per report, and per site when a report assesses several (rads_assignment).",
+    columns(
+        ("system", pa.string(), "RADS system, canonical: BI-RADS, LI-RADS, PI-RADS, TI-RADS, Lung-RADS, O-RADS, "
+                                "NI-RADS, CAD-RADS, VI-RADS, GB-RADS; or none."),
+        ("category", pa.string(), "Canonical category within the system, e.g. 4A, 5, TR-viable."),
+        ("label", pa.string(), "Canonical label, e.g. 'BI-RADS 4A', or 'No applicable RADS'."),
+        ("severity_rank", pa.int32(), "Ordinal severity within the system (higher is more suspicious)."),
+        ("scope", pa.string(), "report: the report-level category (the highest the impression states, else the "
+                               "computed one); site: one site, side or lesion of a report that assesses several."),
+        ("site", pa.string(), "Site words the category is stated or computed for, as written in lower case "
+                              "('primary site', 'right breast', 'segment 7', 'nodule 2 left lobe'); null when none."),
+        ("computed_category", pa.string(), "Category computed from the stated features by the system's formula "
+                                           "(rules rows; every system has one, docs/values.md); null when no "
+                                           "formula applies or it leaves the category open (computed_reason says "
+                                           "why)."),
+        ("rads_version", pa.string(), "Version of the published definitions the system's formula follows "
+                                      "('Lung-RADS v2022', 'LI-RADS v2018', 'PI-RADS v2.1', ...; docs/values.md); "
+                                      "set whenever the formula applied, with or without a computed category."),
+        ("computed_reason", pa.string(), "Why no category was computed where the system's formula applied: the "
+                                         "system and the missing feature ('LI-RADS: arterial phase enhancement not "
+                                         "stated'); null when a category was computed or no formula applied."),
+        ("prior_category", pa.string(), "The category a stated revision replaces ('Lung-RADS 3 -> 4B', 'upgraded "
+                                        "from 3 to 4B': 3), or the report body's category an ADDENDUM revises; "
+                                        "null when the report states no revision."),
+        ("agreement", pa.string(), "Stated vs computed category: agree, disagree, stated_only (no computed "
+                                   "category) or computed_only (the report states none: category is the computed "
+                                   "one); null on a model's rows."),
+        ("computed_features", pa.string(), "The features the computed category comes from ('solid nodule, mean "
+                                           "diameter 8 mm, baseline'), or why the formula leaves it open."),
+        ("computed_evidence_start", pa.int32(), "Offset in reports.text of the words the features are read from."),
+        ("computed_evidence_end", pa.int32(), "End offset (exclusive) of those words."),
+        ("computed_evidence", pa.string(), "reports.text[computed_evidence_start:computed_evidence_end]."),
+    ),
+    evidence=True,
+    review=ReviewView((), lambda r: at_site(r["system"] if r["system"] not in (None, "none") else "none", r),
+                      lambda r: r["label"] or "No applicable RADS",
+                      lambda r: "none" if r["system"] in (None, "none") else "assigned", optional_key=("site",)),
+    export=_exported,
+    fhir_titles={"rads": "{name} category"},
+)
+
+
 class RadsAssignment(Task):
     name = "rads_assignment"
-    table = "rads"
+    writes = RADS_TABLE
+    rules = "radlite.rules.answers:rads_answer"
+    nothing_stated = "radlite.rules.answers:no_rads_answer"
+    curation_weight = 3.0
     metric_name = "accuracy"
 
     def answer_format(self, instance: TaskInstance | None = None) -> Decoding:

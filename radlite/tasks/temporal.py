@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 
+import pyarrow as pa
 from pydantic import BaseModel
 
+from radlite.columns import columns
 from radlite.evidence import Evidence
 from radlite.report import Report
-from radlite.spans import find_phrase, phrase_texts
 from radlite.tasks.base import (
     SPAN_SOURCE,
     Decoding,
@@ -23,6 +24,8 @@ from radlite.tasks.base import (
     pairs_schema,
     span_source,
 )
+from radlite.tasks.table import ExportedValue, ReviewView, TaskTable, found_nothing
+from radlite.text.spans import find_phrase, phrase_texts
 
 CHANGES = ("new", "worsened", "improved", "resolved", "unchanged")
 _SYNONYMS = {
@@ -73,9 +76,41 @@ def parse_changes(raw: str) -> TemporalResult:
     return TemporalResult(changes=changes)
 
 
+def _review_view() -> ReviewView:
+    def empty(r):
+        return found_nothing(r, "finding", "change")
+
+    return ReviewView(("finding", "change"), lambda r: "none" if empty(r) else r["change"] or "",
+                      lambda r: "No change since the prior found" if empty(r) else f"{r['finding']}: {r['change']}",
+                      lambda r: "none" if empty(r) else "positive")
+
+
+def _exported(row: dict) -> list[ExportedValue]:
+    return [ExportedValue("temporal_change", row["finding"], row["change"], "present")] if row["change"] else []
+
+
+TEMPORAL_CHANGES_TABLE = TaskTable(
+    "temporal_changes",
+    "Temporal changes per report (temporal_comparison).",
+    columns(
+        ("finding", pa.string(), "Finding the change refers to."),
+        ("change", pa.string(), "new, worsened, improved, resolved or unchanged."),
+    ),
+    evidence=True,
+    review=_review_view(),
+    export=_exported,
+    fhir_titles={"temporal_change": "Change of {name}"},
+)
+
+
 class TemporalComparison(Task):
     name = "temporal_comparison"
-    table = "temporal_changes"
+    writes = TEMPORAL_CHANGES_TABLE
+    rules = "radlite.rules.answers:changes_answer"
+    nothing_stated = "radlite.rules.answers:no_changes_answer"
+    support_check = "radlite.evidence_support:change_supported"
+    curation_weight = 1.5
+    curation_cap = 30_000
     metric_name = "jaccard"
     instruction = ("List changes since the prior study as a JSON list of {finding, change} "
                       "(new, worsened, improved, resolved, unchanged).")

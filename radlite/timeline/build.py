@@ -12,24 +12,21 @@ recomputes the same patients (the mark was not written), so nothing is duplicate
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import defaultdict
 from typing import NamedTuple
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from radlite.store import Manifest, OutputStore
-from radlite.tables import arrow_schema
+from radlite.store import OutputStore, StoreManifest
+from radlite.text.assertion import STATUS_OF_CHEXPERT
+from radlite.text.dates import parse_date
 from radlite.timeline.changes import Compared, Observation, StatedChange, compare_study, stage_rank
-from radlite.timeline.dates import parse_date
 from radlite.timeline.lesions import Lesion, follow_unsited, read_lesions
 from radlite.timeline.pairing import Pairing, Study, TimelineOptions, arrival_key, pair_studies, patient_key
 
 #: Manifest key: the last run whose patients the timeline covers.
 MARK = "timeline_through"
-_ASSERTIONS = {"positive": "present", "negative": "absent", "uncertain": "uncertain", "not_mentioned": "not_mentioned"}
+_ASSERTIONS = {**STATUS_OF_CHEXPERT, "not_mentioned": "not_mentioned"}
 _USABLE = "valid AND grounded IS NOT FALSE"
 
 
@@ -41,7 +38,7 @@ class TimelineSummary(NamedTuple):
     timeline_rows: int
 
 
-def pending_runs(manifest: Manifest) -> list[str]:
+def pending_runs(manifest: StoreManifest) -> list[str]:
     """Committed runs the timeline does not cover yet (all of them when the mark is missing or unknown,
     e.g. after `radlite repair`)."""
     runs = manifest.runs
@@ -201,15 +198,7 @@ def refresh_timeline(store: OutputStore, run_id: str, options: TimelineOptions |
         con.close()
     priors = [_prior_row(p, run_id, options) for p in pairings]
     timeline = timeline_rows(pairings, observations, stated, texts, run_id)
-    directory = store.staging_dir(run_id + "-timeline")
-    os.makedirs(directory, exist_ok=True)
-    staged: dict[str, list[str]] = {}
-    for table, rows in (("report_priors", priors), ("finding_timeline", timeline)):
-        staged[table] = []
-        if rows:
-            path = os.path.join(directory, f"{table}.parquet")
-            pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema(table)), path)
-            staged[table].append(path)
+    staged = {table: store.stage_derived(run_id, table, rows)
+              for table, rows in (("report_priors", priors), ("finding_timeline", timeline))}
     store.commit_derived(run_id, staged, {MARK: manifest.runs[-1]})
-    shutil.rmtree(directory, ignore_errors=True)
     return TimelineSummary(len(patients), len(priors), len(timeline))

@@ -14,17 +14,14 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from radlite.assertion import sentence_bounds
-from radlite.sites import SEPARATOR
-from radlite.spans import last_match
+from radlite.rads_formulas.lung_rads import GROWTH_MM as LUNG_GROWTH_MM  # lung lesions: this band both ways
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import SEPARATOR
+from radlite.text.spans import last_match
 
 #: A size change at least this large (relative to the prior size) counts as increased/decreased;
 #: the 20% of RECIST 1.1's progression threshold. Smaller changes are measurement noise: persistent.
 SIZE_CHANGE = 0.20
-#: A lung nodule grew when its size rose by more than this many millimetres: ACR Lung-RADS v2022 (as
-#: v1.1) defines growth as an increase in size of more than 1.5 mm (within 12 months). Lung lesions
-#: use this band both ways instead of SIZE_CHANGE: a 12 -> 14 mm nodule grew though by less than 20%.
-LUNG_GROWTH_MM = 1.5
 #: Which computed changes each stated change (temporal_changes.change) agrees with.
 AGREES_WITH = {
     "new": {"new"},
@@ -199,12 +196,6 @@ def agreement(stated: StatedChange | None, computed: str | None, size_delta: flo
     return "disagree"
 
 
-def _sentence(text: str, start: int) -> tuple[int, int]:
-    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind(";", 0, start)) + 1
-    stops = [i for i in (text.find(".", start), text.find("\n", start), text.find(";", start)) if i >= 0]
-    return left, min(stops) if stops else len(text)
-
-
 def _about_a_lesion(change: StatedChange, observations: list[Observation]) -> bool:
     """A stated change inside a lesion's clause: the lesion reads its own (Observation.stated)."""
     return change.start is not None and any(a <= change.start < b for o in observations for a, b in o.clauses)
@@ -223,7 +214,7 @@ def attach_stated(observations: list[Observation], stated: Iterable[StatedChange
         if _about_a_lesion(change, observations):
             continue
         words = content_words(change.finding)
-        sentence = _sentence(text, change.start) if change.start is not None else None
+        sentence = sentence_bounds(text, change.start, change.start, lines=True) if change.start is not None else None
         free = [o for o in observations if o.key not in attached and o.assertion != "not_mentioned"
                 and o.finding != "no finding" and o.kind != "lesion"]
 

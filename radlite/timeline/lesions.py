@@ -18,8 +18,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from radlite.assertion import assert_mention, sentence_bounds
-from radlite.sections import section_bodies
+from radlite.text.assertion import PRIOR_SIZE, assert_mention
+from radlite.text.sections import section_bodies
+from radlite.text.sentences import sentence_bounds
+from radlite.text.sites import LOBE_WORDS, LUNG_LOBES, SIDE_WORDS, SIDES
 from radlite.timeline.changes import Observation, clauses, stated_change_in
 
 #: Lesion nouns; "node" alone is a lymph node; "observation" is LI-RADS's word for a liver lesion.
@@ -27,14 +29,12 @@ _KIND = re.compile(r"\b(?P<kind>nodules?|mass(?:es)?(?!\s+effect)|lesions?|cysts
                    r"observations?|adenomas?|metastas[ie]s|hemangiomas?|haemangiomas?)\b", re.I)
 _SIZE = re.compile(r"(?P<size>\d+(?:\.\d+)?(?:\s*(?:x|by|×)\s*\d+(?:\.\d+)?)*)\s*"
                    r"(?P<unit>mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)\b", re.I)
-#: A size that is not the study's own: the past before it, a distance after it.
-_PAST = re.compile(r"(?:previously|prior(?:ly)?|formerly|from|was|were|compared to|versus|vs\.?)\s*(?:\(\s*)?"
-                   r"(?:measur\w*\s+)?$", re.I)
+#: A size that is not the study's own: the past before it (radlite.text.assertion.PRIOR_SIZE), a distance after it.
 _DISTANCE = re.compile(r"\s*(?:from\b|FN\b|deep\b|below\b|above\b)", re.I)
 
 _SIDE = re.compile(r"\b(right|left|bilateral)\b", re.I)
-_LOBE_ABBREVIATION = re.compile(r"\b(R|L)(U|M|L)L\b")
-_LUNG_LOBE = re.compile(r"\b(?:(?P<side>right|left)\s+)?(?P<lobe>upper|middle|lower)\s+lobes?\b", re.I)
+_LOBE_ABBREVIATION = re.compile(rf"\b({'|'.join(SIDES)})({'|'.join(LUNG_LOBES)})L\b")
+_LUNG_LOBE = re.compile(rf"\b(?:(?P<side>{SIDE_WORDS})\s+)?(?P<lobe>{LOBE_WORDS})\s+lobes?\b", re.I)
 _LINGULA = re.compile(r"\blingul(?:a|ar)\b", re.I)
 _LUNG_SEGMENT = re.compile(r"\b(?P<segment>apicoposterior|apical|superior|(?:anterior|lateral|medial|posterior)\s+"
                            r"basal|anterior|posterior|lateral|medial)\s+segment", re.I)
@@ -138,8 +138,7 @@ def _lung_site(text: str, start: int, end: int, at: int) -> str | None:
     if lobe is not None:
         name = _join((lobe.group("side") or _side(text, start, end, at)).lower(), lobe.group("lobe").lower(), "lobe")
     else:
-        name = _join({"R": "right", "L": "left"}[abbreviation.group(1)],
-                     {"U": "upper", "M": "middle", "L": "lower"}[abbreviation.group(2)], "lobe")
+        name = _join(SIDES[abbreviation.group(1)], LUNG_LOBES[abbreviation.group(2)], "lobe")
     segment = _LUNG_SEGMENT.search(text, start, end)
     return _join(name, " ".join(segment.group("segment").lower().split()) + " segment" if segment else "")
 
@@ -220,7 +219,8 @@ def _kind(word: str) -> str:
 def _own_size(text: str, start: int, end: int, at: int) -> re.Match | None:
     """The size of the clause that is the study's own measurement, nearest the noun."""
     sizes = [m for m in _SIZE.finditer(text, start, end)
-             if not _PAST.search(text[max(start, m.start() - 30):m.start()]) and not _DISTANCE.match(text, m.end())]
+             if not PRIOR_SIZE.search(text[max(start, m.start() - 30):m.start()])
+             and not _DISTANCE.match(text, m.end())]
     return _nearest(sizes, at)
 
 

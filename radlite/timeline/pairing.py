@@ -46,7 +46,7 @@ def patient_key(patient_id: str | None, normalize: bool) -> str | None:
 
 @dataclass(frozen=True)
 class Study:
-    """What pairing needs to know of one report. ``study_date`` is ISO (radlite.timeline.dates);
+    """What pairing needs to know of one report. ``study_date`` is ISO (radlite.text.dates);
     ``arrival`` sorts in the order the study reached the store."""
 
     report_id: str

@@ -18,10 +18,10 @@ from radlite.io.validate import accepted_reports
 from radlite.prompts import DEFAULT_PROFILE, render_prompt
 from radlite.report import build_report
 from radlite.routing import embedded_model_path, load_routing
-from radlite.spans import phrase_texts
 from radlite.tasks import TASKS
 from radlite.tasks.qa import QUOTE_CHARS, Question
 from radlite.tasks.report_span_grammar import is_span
+from radlite.text.spans import phrase_texts
 
 #: Hand-written (synthetic) report that never says "cancer".
 REPORT = build_report("synthetic", "effusion", "FINDINGS: Small left pleural effusion. Heart size is normal.\n"

@@ -30,10 +30,10 @@ def test_without_it_its_tasks_use_the_synthetic_adapter(monkeypatch):
     assert table.chain("radiology_ner") == ["embedded-synthetic.embedded-synthetic"]  # untouched
 
 
-def test_doctor_says_which_adapter_is_in_use():
+def test_doctor_says_which_file_installed_apart_is_in_use():
     installed = run_cli_process("doctor", "--no-smoke", env={"RADLITE_ADAPTERS": NC_FOLDER})
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    line = next(x for x in installed.stdout.splitlines() if "adapter embedded-lora-cpu-demo.gguf" in x)
+    line = next(x for x in installed.stdout.splitlines() if "terms of embedded-lora-cpu-demo.gguf" in x)
     assert line.startswith("ok") and "installed apart from the package" in line and "LICENSE" in line
     absent = run_cli_process("doctor", "--no-smoke", env={"RADLITE_ADAPTERS": ""})
     assert absent.returncode == 0, absent.stdout + absent.stderr

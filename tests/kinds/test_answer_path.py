@@ -5,13 +5,11 @@ import pytest
 
 from pipelines.process import ACCEPTED_NEW, RecordProcessor, RecordWork
 from pipelines.task_stage import TaskStage
-from radlite.inference.runner import InferenceCounts
 from radlite.io.records import IngestLimits
-from radlite.kinds import KINDS, get_kind
+from radlite.kinds import KINDS, InferenceCounts, get_kind
 from radlite.kinds.cascade import answer_instances
 from radlite.report import build_report
 from radlite.routing import ModelEntry, RoutingTable, embedded_model_path
-from radlite.routing.kinds import KIND_TRAITS
 from radlite.tasks import TASKS
 from training.data.records import InstructionRecord, Tier, record_instance
 from training.eval.predict import _answer
@@ -56,8 +54,9 @@ def test_pipeline_and_evaluation_answer_an_instance_with_the_same_rows(name):
 
 
 def test_every_routing_kind_is_registered_once_with_its_model_id():
-    # each kind declared for routing tables has the one runtime kind that loads and answers it
-    assert set(KINDS) == set(KIND_TRAITS) == {"rules", "llama.cpp"}
+    # each kind is one object: its routing traits, its entry options, how it loads and answers
+    assert set(KINDS) == {"rules", "llama.cpp"}
+    assert all(kind.options.model_fields["kind"].default == name for name, kind in KINDS.items())
     assert get_kind("rules").model_id(ROUTING.models["rules"]).startswith("radlite-rules")
     assert get_kind("llama.cpp").model_id(ROUTING.models["m"]) == ROUTING.models["m"].label()
     with pytest.raises(ValueError, match="unknown model kind"):

@@ -1,13 +1,15 @@
 """A routing table decides nothing by kind name: what a kind may do in a table (name files, come before
-another entry, answer a task) is its declared traits, so a new kind is one declaration."""
+another entry, answer a task) is its declared traits, and an entry carries only its kind's options."""
 
-import dataclasses
+from typing import Literal
 
 import pytest
 import yaml
 
-from radlite.routing import ModelEntry, RoutingTable, load_routing
-from radlite.routing.kinds import KIND_TRAITS, RULES, KindTraits
+from radlite.kinds import KINDS, ModelEntry, ModelKind
+from radlite.kinds.llama_cpp import LlamaCppEntry
+from radlite.kinds.rules import RULES, RulesEntry
+from radlite.routing import RoutingTable, load_routing, write_routing
 
 
 def _write(tmp_path, models: dict, tasks: dict) -> str:
@@ -39,17 +41,57 @@ def test_an_unknown_kind_is_refused_with_the_known_ones():
         ModelEntry(kind="remote", path="x")
 
 
+class RemoteEntry(ModelEntry):
+    kind: Literal["remote"] = "remote"
+    url: str = ""
+
+
+class RemoteKind(ModelKind):
+    """A kind that loads no file and may pass instances on (a remote server, say)."""
+
+    name, options, passes_on = "remote", RemoteEntry, True
+
+    def model_id(self, entry: RemoteEntry) -> str:
+        return "remote-v1"
+
+
 def test_a_new_kind_is_one_declaration(tmp_path, monkeypatch):
-    """A kind that loads no file and may pass instances on (a remote server, say) routes like the rules
-    once declared, with no other change to the routing code."""
-    remote = KindTraits("remote", loads_files=False, passes_on=True, label=lambda entry: "remote-v1")
-    monkeypatch.setitem(KIND_TRAITS, "remote", remote)
-    table = load_routing(_write(tmp_path, {"r": {"kind": "remote"}, "m": MODEL}, {"radiology_qa": ["r", "m"]}))
-    assert table.models["r"].label() == "remote-v1"
+    """Once registered, a kind routes like the rules, with its own options and no other change to the
+    routing code."""
+    monkeypatch.setitem(KINDS, "remote", RemoteKind())
+    table = load_routing(_write(tmp_path, {"r": {"kind": "remote", "url": "http://x"}, "m": MODEL},
+                                {"radiology_qa": ["r", "m"]}))
+    assert table.models["r"].label() == "remote-v1" and table.models["r"].url == "http://x"
     assert table.models["r"].files() == [] and table.model_for("radiology_qa")[0] == "m"
-    monkeypatch.setitem(KIND_TRAITS, "remote", dataclasses.replace(remote, passes_on=False))
+    last = RemoteKind()
+    last.passes_on = False
+    monkeypatch.setitem(KINDS, "remote", last)
     with pytest.raises(ValueError, match="routes to"):
         load_routing(_write(tmp_path, {"r": {"kind": "remote"}, "m": MODEL}, {"radiology_qa": ["r", "m"]}))
+
+
+def test_each_entry_carries_only_its_kinds_options(tmp_path):
+    """A rules entry has no n_ctx; a routing table written before kinds had their own options (a rules
+    entry with every llama.cpp field, which it never read) still loads, and is written back without them."""
+    old_rules = {"kind": "rules", "path": "", "sha256": None, "adapters": [], "profile": "radlite-v1",
+                 "n_ctx": 4096, "threads": None, "seed": 0, "merge": None}
+    table = load_routing(_write(tmp_path, {"rules": old_rules, "m": {**MODEL, "n_ctx": 2048}},
+                                {"n_staging": ["rules", "m"]}))
+    rules, model = table.models["rules"], table.models["m"]
+    assert isinstance(rules, RulesEntry) and not hasattr(rules, "n_ctx")
+    assert isinstance(model, LlamaCppEntry) and model.n_ctx == 2048
+    write_routing(table, str(tmp_path / "again.yaml"))
+    written = yaml.safe_load((tmp_path / "again.yaml").read_text())["models"]
+    assert written["rules"] == {"kind": "rules", "fallback": None}
+    assert written["m"]["n_ctx"] == 2048 and written["m"]["kind"] == "llama.cpp"
+    assert load_routing(str(tmp_path / "again.yaml")).models == table.models
+
+
+def test_a_llama_cpp_entry_is_refused_without_a_file_or_with_an_unknown_profile(tmp_path):
+    with pytest.raises(ValueError, match="a llama.cpp entry needs a path"):
+        ModelEntry(kind="llama.cpp")
+    with pytest.raises(ValueError, match="unknown profile 'nope'"):
+        load_routing(_write(tmp_path, {"m": {**MODEL, "profile": "nope"}}, {"n_staging": "m"}))
 
 
 def test_entries_that_load_no_file_keep_no_paths_when_resolved_or_pinned():

@@ -12,8 +12,7 @@ import pytest
 from conftest import ROOT, run_cli, run_cli_process
 from etl_helpers import ingest, run_killed_at, table_rows, write_good_folder
 
-from pipelines.run import new_run_id
-from radlite.store import MANIFEST, OutputLocked, OutputStore
+from radlite.store import MANIFEST, OutputLocked, OutputStore, new_run_id
 
 
 def _state(out):
@@ -96,5 +95,5 @@ def test_second_concurrent_run_is_refused_with_a_clear_message(tmp_path):
 def test_run_ids_sort_in_start_order_within_one_second():
     """A nightly job that reruns at once must still find its newest run by sorting run ids."""
     first = datetime(2026, 11, 23, 22, 0, 0, 999_000, tzinfo=UTC)
-    ids = [new_run_id(first + timedelta(microseconds=step)) for step in (0, 1, 500, 1_000)]
+    ids = [new_run_id(first + timedelta(microseconds=step), "etl") for step in (0, 1, 500, 1_000)]
     assert ids == sorted(ids) and len(set(ids)) == 4

@@ -5,7 +5,7 @@ from radlite.report import (
     infer_body_region,
     infer_modality,
 )
-from radlite.sections import parse_sections
+from radlite.text.sections import parse_sections
 
 MIMIC = """                                 FINAL REPORT
  EXAMINATION:  CHEST (PA AND LAT)

@@ -10,7 +10,7 @@ from conftest import SAMPLE_REPORTS, run_cli
 from review_helpers import draw_sample, rule_out, write_csv
 
 from radlite.errors import ExitCode
-from radlite.store import OutputStore
+from radlite.store import OutputStore, run_started
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +111,8 @@ def test_import_commits_verdicts_once_and_the_gate_reads_them(out, tmp_path):
     assert len(verdicts) == 8 and {v["reviewer"] for v in verdicts} == {"ana"}
     run = store.read_table("runs").to_pylist()[-1]
     assert run["run_id"] == verdicts[0]["run_id"] and json.loads(run["rows_by_table"])["review_verdicts"] == 8
+    assert (run["read"], run["accepted"], run["rejected"], run["status"]) == (8, 8, 0, "committed")
+    assert "-review-" in run["run_id"] and run_started(run["run_id"]) == run["started_at"].replace(tzinfo=None)
 
     assert "already has verdicts on 8" in _refused(out, path)
     again = run_cli("review", "import", out, path, "--reviewer", "ana", "--replace")

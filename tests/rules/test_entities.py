@@ -2,10 +2,10 @@
 
 import pytest
 
+from radlite.evidence_support import supported
 from radlite.report import build_report
 from radlite.rules.answers import rule_answer
 from radlite.rules.entities import report_entities
-from radlite.support import supported
 from radlite.tasks import TASKS
 
 

@@ -10,7 +10,7 @@ from radlite.rules.rads import stated_rads
 from radlite.rules.temporal import stated_changes
 from radlite.tasks import TASKS
 from radlite.tasks.rads import SEVERITY
-from radlite.tnm import stated_stages
+from radlite.text.tnm import stated_stages
 
 #: (report text, expected label, the words the evidence must quote). Several phrasings per system.
 RADS_STATED = [

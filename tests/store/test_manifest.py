@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from pipelines.accounting import RunSummary
-from radlite.store import Manifest, OutputStore, StoreDamaged
+from radlite.store import OutputStore, StoreDamaged, StoreManifest
 
 
 def test_a_mark_saved_with_derived_tables_survives_later_commits(tmp_path):
@@ -21,7 +21,7 @@ def test_a_mark_saved_with_derived_tables_survives_later_commits(tmp_path):
     assert (manifest.runs, manifest.mark("timeline_through"), manifest.mark("other")) == (["run-1", "run-2"], "run-1",
                                                                                            None)
     on_disk = json.loads(open(store.manifest_path).read())
-    assert on_disk["timeline_through"] == "run-1" and Manifest.model_validate(on_disk) == manifest
+    assert on_disk["timeline_through"] == "run-1" and StoreManifest.model_validate(on_disk) == manifest
 
 
 @pytest.mark.parametrize("text", ['{"runs": "r", "files": {}}', '{"files": {}}', "[]"])

@@ -1,6 +1,6 @@
 """Pairing a patient's studies: order by date and time, arrival where no date is known, series apart."""
 
-from radlite.timeline.dates import header_date, parse_date
+from radlite.text.dates import header_date, parse_date
 from radlite.timeline.pairing import Study, arrival_key, pair_studies, patient_key
 
 

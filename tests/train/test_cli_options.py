@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from radlite.options import flag
+from radlite_cli.options import flag
 from training.cli import models, train
 from training.options import EvalOptions, LoraOptions, ModelTableOptions, RouteOptions
 

@@ -47,8 +47,8 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
 def test_exported_adapter_loads_in_llama_cpp_and_moves_outputs_toward_the_target(trained):
     from llama_cpp import Llama
 
+    from radlite.kinds.llama_cpp import gguf_problems
     from training.data.records import record_prompt
-    from training.gate import gguf_problems
 
     root, records = trained
     out = root / "adapter.gguf"

@@ -12,14 +12,13 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
+from radlite.tasks import TASKS
 from training.data.records import InstructionRecord, valid_output
 
-#: Paper, section 3.2: high-volume tasks capped at 30,000 samples.
-CAPS = {"impression_generation": 30_000, "temporal_comparison": 30_000, "radiology_ner": 30_000,
-        "radiology_qa": 30_000}
-#: Paper, section 3.3: task-weighted sampling.
-WEIGHTS = {"rads_assignment": 3.0, "radiology_nli": 3.0, "impression_generation": 1.5, "temporal_comparison": 1.5,
-           "radiology_qa": 0.5}
+#: Paper, section 3.2: high-volume tasks capped at 30,000 samples (each task's ``curation_cap``).
+CAPS = {name: task.curation_cap for name, task in TASKS.items() if task.curation_cap is not None}
+#: Paper, section 3.3: task-weighted sampling (each task's ``curation_weight``; 1.0 where not named here).
+WEIGHTS = {name: task.curation_weight for name, task in TASKS.items() if task.curation_weight != 1.0}
 SEED = 42
 
 

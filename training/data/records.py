@@ -7,10 +7,7 @@ from enum import Enum
 from pydantic import BaseModel, Field
 
 from radlite.prompts import Prompt, render_prompt
-from radlite.report import build_report
-from radlite.spans import phrase_texts
-from radlite.tasks import TASKS, ParseError, TaskInstance
-from radlite.tasks.base import SPAN_SOURCE
+from radlite.tasks import TASKS, ParseError
 
 
 class Tier(str, Enum):
@@ -43,26 +40,8 @@ class InstructionRecord(BaseModel):
 
 
 def record_instance(record: InstructionRecord):
-    """(Report, TaskInstance) for a record, built the way the pipeline builds them."""
-    task = TASKS[record.task]
-    if record.task == "radiology_nli":
-        report = build_report(record.source, record.id, f"FINDINGS: {record.context['premise']}")
-        instance = TaskInstance(task.name, f"Premise: {record.context['premise']}\nHypothesis: "
-                                f"{record.context['hypothesis']}", f"Hypothesis: {record.context['hypothesis']}",
-                                context={"premise": record.context["premise"],
-                                                  "hypothesis": record.context["hypothesis"], "index": 0})
-        return report, instance
-    if record.task == "radiology_qa":
-        question = record.context.get("question", record.input)
-        report_text = record.context.get("report") or "(no report)"
-        report = build_report(record.source, record.id, report_text)
-        paper = f"{question}\n\nReport:\n{record.context['report']}" if record.context.get("report") else question
-        # with a report, the answer quotes it as in the pipeline (RadiologyQa.instances); without, it is free
-        quotes = {SPAN_SOURCE: phrase_texts(report)} if record.context.get("report") else {}
-        return report, TaskInstance(task.name, paper, f"Question: {question}",
-                                    context={"question_id": "q", "question": question, "choices": (), **quotes})
-    report = build_report(record.source, record.id, record.input)
-    return report, task.instances(report)[0] if task.instances(report) else TaskInstance(task.name, record.input, "")
+    """(Report, TaskInstance) for a record, built the way the pipeline builds them (Task.record_instance)."""
+    return TASKS[record.task].record_instance(record.source, record.id, record.input, record.context)
 
 
 def record_prompt(record: InstructionRecord, profile: str) -> Prompt:

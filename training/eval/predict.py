@@ -8,14 +8,12 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from radlite.inference.engine import get_model
+from radlite.evidence_support import supported
 from radlite.kinds import get_kind
 from radlite.kinds.cascade import answer_instances
-from radlite.prompts import Prompt, get_profile
-from radlite.routing import ModelEntry, RoutingTable
-from radlite.support import supported
+from radlite.routing import RoutingTable
 from radlite.tasks import TASKS, ParseError
-from training.data.records import InstructionRecord, record_instance, record_prompt
+from training.data.records import InstructionRecord, record_instance
 
 
 class Prediction(BaseModel):
@@ -32,30 +30,13 @@ class Prediction(BaseModel):
     grounded: int = 0
 
 
-class FewShotModel:
-    """A loaded model whose prompts carry k solved examples (PromptProfile.few_shot), decoded by the
-    model's own ``generate_groups``: evaluation and the pipeline share one decode path."""
-
-    def __init__(self, model, examples: list[tuple[Prompt, str]]):
-        self.model, self.examples = model, examples
-        self.entry, self.identity = model.entry, model.identity
-
-    def generate_groups(self, groups: list[list[Prompt]]) -> list:
-        profile = get_profile(self.entry.profile)
-        return self.model.generate_groups([[profile.few_shot(p, self.examples) for p in prompts] for prompts in groups])
-
-
 def _answer(record: InstructionRecord, routing: RoutingTable, shots: list[InstructionRecord]) -> tuple[str, str]:
     """(model_id, raw answer) along the task's route, by the pipeline's own answer path (rules first in
     a cascade; k-shot examples as earlier turns of the model's prompt)."""
     report, instance = record_instance(record)
-
-    def load(entry: ModelEntry):
-        model = get_model(entry)
-        return FewShotModel(model, [(record_prompt(s, entry.profile), s.output) for s in shots]) if shots else model
-
+    solved = [(*record_instance(s), s.output) for s in shots]
     answered = answer_instances(routing, report, [instance],
-                                lambda key: get_kind(routing.models[key].kind).load(routing.models[key], load),
+                                lambda key: get_kind(routing.models[key].kind).load(routing.models[key], shots=solved),
                                 "eval")
     first = answered.rows[0][1]
     return first["model_id"], first["raw_output"] or ""

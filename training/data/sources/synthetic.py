@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from radlite.sections import parse_sections
 from radlite.tasks import TASKS
 from radlite.tasks.abnormality import AbnormalityResult
 from radlite.tasks.ner import Entity, NerResult
 from radlite.tasks.temporal import Change, TemporalResult
+from radlite.text.sections import parse_sections
 from training.data.records import InstructionRecord, Tier
 from training.data.synthetic_reports import generate_reports
 

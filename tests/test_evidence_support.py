@@ -1,4 +1,4 @@
-"""`supported`: a value checked against its own evidence with the assertion engine (radlite/support.py)."""
+"""`supported`: a value checked against its own evidence with the assertion engine (radlite/evidence_support.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import pytest
 
 from pipelines.accounting import RunSummary
 from radlite.evidence import Evidence
+from radlite.evidence_support import supported
 from radlite.inference.runner import answer_rows
 from radlite.report import build_report
-from radlite.support import supported
+from radlite.store import OutputStore
 from radlite.tasks import TASKS
 from radlite.tasks.staging import StageResult
-from tests.rules.test_assertion import ROWS, _span
+from tests.text.test_assertion import ROWS, _span
 
 RADGRAPH = {"present": "OBS-DP", "absent": "OBS-DA", "uncertain": "OBS-U"}
 
@@ -78,9 +79,10 @@ def test_a_model_row_m1_on_no_distant_metastasis_is_written_unsupported():
     assert "No evidence of distant metastasis" in rows[0]["evidence"]
 
 
-def test_the_run_summary_and_runs_row_carry_the_supported_share():
+def test_the_run_summary_and_runs_row_carry_the_supported_share(tmp_path):
     summary = RunSummary(run_id="r", out="o", rows_by_table={}, wall_seconds=1.0,
                          checkable_by_table={"staging": 4}, supported_by_table={"staging": 3})
     assert summary.supported_share == {"staging": 0.75}
-    row = summary.runs_row(started=None, finished=None, inputs=[], tasks=[], routing=None, options_json="{}")
+    run = OutputStore(str(tmp_path)).new_run("etl")
+    row = run.runs_row(summary.model_dump(), inputs=[], tasks=[], routing=None, options="{}")
     assert json.loads(row["supported_share"]) == {"staging": 0.75}

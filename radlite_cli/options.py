@@ -1,11 +1,13 @@
-"""Options declared once: pydantic fields (type, default, bounds, one-line doc) become click options.
+"""The click adapter of the options classes: pydantic fields (type, default, bounds, one-line doc) become
+click options.
 
-An options class is the single declaration of a group of settings. The CLI is generated from it,
-the Python API builds it directly, and the ``runs`` row stores it, so a default or a bound lives in
-one place. Field names map to flags (``max_report_bytes`` -> ``--max-report-bytes``); ``bool``
-fields are flags, ``Enum`` and ``Literal`` fields are choices, ``tuple[str, ...]`` fields are
-repeatable, ``dict[str, str]`` fields take repeatable ``KEY=VALUE`` values. ``json_schema_extra``
-may name a ``flag``, a ``metavar`` and ``path`` (click.Path's settings: exists, dir_okay, ...).
+An options class is the single declaration of a group of settings. The CLI is generated from it, the
+Python API builds it directly, and the ``runs`` row stores it, so a default or a bound lives in one
+place. The classes are plain pydantic (the library imports no click); only the commands use this. Field
+names map to flags (``max_report_bytes`` -> ``--max-report-bytes``); ``bool`` fields are flags, ``Enum``
+and ``Literal`` fields are choices, ``tuple[str, ...]`` fields are repeatable, ``dict[str, str]`` fields
+take repeatable ``KEY=VALUE`` values. ``json_schema_extra`` may name a ``flag``, a ``metavar`` and
+``path`` (click.Path's settings: exists, dir_okay, ...).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`supported`: does a value's own evidence say what the value says?
 
 ``grounded`` tells that a value's evidence words are in the report; ``supported`` reads those words
-with the assertion engine (radlite.assertion) and tells whether they assert the value:
+with the assertion engine (radlite.text.assertion) and tells whether they assert the value:
 
 - abnormalities: a positive or uncertain finding whose evidence negates it ("no pneumothorax") is
   not supported; a negative finding whose evidence is a mention asserted present is not either;
@@ -14,7 +14,7 @@ with the assertion engine (radlite.assertion) and tells whether they assert the 
   ("no new effusion") is not supported; a resolution is.
 
 True / false as above; None where there is nothing to check (no evidence, not grounded, a table or
-value with no check: RADS categories, QA answers).
+value with no check: RADS categories, QA answers). Each task names its check (``Task.support_check``).
 """
 
 from __future__ import annotations
@@ -22,16 +22,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from radlite.assertion import assert_mention
 from radlite.evidence import Evidence
 from radlite.rules.stage_findings import stage_within
+from radlite.tasks import TASKS
+from radlite.tasks.base import resolve_hook
+from radlite.text.assertion import STATUS_OF_CHEXPERT as _STATUS_OF_CHEXPERT
+from radlite.text.assertion import STATUS_OF_RADGRAPH as _STATUS_OF_RADGRAPH
+from radlite.text.assertion import assert_mention
+from radlite.text.tnm import STAGE_TOKEN as _STAGE
 
-_STATUS_OF_CHEXPERT = {"positive": "present", "negative": "absent", "uncertain": "uncertain"}
-_STATUS_OF_RADGRAPH = {"OBS-DP": "present", "OBS-DA": "absent", "OBS-U": "uncertain"}
-_STAGE = re.compile(r"(?<![A-Za-z])(?:[cpyr]{1,2})?(?P<stage>[NM][0-3])", re.I)
 
-
-def _abnormality(row: dict, text: str, start: int, end: int) -> bool | None:
+def abnormality_supported(row: dict, text: str, start: int, end: int) -> bool | None:
     claimed = _STATUS_OF_CHEXPERT.get(row.get("status") or "")
     if claimed is None or row.get("finding") == "no finding":
         return None
@@ -59,31 +60,25 @@ def _stage(letter: str) -> Callable[[dict, str, int, int], bool | None]:
     return check
 
 
-def _entity(row: dict, text: str, start: int, end: int) -> bool | None:
+def entity_supported(row: dict, text: str, start: int, end: int) -> bool | None:
     claimed = _STATUS_OF_RADGRAPH.get(row.get("label") or "")
     return None if claimed is None else assert_mention(text, start, end).status == claimed
 
 
-def _change(row: dict, text: str, start: int, end: int) -> bool | None:
+def change_supported(row: dict, text: str, start: int, end: int) -> bool | None:
     if not row.get("change"):
         return None
     assertion = assert_mention(text, start, end)
     return row["change"] == "resolved" or assertion.status != "absent" or assertion.historical
 
 
-#: task -> check of one row against its evidence words; tasks not named here have none (None).
-CHECKS: dict[str, Callable[[dict, str, int, int], bool | None]] = {
-    "abnormality_detection": _abnormality,
-    "n_staging": _stage("N"),
-    "m_staging": _stage("M"),
-    "radiology_ner": _entity,
-    "temporal_comparison": _change,
-}
+n_stage_supported = _stage("N")
+m_stage_supported = _stage("M")
 
 
 def supported(task: str, row: dict, evidence: Evidence | None, text: str) -> bool | None:
     """Whether the row's value is asserted by its own evidence in ``text`` (see the module docstring)."""
-    check = CHECKS.get(task)
+    check = resolve_hook(TASKS[task].support_check) if task in TASKS else None
     if check is None or evidence is None or not evidence.grounded:
         return None
     return check(row, text, evidence.start, evidence.end)

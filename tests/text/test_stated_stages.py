@@ -1,4 +1,4 @@
-"""Stated N and M stages per primary (radlite/tnm.py, radlite/rules/stages.py): a report that stages two
+"""Stated N and M stages per primary (radlite/text/tnm.py, radlite/rules/stages.py): a report that stages two
 primaries gets one site row per primary beside the report-level row; a report that stages one keeps its
 single row. Scored on oncology reports written for the purpose
 (tests/fixtures/oncology/two_primaries_reports.yaml)."""
@@ -8,10 +8,10 @@ import os
 import pytest
 import yaml
 
+from radlite.evidence_support import supported
 from radlite.report import build_report
 from radlite.rules.answers import rule_answer
 from radlite.rules.stages import stated_per_primary
-from radlite.support import supported
 from radlite.tasks import TASKS
 from radlite.tasks.staging import StageResult
 

@@ -1,12 +1,12 @@
-"""Chest radiograph exam lines as departments spell them (radlite/exam_headers.py)."""
+"""Chest radiograph exam lines as departments spell them (radlite/text/exam_headers.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from radlite.exam_headers import CHEST_RADIOGRAPH_HEADERS, names_chest_radiograph
 from radlite.report import build_report, infer_body_region, infer_modality
 from radlite.tasks import TASKS
+from radlite.text.exam_headers import CHEST_RADIOGRAPH_HEADERS, names_chest_radiograph
 
 CHEST_RADIOGRAPHS = ["CHEST TWO VIEWS", "CHEST 2 VIEWS", "Chest, single view", "CHEST 1 VIEW", "XR CHEST",
                      "CR CHEST", "DX CHEST 2V", "CXR", "RADIOGRAPH OF THE CHEST", "Radiographs of the chest",

@@ -3,7 +3,7 @@ TNM statement and the primary that statement's clause names.
 
 A statement is a run of T, N and M stages written together ("cT2a N1 M0", "T3N1", "pT1a N0", "N2");
 its site words ("Right upper lobe primary: cT2a N1 M0", "Primary 2 (rectum) T2N0", "synchronous renal
-cell carcinoma pT1a N0") come from radlite.sites, so a report that stages two primaries can be read
+cell carcinoma pT1a N0") come from radlite.text.sites, so a report that stages two primaries can be read
 per primary (radlite.rules.stages).
 """
 
@@ -13,11 +13,16 @@ import re
 from dataclasses import dataclass
 
 from radlite.evidence import Evidence
-from radlite.report import Report
-from radlite.sites import Site, statement_sites, with_site
-from radlite.spans import finding_spans, matches_in
+from radlite.text.sites import LUNG_LOBE, SIDE, Site, statement_sites, with_site
+from radlite.text.spans import ReportText, finding_spans, matches_in
 
+#: What may stand before a stage letter: c (clinical), p (pathologic), y (after therapy), r (recurrence).
 _PREFIX = r"(?:[cpyr]{1,2})?"
+#: Any N or M stage token, in any case ("pN1", "M0", "n2"): the stage a staging row claims, read back.
+STAGE_TOKEN = re.compile(rf"(?<![A-Za-z]){_PREFIX}(?P<stage>[NM][0-3])", re.I)
+#: A T stage followed by its N stage, in any case (T2N1M0, pT1b N0, cT3 N2 M1a): a text that states a TNM
+#: stage. Its prefix takes no "r" (as the withholding rules have always read it).
+TNM_STATEMENT = re.compile(r"\b[cpy]{0,2}T[0-4x][a-d]?\s*,?\s*[cpy]{0,2}N[0-3x]", re.I)
 _T = re.compile(rf"(?<![A-Za-z]){_PREFIX}T(?:[0-4](?:mi|[a-d])?|is|[xX])(?=N|M|[^A-Za-z0-9]|$)")
 _N = re.compile(rf"(?<![A-Za-z]){_PREFIX}N(?P<stage>[0-3])[a-c]?(?=M|[^A-Za-z0-9]|$)")
 _M = re.compile(rf"(?<![A-Za-z]){_PREFIX}M(?P<stage>[01])[a-c]?(?![A-Za-z0-9])(?!\s+segment)")
@@ -31,7 +36,7 @@ _JOINER = re.compile(r"[\s,]{0,3}")
 PRIMARY_SITES = re.compile(
     r"\b(?:primary|tumou?r|cancer)\s*(?:#|no\.?)?\s*(?:\d|(?-i:[A-D]))\b(?!\s*(?:mm|cm|%))|"
     r"\b(?:first|second|third)\s+primary\b|"
-    r"\b(?:(?:right|left)\s+)?(?:(?:upper|middle|lower)\s+lobe|lingula|lung|breast|kidney|renal|adrenal|ovary|"
+    rf"\b(?:{SIDE}\s+)?(?:{LUNG_LOBE}|lingula|lung|breast|kidney|renal|adrenal|ovary|"
     r"ovarian|testis|testicular|tonsil(?:lar)?|parotid|thyroid(?:\s+lobe)?)\b|"
     r"\b(?:(?:sigmoid|ascending|descending|transverse|right|left)\s+colon|colon|colonic|cecum|cecal|rectosigmoid|"
     r"rectum|rectal|anal|esophag(?:us|eal)|gastroesophageal\s+junction|gastric|stomach|"
@@ -59,7 +64,7 @@ class StatedStage:
         return with_site(self.statement.start, self.statement.end, self.site)
 
 
-def _statements(report: Report) -> list[list[re.Match]]:
+def _statements(report: ReportText) -> list[list[re.Match]]:
     """The report's TNM statements, each its T, N and M matches in text order; a statement holds an N
     or an M (a lone "T2" is more often an MR sequence than a stage)."""
     spans = finding_spans(report)
@@ -99,7 +104,7 @@ def written_prefix(text: str, stage: str) -> str | None:
     return next((_prefix(m) for m in pattern.finditer(text) if m.group("stage") == stage[1:2]), None)
 
 
-def stated_stages(report: Report, letter: str) -> list[StatedStage]:
+def stated_stages(report: ReportText, letter: str) -> list[StatedStage]:
     """Every N (``letter`` "N") or M stage the report states, in the order of its finding sections, with
     its statement and site words; M stages only in a report about staging or metastases."""
     statements = _statements(report)

@@ -35,8 +35,17 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from radlite.text.sentences import sentence_bounds
+
 Status = Literal["present", "absent", "uncertain"]
 STATUSES: tuple[Status, ...] = ("present", "absent", "uncertain")
+#: The CheXpert labeler's word for each status (``abnormalities.status``), and back.
+CHEXPERT_STATUS: dict[Status, str] = {"present": "positive", "absent": "negative", "uncertain": "uncertain"}
+STATUS_OF_CHEXPERT: dict[str, Status] = {word: status for status, word in CHEXPERT_STATUS.items()}
+#: RadGraph's observation label for each status (``entities.label``: definitely present, definitely
+#: absent, uncertain), and back.
+RADGRAPH_LABEL: dict[Status, str] = {"present": "OBS-DP", "absent": "OBS-DA", "uncertain": "OBS-U"}
+STATUS_OF_RADGRAPH: dict[str, Status] = {label: status for status, label in RADGRAPH_LABEL.items()}
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,12 @@ class Assertion:
     @property
     def chexpert_status(self) -> str:
         """The CheXpert labeler's word for the status: positive, negative or uncertain."""
-        return {"present": "positive", "absent": "negative", "uncertain": "uncertain"}[self.status]
+        return CHEXPERT_STATUS[self.status]
+
+    @property
+    def radgraph_label(self) -> str:
+        """RadGraph's observation label for the status: OBS-DP, OBS-DA or OBS-U."""
+        return RADGRAPH_LABEL[self.status]
 
 
 def _words(*phrases: str) -> str:
@@ -69,29 +83,10 @@ def _words(*phrases: str) -> str:
 
 # --- Sentences and clauses -------------------------------------------------------------------------
 
-#: Words whose abbreviation ends in a period that does not end a sentence ("approx. 2.0 cm", "Dr. X").
-ABBREVIATIONS = ("vs", "e.g", "i.e", "dr", "approx")
-_NOT_ABBREVIATED = "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS)
-#: The one rule for a punctuation mark that ends a sentence: . ; ? ! followed by space or the end, and
-#: not after an abbreviation; a decimal point ("2.0 cm", "1.5") is never one. Used with re.I.
-SENTENCE_PUNCTUATION = _NOT_ABBREVIATED + r"[.;?!](?=\s|$)"
-#: A sentence ends at SENTENCE_PUNCTUATION, at a blank line, or at a line break before a numbered or
-#: bulleted item or a header.
-_SENTENCE_END = re.compile(SENTENCE_PUNCTUATION + r"|\n\s*\n|"
-                           r"\n(?=\s*(?:\d+[.)]\s|[-*\u2022]\s|[A-Z][A-Z /&]{2,}:))", re.I)
 #: Words that end a negation's or hedge's scope inside a sentence (NegEx's "terminations").
 _TERMINATION = re.compile(r"\b(?:" + _words(
     "but", "however", "although", "though", "which", "whereas", "yet", "nevertheless", "except", "apart from",
     "aside from", "with", "and there is", "and there are", "otherwise", "while", "though there is") + r")\b", re.I)
-
-
-def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence holding text[start:end]: (first offset, end offset)."""
-    left = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
-        left = m.end()
-    m = _SENTENCE_END.search(text, end)
-    return left, m.start() if m else len(text)
 
 
 #: A phrase closed by its own verb and a comma ("no effusion is seen, small nodule at the base", "A cannot
@@ -178,7 +173,9 @@ _HEDGE_AFTER = re.compile(r"^[^.;,]{0,40}?\b(?:is |are |be )?(?:possible|possibl
                           r"visualized|identified|detected|evident|apparent|appear|have\s+this\s+appearance)|"
                           r"in\s+the\s+(?:appropriate|right|proper)\s+clinical\s+(?:setting|context))\b|^[^.;]{0,40}\?",
                           re.I)
-#: Historical statements.
+# --- Historical cues: the three lexicons of the past, each for its own question --------------------
+
+#: Historical statements: the mention is stated about the past (``Assertion.historical``).
 _HISTORICAL = re.compile(r"\b(?:" + _words(
     "history of", "hx of", "h/o", "previously treated", "previously resected", "previously seen",
     "previously noted", "previously demonstrated", "previously described", "previous", "status post", "s/p",
@@ -186,6 +183,14 @@ _HISTORICAL = re.compile(r"\b(?:" + _words(
     "known history", "post-surgical", "postsurgical", "post-operative", "postoperative", "removed", "resected",
     "in the past") + r")\b|\bprior\b(?!\s+(?:study|studies|exam\w*|radiograph\w*|films?|ct|mri?|imaging|images|"
     r"comparison|chest))|\b(?:in|from) (?:19|20)\d\d\b", re.I)
+#: A stated value about a past lesion, read over its whole sentence or line ("a BI-RADS 4 lesion was
+#: biopsied previously"; radlite.text.spans.is_historical): the category is not the current assessment.
+HISTORICAL_STATEMENT = re.compile(r"\b(?:previous(?:ly)?|prior|was biopsied|were biopsied|history of|formerly|"
+                                  r"had been|in (?:19|20)\d\d|old)\b", re.I)
+#: The words just before a size that make it the prior study's ("previously 6 mm", "from 8 mm", "was
+#: (measuring) 9 mm"): matched against the text that ends at the size (radlite.timeline.lesions).
+PRIOR_SIZE = re.compile(r"(?:previously|prior(?:ly)?|formerly|from|was|were|compared to|versus|vs\.?)\s*(?:\(\s*)?"
+                        r"(?:measur\w*\s+)?$", re.I)
 
 # --- Coordination: "A or B", "A and/or B", "A versus B", "A, B or C" ---------------------------------
 

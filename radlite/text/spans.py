@@ -3,51 +3,45 @@
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
-from radlite.assertion import SENTENCE_PUNCTUATION
 from radlite.evidence import Evidence
-from radlite.report import Report
-from radlite.sections import section_bodies
+from radlite.text.assertion import HISTORICAL_STATEMENT
+from radlite.text.sections import section_bodies
+from radlite.text.sentences import sentence_bounds
 
 #: Sections whose statements are findings (the rest: indication, history, technique, comparison).
 FINDING_SECTIONS = ("findings", "impression", "other")
 #: Sections a quoted phrase (a temporal finding, a QA answer) is looked for in: the findings and the comparison.
 PHRASE_SECTIONS = (*FINDING_SECTIONS, "comparison")
-_HISTORICAL = re.compile(r"\b(?:previous(?:ly)?|prior|was biopsied|were biopsied|history of|formerly|had been|"
-                         r"in (?:19|20)\d\d|old)\b", re.I)
 
 
-def finding_spans(report: Report, sections=FINDING_SECTIONS) -> list[tuple[int, int]]:
+class ReportText(Protocol):
+    """What the text helpers read of a report: its text (radlite.report.Report is one). Typed by its
+    shape so the text package stays below the report record."""
+
+    text: str
+
+
+
+
+def finding_spans(report: ReportText, sections=FINDING_SECTIONS) -> list[tuple[int, int]]:
     """Character ranges of ``report.text`` whose statements are findings (not indication, history...)."""
     return [(s, e) for s, e, section in section_bodies(report.text) if section in sections]
 
 
-def impression_span(report: Report) -> tuple[int, int] | None:
+def impression_span(report: ReportText) -> tuple[int, int] | None:
     spans = finding_spans(report, ("impression",))
     return spans[-1] if spans else None
 
 
-#: Where sentence_around cuts: the assertion engine's sentence punctuation (never a decimal point or an
-#: abbreviation's period) or any line break.
-_SENTENCE_OR_LINE_END = re.compile(SENTENCE_PUNCTUATION + r"|\n", re.I)
-
-
-def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence (or line, when shorter) holding text[start:end]: "2.0 cm" and "approx." stay inside."""
-    left = 0
-    for m in _SENTENCE_OR_LINE_END.finditer(text, 0, start):
-        left = m.end()
-    m = _SENTENCE_OR_LINE_END.search(text, end)
-    return left, m.start() if m else len(text)
-
-
 def is_historical(text: str, start: int, end: int) -> bool:
     """The statement is about the past ("BI-RADS 4 lesion was biopsied previously")."""
-    left, right = sentence_around(text, start, end)
-    return bool(_HISTORICAL.search(text[left:right]))
+    left, right = sentence_bounds(text, start, end, lines=True)
+    return bool(HISTORICAL_STATEMENT.search(text[left:right]))
 
 
-def find_phrase(report: Report, phrase: str) -> Evidence:
+def find_phrase(report: ReportText, phrase: str) -> Evidence:
     """Where ``phrase`` (any case, any spacing) stands in the report's finding sections."""
     words = phrase.split()
     if not words:
@@ -57,12 +51,12 @@ def find_phrase(report: Report, phrase: str) -> Evidence:
     return Evidence(found[0].start(), found[0].end()) if found else Evidence()
 
 
-def phrase_texts(report: Report) -> tuple[str, ...]:
+def phrase_texts(report: ReportText) -> tuple[str, ...]:
     """The texts of the sections ``find_phrase`` searches: what a quoted phrase may copy."""
     return tuple(report.text[s:e] for s, e in finding_spans(report, PHRASE_SECTIONS))
 
 
-def matches_in(report: Report, pattern: re.Pattern, spans: list[tuple[int, int]]) -> list[re.Match]:
+def matches_in(report: ReportText, pattern: re.Pattern, spans: list[tuple[int, int]]) -> list[re.Match]:
     """Matches of ``pattern`` inside ``spans`` of the report text, with offsets into the whole text."""
     return [m for s, e in spans for m in pattern.finditer(report.text, s, e)]
 

@@ -2,7 +2,7 @@
 
 A RADS category ("Right breast: BI-RADS 4B") or a TNM stage ("Primary 2 (rectum) T2N0") is stated for
 the site its clause names. Each system brings its own lexicon of site words (radlite.rules.rads.SITES,
-radlite.tnm.PRIMARY_SITES); where the clause of a statement is, is decided here, once.
+radlite.text.tnm.PRIMARY_SITES); where the clause of a statement is, is decided here, once.
 """
 
 from __future__ import annotations
@@ -10,10 +10,20 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from radlite.assertion import sentence_bounds
 from radlite.evidence import Evidence
-from radlite.spans import last_match
+from radlite.text.sentences import sentence_bounds
+from radlite.text.spans import last_match
 
+#: Side and lung-lobe words by their letter: the site vocabulary the RADS systems, TNM, the primary sites
+#: and the timeline share (each system composes its own lexicon of site words from the patterns below).
+SIDES = {"R": "right", "L": "left"}
+LUNG_LOBES = {"U": "upper", "M": "middle", "L": "lower"}
+SIDE_WORDS = "|".join(SIDES.values())
+LOBE_WORDS = "|".join(LUNG_LOBES.values())
+#: A side ("right"), a lung lobe ("upper lobe"), a lobe abbreviated ("RUL", "LLL"), as regex fragments.
+SIDE = rf"(?:{SIDE_WORDS})"
+LUNG_LOBE = rf"(?:{LOBE_WORDS})\s+lobe"
+LOBE_ABBREVIATION = rf"\b(?:{'|'.join(SIDES)})(?:{'|'.join(LUNG_LOBES)})L\b"
 #: What separates two statements of one sentence ("NI-RADS 1 in the neck, NI-RADS 3 at the primary site").
 SEPARATOR = re.compile(r",|;|\band\b|\bwhile\b", re.I)
 #: Words that tie a statement to the site after it ("cT1b N0 M0 for the right upper lobe adenocarcinoma").
