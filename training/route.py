@@ -206,7 +206,8 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
         basis = minimums.min_scores_basis  # where the kept numbers came from, verbatim
     manifest = RoutingManifest(min_scores=min_scores, min_scores_basis=basis, figures=figures, unrouted=unrouted,
                                 built_from=[built_from(p) for p in eval_paths],
-                                figures_from="the evaluations in built_from; each figure says its evidence, n and baseline")
+                                figures_from="the evaluations in built_from; each figure says its evidence, n "
+                                             "and baseline")
     if smoke_set:
         manifest.smoke_set = f"{name}-smoke.jsonl"
         target = os.path.join(out_dir, manifest.smoke_set)
