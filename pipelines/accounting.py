@@ -138,8 +138,9 @@ def render_summary(summary: RunSummary, console) -> None:
                       f"({100 * summary.cache_hits / summary.cache_lookups:.0f}%)")
     outputs = summary.outputs_valid + summary.outputs_invalid
     if outputs:
-        console.print(f"model outputs: {summary.outputs_valid}/{outputs} valid; "
-                      f"{summary.model_seconds:.1f}s in the model, {summary.completion_tokens} tokens generated")
+        model = (f"; {summary.model_seconds:.1f}s in the model, {summary.completion_tokens} tokens generated"
+                 if summary.model_instances else "; no model ran")
+        console.print(f"task outputs (rules and model): {summary.outputs_valid}/{outputs} valid{model}")
     if summary.groundable_by_table:
         console.print("grounded in the report text: " + ", ".join(
             f"{t} {summary.grounded_by_table.get(t, 0)}/{n} ({100 * summary.grounded_share.get(t, 0):.0f}%)"
@@ -155,7 +156,7 @@ def render_summary(summary: RunSummary, console) -> None:
         why = summary.unrouted_reasons.get(task) or "the table has no entry for it"
         console.print(f"[yellow]not run: {task} applied to {reports} report(s) but routing {summary.routing} routes "
                       f"it nowhere ({why}); no rows were written for it. Name a routing table that routes it "
-                      "(e.g. --routing embedded-base) to run it.[/yellow]")
+                      "(e.g. --routing embedded-model) to run it.[/yellow]")
     if summary.model_errors or summary.model_retried:
         console.print(f"model calls failed: {summary.model_errors}/{summary.model_instances} task instances "
                       f"(planned again by the next run); {summary.model_retried} failed instances of earlier runs "

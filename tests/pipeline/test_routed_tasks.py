@@ -170,6 +170,15 @@ def test_rerun_costs_no_inference_and_adds_no_rows(tmp_path):
     assert summary["rows_by_table"] == first["rows_by_table"]
 
 
+def test_the_summary_says_plainly_that_questions_found_no_route(tmp_path):
+    """--questions on the default routing: QA runs nowhere, and the printed summary says so, with why."""
+    result = run_cli("run", _three_rads_reports(tmp_path), "--out", tmp_path / "out", "--questions", QUESTIONS)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "not run: radiology_qa applied to 3 report(s) but routing embedded routes it nowhere" in said
+    assert "trivial baseline" in said and "--routing embedded-model" in said
+
+
 def test_each_model_is_loaded_once_per_worker(tmp_path):
     src = _three_rads_reports(tmp_path)
     code = f"""
