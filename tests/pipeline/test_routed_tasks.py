@@ -89,10 +89,14 @@ def test_sample_run_matches_the_committed_golden_summary(sample_run):
 
 
 def test_grammar_constrained_tasks_are_all_valid(sample_run):
+    """A model's constrained answer always parses; a rule-written row is valid, or says the report states
+    no value the rules read (the default routes impressions and stages to the rules alone)."""
     out, _ = sample_run
     for rows in _task_rows(out).values():
         for row in rows:
-            if row["task"] in CONSTRAINED:
+            if row["model_id"].startswith("radlite-rules"):
+                assert row["valid"] or row["error"].startswith("no_answer:"), (row["task"], row["error"])
+            elif row["task"] in CONSTRAINED:
                 assert row["valid"], (row["task"], row["raw_output"], row["error"])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, SerializeAsAny, model_validator
 
 from radlite.hashing import text_sha256
 from radlite.routing import ModelEntry
@@ -105,7 +105,8 @@ class Evaluation(BaseModel):
     split: str
     n: int
     tasks: dict[str, TaskEvaluation]
-    models: dict[str, ModelEntry]
+    #: Each entry with its kind's own options (serialized as its kind, as RoutingTable.models is).
+    models: dict[str, SerializeAsAny[ModelEntry]]
     task_models: dict[str, str | list[str]]
     #: Against the baseline evaluated in the same command, when there was one.
     comparison: dict[str, TaskComparison] | None = None
