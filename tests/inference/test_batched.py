@@ -1,8 +1,8 @@
 """Decoding (RunInference's model step: every model call, a single prompt being a group of one) against an
 independent oracle, llama-cpp-python's own ``Llama.create_completion`` on the same tokens and grammar, on
-the shipped model routing (embedded-model): the same answers (but for near-ties, checked), a group of one as inside a big batch,
-sampled prompts drawn as llama-cpp-python draws them and again with the same seed, each report's prefix
-evaluated once, and one failing report failing alone."""
+the shipped model routing (embedded-model): the same answers (but for near-ties, checked), a group of
+one as inside a big batch, sampled prompts drawn as llama-cpp-python draws them and again with the same
+seed, each report's prefix evaluated once, and one failing report failing alone."""
 
 import functools
 import os
