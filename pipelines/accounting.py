@@ -34,6 +34,8 @@ class RunCounts(InferenceCounts):
     supported_by_table: dict[str, int] = {}
     #: task table -> rows whose value is withheld (radlite.withholding).
     withheld_by_table: dict[str, int] = {}
+    #: task -> reports it applied to that it did not run on: the routing table routes it nowhere.
+    unrouted_by_task: dict[str, int] = {}
     #: worker process -> model files it had loaded by its last record (each should load each once).
     model_loads_by_worker: dict[int, int] = {}
 
@@ -52,6 +54,7 @@ class RunCounts(InferenceCounts):
         claims = {t: [g for g in values if g is not None] for t, values in grounded.items()}
         reasons = Counter(r["reason"] for r in rows if r["outcome"] == REJECTED)
         checks = {t: [v for v in values if v is not None] for t, values in (supported or {}).items()}
+        unrouted = Counter(task for r in rows for task in r["unrouted"] or ())
         return cls(**sums, read=len(rows), accepted_new=outcomes[ACCEPTED_NEW],
                    skipped_unchanged=outcomes[SKIPPED_UNCHANGED], rejected_by_reason=dict(sorted(reasons.items())),
                    groundable_by_table={t: len(c) for t, c in claims.items() if c},
@@ -59,7 +62,8 @@ class RunCounts(InferenceCounts):
                    checkable_by_table={t: len(c) for t, c in checks.items() if c},
                    supported_by_table={t: sum(c) for t, c in checks.items() if c}, model_loads_by_worker=loads,
                    withheld_by_table={t: sum(v is True for v in values) for t, values in (withheld or {}).items()
-                                      if values})
+                                      if values},
+                   unrouted_by_task=dict(unrouted))
 
 
 class RunSummary(RunCounts):
@@ -73,6 +77,9 @@ class RunSummary(RunCounts):
     #: Failed model instances of earlier runs that this run planned again (pipelines.retry).
     model_retried: int = 0
     model_error_rate_exceeded: bool = False
+    #: The routing table's name, and for each task it routes nowhere why (its manifest's reason).
+    routing: str | None = None
+    unrouted_reasons: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _every_record_accounted(self) -> RunSummary:
@@ -131,8 +138,9 @@ def render_summary(summary: RunSummary, console) -> None:
                       f"({100 * summary.cache_hits / summary.cache_lookups:.0f}%)")
     outputs = summary.outputs_valid + summary.outputs_invalid
     if outputs:
-        console.print(f"model outputs: {summary.outputs_valid}/{outputs} valid; "
-                      f"{summary.model_seconds:.1f}s in the model, {summary.completion_tokens} tokens generated")
+        model = (f"; {summary.model_seconds:.1f}s in the model, {summary.completion_tokens} tokens generated"
+                 if summary.model_instances else "; no model ran")
+        console.print(f"task outputs (rules and model): {summary.outputs_valid}/{outputs} valid{model}")
     if summary.groundable_by_table:
         console.print("grounded in the report text: " + ", ".join(
             f"{t} {summary.grounded_by_table.get(t, 0)}/{n} ({100 * summary.grounded_share.get(t, 0):.0f}%)"
@@ -144,6 +152,11 @@ def render_summary(summary: RunSummary, console) -> None:
     if any(summary.withheld_by_table.values()):
         console.print("withheld, not published: " + ", ".join(
             f"{t} {n}/{summary.rows_by_table.get(t, 0)}" for t, n in summary.withheld_by_table.items() if n))
+    for task, reports in summary.unrouted_by_task.items():
+        why = summary.unrouted_reasons.get(task) or "the table has no entry for it"
+        console.print(f"[yellow]not run: {task} applied to {reports} report(s) but routing {summary.routing} routes "
+                      f"it nowhere ({why}); no rows were written for it. Name a routing table that routes it "
+                      "(e.g. --routing embedded-model) to run it.[/yellow]")
     if summary.model_errors or summary.model_retried:
         console.print(f"model calls failed: {summary.model_errors}/{summary.model_instances} task instances "
                       f"(planned again by the next run); {summary.model_retried} failed instances of earlier runs "

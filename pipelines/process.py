@@ -32,7 +32,9 @@ ACCEPTED_NEW, SKIPPED_UNCHANGED, REJECTED = "accepted_new", "skipped_unchanged",
 LEDGER_SCHEMA = pa.schema([("source", pa.string()), ("sequence", pa.int64()), ("outcome", pa.string()),
                            ("reason", pa.string()),
                            # the worker process, and the model files it had loaded so far (observability)
-                           ("worker", pa.int64()), ("model_loads", pa.int64())]
+                           ("worker", pa.int64()), ("model_loads", pa.int64()),
+                           # tasks planned on the record that the routing table routes nowhere (not run)
+                           ("unrouted", pa.list_(pa.string()))]
                           + [(name, pa.int64()) for name in InferenceCounts.model_fields])
 
 
@@ -50,6 +52,8 @@ class RecordWork:
     report: Report | None = None
     pending: dict[str, list[TaskInstance]] = field(default_factory=dict)
     planned: list[TaskInstance] = field(default_factory=list)
+    #: Tasks planned on the record that the routing table routes nowhere: skipped, counted in the summary.
+    unrouted: list[str] = field(default_factory=list)
 
 
 class RecordProcessor:
@@ -119,7 +123,8 @@ class RecordProcessor:
         routing = self.stage.routing
         plan = plan_tasks(report, self.stage.selected, self.stage.questions)
         instances = [i for i in plan.instances if i.task in routing.tasks]
-        for task in {i.task for i in plan.instances} - {i.task for i in instances}:
+        work.unrouted = sorted({i.task for i in plan.instances} - {i.task for i in instances}, key=TASK_NAMES.index)
+        for task in work.unrouted:
             plan.skipped[task] = f"not in routing table {routing.name}"
         work.rows.append((REPORTS, report_row(report, self.run_id,
                                               sorted({i.task for i in instances}, key=TASK_NAMES.index), plan.skipped,
@@ -140,6 +145,7 @@ class RecordProcessor:
         yield from work.rows
         yield LEDGER, {"source": work.source, "sequence": work.sequence, "outcome": work.outcome,
                        "reason": work.reason, "worker": os.getpid(), "model_loads": model_loads(),
+                       "unrouted": work.unrouted,
                        **work.counts.model_dump()}
 
     def _answerer(self, key: str) -> Answerer:

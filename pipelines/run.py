@@ -240,7 +240,7 @@ def _run_and_commit(config: RunConfig, run: StoreRun, stage: TaskStage | None, s
     retried = [] if config.output.full else instances_to_retry(run.store, stage)
     _stage(config, run, stage, shards, retried)
     run.store.on_step("after_pipeline")
-    staged, summary = _count(config, run, t0, len(retried))
+    staged, summary = _count(config, run, stage, t0, len(retried))
     _commit(config, run, stage, staged, summary)
     return summary
 
@@ -274,7 +274,8 @@ def _stage(config: RunConfig, run: StoreRun, stage: TaskStage | None, shards: in
             bar.close()
 
 
-def _count(config: RunConfig, run: StoreRun, t0: float, retried: int) -> tuple[dict[str, list[str]], RunSummary]:
+def _count(config: RunConfig, run: StoreRun, stage: TaskStage | None, t0: float,
+           retried: int) -> tuple[dict[str, list[str]], RunSummary]:
     """The staged files per table (a runner's duplicate bundles dropped) and the run's summary, summed
     from the ledger rows; RunSummary refuses a run whose records do not add up."""
     staged = {t: run.staged_files(t) for t in TABLES if t != "runs" and t not in REVIEW_TABLES + TIMELINE_TABLES}
@@ -291,7 +292,8 @@ def _count(config: RunConfig, run: StoreRun, t0: float, retried: int) -> tuple[d
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
     try:
         summary = RunSummary(**counts.model_dump(), run_id=run.run_id, out=run.store.root, rows_by_table=rows,
-                             wall_seconds=round(time.perf_counter() - t0, 3), model_retried=retried)
+                             wall_seconds=round(time.perf_counter() - t0, 3), model_retried=retried,
+                             **_unrouted(stage, counts.unrouted_by_task))
     except ValidationError as exc:
         raise RuntimeError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     rate = config.output.max_reject_rate
@@ -300,6 +302,15 @@ def _count(config: RunConfig, run: StoreRun, t0: float, retried: int) -> tuple[d
     summary.model_error_rate_exceeded = bool(error_rate is not None and summary.model_instances
                                              and summary.model_errors / summary.model_instances > error_rate)
     return staged, summary
+
+
+def _unrouted(stage: TaskStage | None, tasks: dict[str, int]) -> dict:
+    """The routing's name and, for each task it left unrun, why its manifest routes it nowhere."""
+    if stage is None:
+        return {}
+    figures = stage.routing.manifest.unrouted
+    return {"routing": stage.routing.name,
+            "unrouted_reasons": {t: figures[t].reason.removeprefix("none: ") for t in tasks if t in figures}}
 
 
 def _commit(config: RunConfig, run: StoreRun, stage: TaskStage | None, staged: dict[str, list[str]],

@@ -25,7 +25,7 @@ from training.data.sources.openi import read_test_ids
 from training.eval.ledger import LEDGER, on_test_list, record_evaluation
 from training.eval.predict import predict
 from training.eval.records import Evaluation
-from training.eval.report import summarize, trivial_comparisons, write_evaluation
+from training.eval.report import summarize, trivial_comparisons, with_evidence, write_evaluation
 from training.export import export_lora_adapter, merge_to_gguf
 from training.gate import first_per_task, validate
 from training.lora import load_preset, train_lora
@@ -85,7 +85,7 @@ def eval_command(**values):
         table = load_routing(name, models_dir)
         with tqdm(total=len(records), desc=table.name, disable=None) as bar:
             predictions = predict(records, table, k_shot=k_shot, shot_pool=shots, progress=bar.update)
-        evaluation = summarize(predictions, table, split)
+        evaluation = with_evidence(summarize(predictions, table, split), records)
         return evaluation.model_copy(update={"test_list_records": sum(map(on_test_list, records))})
 
     evaluation = run(routing)
@@ -108,23 +108,38 @@ def eval_command(**values):
     click.echo(f"wrote {out_dir}/eval.json, eval_report.md and plots")
 
 
+def _interval(figures) -> str:
+    """'[low-high] n=N, <evidence> text, baseline B' for one task's manifest figures."""
+    baseline = "" if figures.baseline_score is None else f", baseline {figures.baseline_score:.3f}"
+    return f"[{figures.ci95[0]:.3f}-{figures.ci95[1]:.3f}] n={figures.n}, {figures.evidence} text{baseline}"
+
+
 @train.command("route")
 @click.argument("evaluations", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click_options(RouteOptions)
 def route_command(evaluations, **values):
-    """Pick the best model per task from validation-split EVALUATIONS (eval.json files; ties go to the
-    smaller model; candidates whose extracted values are mostly not in the report are passed over, see
-    --min-grounded) and write the routing table with its manifest: sha256s, figures, minimum scores."""
+    """Route each task from validation-split EVALUATIONS (eval.json files): only figures on the best
+    evidence any candidate has compete (real text, then written, then synthetic); a model gets a task
+    only where its lower 95% bound beats the rules and the trivial baseline, else the rules, else no
+    route (a run skips the task). Candidates whose extracted values are mostly not in the report are
+    passed over (--min-grounded); ties go to the smaller model. Writes the routing table with its
+    manifest: sha256s, figures with evidence, interval, n and baseline, minimum scores."""
     o = options_from_cli(RouteOptions, values)
     try:
-        table = build_routing(list(evaluations), o.out_path, o.name, o.smoke_set, o.min_grounded, o.baseline)
+        minimums = load_routing(o.min_scores_from).manifest if o.min_scores_from else None
+        table = build_routing(list(evaluations), o.out_path, o.name, o.smoke_set, o.min_grounded, o.baseline,
+                              minimums)
     except RouteRefused as exc:
         raise click.ClickException(str(exc)) from None
     for task, key in table.tasks.items():
         figures = table.manifest.figures[task]
         minimum = table.manifest.min_scores[task]
         grounded = "" if figures.grounded_share is None else f", grounded {figures.grounded_share:.2f}"
-        click.echo(f"{task:24s} -> {key}  {figures.metric} {figures.score:.3f}{grounded} (min {minimum:.3f})")
+        click.echo(f"{task:24s} -> {key}  {figures.metric} {figures.score:.3f} {_interval(figures)}{grounded} "
+                   f"(min {minimum:.3f}); {figures.reason}")
+    for task, figures in table.manifest.unrouted.items():
+        click.echo(f"{task:24s} -> no route (a run skips it); best {figures.model} {figures.metric} "
+                   f"{figures.score:.3f} {_interval(figures)}; {figures.reason}")
     click.echo(f"wrote {o.out_path}")
 
 

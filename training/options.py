@@ -73,6 +73,9 @@ class RouteOptions(BaseModel):
     baseline: str | None = Field(None, description=(
         "eval.json of a baseline (e.g. embedded-base) on the smoke set: each task's minimum smoke score is the "
         "baseline's score (default: the routed figure less the policy margin, 0.10)."), json_schema_extra=_FILE)
+    min_scores_from: str | None = Field(None, description=(
+        "Routing table (built-in name or YAML) whose baseline-derived minimums to keep: a baseline's smoke "
+        "scores do not depend on the route, so re-routing need not re-run it (tasks it lacks: as without)."))
 
 
 class ModelTableOptions(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from typing import NamedTuple
 
 from radlite.routing import (
     EMBEDDED_SCHEME,
@@ -15,7 +16,7 @@ from radlite.routing import (
     embedded_model_path,
     write_routing,
 )
-from training.eval.records import Evaluation
+from training.eval.records import EVIDENCE_ORDER, BaselineFigure, Evaluation, TaskEvaluation
 
 
 def _size(entries: list[ModelEntry]) -> int:
@@ -50,25 +51,73 @@ def _well_grounded(task: str, indices: list[int], evaluations: list[Evaluation],
     return [i for i in indices if shares[i] is None or shares[i] >= floor]
 
 
-def choose_routes(evaluations: list[Evaluation], min_grounded: float = MIN_GROUNDED) -> dict[str, int]:
-    """task -> index of the winning evaluation: the best score among the well-grounded candidates;
-    ties go to the smaller model (file sizes on disk)."""
+class RouteChoice(NamedTuple):
+    """One task's decision: the winning evaluation (None: no candidate earned it), the evidence the
+    decision rests on, the rules' and the trivial baseline's figures on it, and why."""
+
+    index: int | None
+    evidence: str
+    rules_score: float | None
+    baseline: BaselineFigure | None
+    reason: str
+    #: the best candidate, for an unrouted task's manifest entry
+    best: int
+
+
+def evidence_rank(figures: TaskEvaluation) -> int:
+    """Position of a figure's evidence in EVIDENCE_ORDER (real first); an unrecorded one ranks last."""
+    return EVIDENCE_ORDER.index(figures.evidence) if figures.evidence else len(EVIDENCE_ORDER)
+
+
+def is_rules(evaluation: Evaluation, task: str) -> bool:
+    """The evaluated route of ``task`` loads no model file: it is the rules alone."""
+    return not any(entry.traits.loads_files for entry in evaluation.route(task))
+
+
+def _best(indices: list[int], task: str, evaluations: list[Evaluation]) -> int:
+    """Highest score; ties go to the smaller model (file sizes on disk)."""
+    top = max(evaluations[i].tasks[task].score for i in indices)
+    tied = [i for i in indices if evaluations[i].tasks[task].score == top]
+    return tied[0] if len(tied) == 1 else min(tied, key=lambda i: _size(evaluations[i].route(task)))
+
+
+def choose_task(task: str, indices: list[int], evaluations: list[Evaluation],
+                min_grounded: float = MIN_GROUNDED) -> RouteChoice:
+    """Only the candidates on the best evidence any has (real, then written, then synthetic) compete; a
+    model wins only where the lower bound of its 95% interval beats both the rules' figure and the
+    trivial baseline's; else the rules, where they are a candidate; else no route."""
+    top = min(evidence_rank(evaluations[i].tasks[task]) for i in indices)
+    level = [i for i in indices if evidence_rank(evaluations[i].tasks[task]) == top]
+    evidence = EVIDENCE_ORDER[top] if top < len(EVIDENCE_ORDER) else "none"
+    rules = [i for i in level if is_rules(evaluations[i], task)]
+    rules_score = max((evaluations[i].tasks[task].score for i in rules), default=None)
+    baselines = [b for i in level if (b := evaluations[i].tasks[task].baseline) is not None]
+    baseline = max(baselines, key=lambda b: b.score) if baselines else None
+    bars = [bar for bar in (rules_score, baseline.score if baseline else None) if bar is not None]
+    models = [i for i in _well_grounded(task, level, evaluations, min_grounded) if i not in rules]
+    earned = [i for i in models if all(evaluations[i].tasks[task].ci95[0] > bar for bar in bars)]
+    best = _best(level, task, evaluations)
+    if earned:
+        return RouteChoice(_best(earned, task, evaluations), evidence, rules_score, baseline,
+                           "model: lower 95% bound above the rules and the trivial baseline", best)
+    if rules:
+        why = ("rules: no model's lower 95% bound beat them and the baseline" if models else
+               "rules: the models' values are mostly not in the report (below the grounding floor)"
+               if len(level) > len(rules) else "rules: the only candidate")
+        if baseline is not None and rules_score <= baseline.score:
+            why += " (the rules do not beat the trivial baseline)"
+        return RouteChoice(_best(rules, task, evaluations), evidence, rules_score, baseline, why, best)
+    return RouteChoice(None, evidence, None, baseline,
+                       "none: no rules candidate, and no model's lower 95% bound beat the trivial baseline", best)
+
+
+def choose_routes(evaluations: list[Evaluation], min_grounded: float = MIN_GROUNDED) -> dict[str, RouteChoice]:
+    """task -> its RouteChoice among every evaluation that scored it."""
     candidates: dict[str, list[int]] = {}
     for i, evaluation in enumerate(evaluations):
         for task in evaluation.tasks:
             candidates.setdefault(task, []).append(i)
-    best: dict[str, int] = {}
-    for task, indices in candidates.items():
-        for i in _well_grounded(task, indices, evaluations, min_grounded):
-            if task not in best:
-                best[task] = i
-                continue
-            score, current = evaluations[i].tasks[task].score, evaluations[best[task]]
-            if score > current.tasks[task].score or (
-                    score == current.tasks[task].score
-                    and _size(evaluations[i].route(task)) < _size(current.route(task))):
-                best[task] = i
-    return best
+    return {task: choose_task(task, indices, evaluations, min_grounded) for task, indices in candidates.items()}
 
 
 def relative_to(path: str, directory: str) -> str:
@@ -92,6 +141,20 @@ def off_the_test_list(eval_paths: list[str]) -> list[Evaluation]:
     return evaluations
 
 
+def task_figures(fig: TaskEvaluation, model: str, choice: RouteChoice) -> TaskFigures:
+    """The manifest's figures of one task: the chosen candidate's, beside what it had to beat."""
+    base = choice.baseline
+    return TaskFigures(model=model, metric=fig.metric, score=fig.score, ci95=fig.ci95, validity=fig.validity,
+                       n=fig.n, grounded_share=fig.grounded_share, evidence=choice.evidence,
+                       baseline=base.name if base else None, baseline_score=base.score if base else None,
+                       baseline_ci95=base.ci95 if base else None, rules_score=choice.rules_score, reason=choice.reason)
+
+
+def built_from(path: str) -> str:
+    """How the manifest names an evaluation: its folder and file (``rules-real/eval.json``)."""
+    return os.path.join(os.path.basename(os.path.dirname(os.path.abspath(path))), os.path.basename(path))
+
+
 def minimum_score(task: str, figure: float, baseline: Evaluation | None) -> float:
     """A smoke run's minimum for ``task``: the baseline's score on the smoke set when one is given
     (below the model without its adapters or rules, the routing has lost its reason to exist), else
@@ -101,9 +164,12 @@ def minimum_score(task: str, figure: float, baseline: Evaluation | None) -> floa
 
 
 def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: str | None = None,
-                  min_grounded: float = MIN_GROUNDED, baseline_path: str | None = None) -> RoutingTable:
+                  min_grounded: float = MIN_GROUNDED, baseline_path: str | None = None,
+                  minimums: RoutingManifest | None = None) -> RoutingTable:
     """Write the routing table (with manifest: sha256s, figures, minimum scores) to ``out_path``;
-    ``baseline_path``: an eval.json of a baseline on the smoke set, the source of the minimums."""
+    ``baseline_path``: an eval.json of a baseline on the smoke set, the source of the minimums;
+    ``minimums``: an earlier manifest whose baseline-derived minimums are kept (they do not depend on
+    the route)."""
     evaluations = off_the_test_list(eval_paths)
     baseline = Evaluation.load(baseline_path) if baseline_path else None
     routes = choose_routes(evaluations, min_grounded)
@@ -112,8 +178,14 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
     tasks: dict[str, str | list[str]] = {}
     figures: dict[str, TaskFigures] = {}
     min_scores: dict[str, float] = {}
-    for task, i in sorted(routes.items()):
-        evaluation = evaluations[i]
+    unrouted: dict[str, TaskFigures] = {}
+    for task, choice in sorted(routes.items()):
+        if choice.index is None:
+            best = evaluations[choice.best]
+            unrouted[task] = task_figures(best.tasks[task], f"{best.routing}:{'+'.join(best.route_keys(task))}",
+                                          choice)
+            continue
+        evaluation = evaluations[choice.index]
         fig = evaluation.tasks[task]
         keys = []
         for source_key, entry in zip(evaluation.route_keys(task), evaluation.route(task), strict=True):
@@ -125,16 +197,22 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
             models.setdefault(key, pinned)
             keys.append(key)
         tasks[task] = keys[0] if len(keys) == 1 else keys
-        figures[task] = TaskFigures(model="+".join(keys), metric=fig.metric, score=fig.score, ci95=fig.ci95,
-                                    validity=fig.validity, n=fig.n, grounded_share=fig.grounded_share)
-        min_scores[task] = minimum_score(task, fig.score, baseline)
+        figures[task] = task_figures(fig, "+".join(keys), choice)
+        min_scores[task] = (minimums.min_scores[task] if minimums and task in minimums.min_scores
+                            else minimum_score(task, fig.score, baseline))
     basis = (f"the score of {baseline.routing} on {baseline.split}" if baseline else
              f"the routed figure less {MIN_SCORE_MARGIN:.2f} (policy margin)")
-    manifest = RoutingManifest(min_scores=min_scores, min_scores_basis=basis, figures=figures,
-                        built_from=[os.path.basename(p) for p in eval_paths])
+    if minimums:
+        basis = minimums.min_scores_basis  # where the kept numbers came from, verbatim
+    manifest = RoutingManifest(min_scores=min_scores, min_scores_basis=basis, figures=figures, unrouted=unrouted,
+                                built_from=[built_from(p) for p in eval_paths],
+                                figures_from="the evaluations in built_from; each figure says its evidence, n "
+                                             "and baseline")
     if smoke_set:
         manifest.smoke_set = f"{name}-smoke.jsonl"
-        shutil.copyfile(smoke_set, os.path.join(out_dir, manifest.smoke_set))
+        target = os.path.join(out_dir, manifest.smoke_set)
+        if not (os.path.exists(target) and os.path.samefile(smoke_set, target)):
+            shutil.copyfile(smoke_set, target)
     table = RoutingTable(name=name, description=f"built by radlite train route from {len(eval_paths)} evaluation(s)",
                          models=models, tasks=tasks, manifest=manifest)
     write_routing(table, out_path)

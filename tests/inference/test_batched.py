@@ -1,8 +1,8 @@
 """Decoding (RunInference's model step: every model call, a single prompt being a group of one) against an
 independent oracle, llama-cpp-python's own ``Llama.create_completion`` on the same tokens and grammar, on
-the shipped routing: the same answers (but for near-ties, checked), a group of one as inside a big batch,
-sampled prompts drawn as llama-cpp-python draws them and again with the same seed, each report's prefix
-evaluated once, and one failing report failing alone."""
+the shipped model routing (embedded-model): the same answers (but for near-ties, checked), a group of
+one as inside a big batch, sampled prompts drawn as llama-cpp-python draws them and again with the same
+seed, each report's prefix evaluated once, and one failing report failing alone."""
 
 import functools
 import os
@@ -44,7 +44,7 @@ def _reports_with_model_work(stage: TaskStage, n: int) -> list:
     return picked
 
 
-def _stage(routing="embedded") -> TaskStage:
+def _stage(routing="embedded-model") -> TaskStage:
     return TaskStage.resolve(TaskOptions(routing=routing, questions=QUESTIONS))
 
 
@@ -218,7 +218,7 @@ def test_each_reports_prefix_is_evaluated_once(stage):
 def test_a_report_whose_inference_fails_gets_invalid_rows_and_the_others_complete(tmp_path):
     """One report is longer than the model's context: its model rows are valid = false with the error,
     every other report's rows are all there and valid, and the run accounts for every record."""
-    routing = load_routing("embedded").model_dump(mode="json", exclude={"origin"})
+    routing = load_routing("embedded-model").model_dump(mode="json", exclude={"origin"})
     for entry in routing["models"].values():
         entry["n_ctx"] = 512
     routing_path = tmp_path / "small-context.yaml"
@@ -263,7 +263,7 @@ def test_the_batched_context_is_sized_to_the_work_and_grows_without_changing_ans
     """Creating a llama.cpp context clears every cache cell (a second per model for the largest
     possible batch), so a run's context holds what its batch needs; a later, larger batch grows it,
     and the answers do not depend on the context's size."""
-    entry = next(e for e in load_routing("embedded").models.values() if e.traits.loads_files)
+    entry = next(e for e in load_routing("embedded-model").models.values() if e.traits.loads_files)
     model = get_model(entry.model_copy(update={"adapters": (), "merge": None}))
     llm, n_ctx = model.llm, model.base.n_ctx
     prompts = [tuple(llm.tokenize(f"Radiology report {i}: the lungs are".encode())) for i in range(6)]
@@ -293,7 +293,7 @@ def test_a_group_that_cannot_fit_beside_the_shared_root_fails_alone():
     """The run's shared root keeps its cells for the whole run, so a group needing more than the rest
     of the largest context gets an error (it would otherwise wait for cells that never come); the
     other groups are answered."""
-    entry = next(e for e in load_routing("embedded").models.values() if e.traits.loads_files)
+    entry = next(e for e in load_routing("embedded-model").models.values() if e.traits.loads_files)
     model = get_model(entry.model_copy(update={"adapters": (), "merge": None}))
     llm, n_ctx = model.llm, model.base.n_ctx
     shared = tuple(llm.tokenize(b"You are a radiology assistant. Read the report and answer."))

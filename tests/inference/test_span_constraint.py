@@ -48,8 +48,9 @@ class BiasedDecoder(BatchDecoder):
 
 @pytest.fixture(scope="module")
 def llm():
-    """The model the shipped routing sends NER and QA to (the embedded model with its synthetic adapter)."""
-    _, entry = load_routing("embedded").model_for("radiology_ner")
+    """The model the shipped model routing (embedded-model) sends NER and QA to (the embedded model with its
+    synthetic adapter)."""
+    _, entry = load_routing("embedded-model").model_for("radiology_ner")
     return get_model(entry).llm
 
 

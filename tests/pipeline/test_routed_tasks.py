@@ -1,4 +1,6 @@
-"""End to end on the embedded model: all nine task tables, validity, routing, exact published prompts."""
+"""End to end: README command 1 on the default routing (rules for every task that has them; NLI and QA
+routed nowhere, and the summary says so), validity, the rows' makers, the result cache and model loads on the
+model routing (embedded-model), exact published prompts."""
 
 import hashlib
 import json
@@ -10,7 +12,7 @@ import sys
 import pytest
 from conftest import QUESTIONS, REFERENCE, ROOT, SAMPLE_REPORTS, run_cli
 
-from radlite.routing import embedded_model_path
+from radlite.routing import embedded_model_path, load_routing
 from radlite.store import OutputStore
 from radlite.tasks import TASKS
 
@@ -21,7 +23,7 @@ CONSTRAINED = ("rads_assignment", "n_staging", "m_staging", "radiology_nli", "ab
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
-    """One embedded-model run over the whole of sample_data (shared by the tests below)."""
+    """One run of README command 1 (the default routing) over the whole of sample_data (shared below)."""
     out = str(tmp_path_factory.mktemp("sample") / "out")
     result = run_cli("run", SAMPLE_REPORTS + "/*", "--out", out, "--questions", QUESTIONS, "--summary-json",
                      out + ".json", "--quiet")
@@ -35,12 +37,19 @@ def _task_rows(out):
     return {table: store.read_table(table, include_withheld=True).to_pylist() for table in TASK_TABLES}
 
 
-def test_sample_run_fills_all_nine_task_tables(sample_run):
+def test_sample_run_fills_the_tables_of_every_routed_task_and_names_the_unrouted(sample_run):
+    """The default routing sends no task to NLI or QA (below the trivial baseline on real text): their
+    tables stay empty, and the summary counts the reports each applied to instead of saying nothing."""
     out, summary = sample_run
     rows = _task_rows(out)
-    assert all(rows[table] for table in TASK_TABLES), {t: len(r) for t, r in rows.items()}
-    tasks_seen = {r["task"] for table in rows.values() for r in table}
-    assert tasks_seen == set(TASKS)
+    routing = load_routing("embedded")
+    unrouted = set(TASKS) - set(routing.tasks)
+    assert unrouted == {"radiology_nli", "radiology_qa"}
+    filled = {t for t, r in rows.items() if r}
+    assert filled == {TASKS[t].table for t in routing.tasks}, {t: len(r) for t, r in rows.items()}
+    assert {r["task"] for table in rows.values() for r in table} == set(routing.tasks)
+    assert set(summary["unrouted_by_task"]) == unrouted and all(n > 0 for n in summary["unrouted_by_task"].values())
+    assert all("baseline" in summary["unrouted_reasons"][t] for t in unrouted)
     assert summary["read"] == summary["accepted"] + summary["rejected"]
     # the summary says how much of each table points at its words in the report, and what the rules answered
     assert set(summary["grounded_share"]) >= {"rads", "abnormalities", "entities", "temporal_changes"}
@@ -80,16 +89,18 @@ def test_sample_run_matches_the_committed_golden_summary(sample_run):
 
 
 def test_grammar_constrained_tasks_are_all_valid(sample_run):
+    """A model's constrained answer always parses; a rule-written row is valid, or says the report states
+    no value the rules read (the default routes impressions and stages to the rules alone)."""
     out, _ = sample_run
     for rows in _task_rows(out).values():
         for row in rows:
-            if row["task"] in CONSTRAINED:
+            if row["model_id"].startswith("radlite-rules"):
+                assert row["valid"] or row["error"].startswith("no_answer:"), (row["task"], row["error"])
+            elif row["task"] in CONSTRAINED:
                 assert row["valid"], (row["task"], row["raw_output"], row["error"])
 
 
 def test_rows_say_which_model_and_prompt_made_them(sample_run):
-    from radlite.routing import load_routing
-
     out, _ = sample_run
     routing = load_routing("embedded")
     for rows in _task_rows(out).values():
@@ -139,10 +150,22 @@ def test_incremental_rerun_adds_no_rows_and_a_new_report_adds_only_its_rows(samp
     assert len(new_rows["abnormalities"]) == 14 and len(new_rows["rads"]) == 1
 
 
-def test_rerun_costs_no_inference_and_adds_no_rows(sample_run, tmp_path):
-    out, first = sample_run
-    result = run_cli("run", SAMPLE_REPORTS + "/*", "--out", out, "--questions", QUESTIONS, "--full", "--quiet",
-                     "--summary-json", str(tmp_path / "s.json"))
+def _three_rads_reports(tmp_path):
+    src = tmp_path / "reports.jsonl"
+    lines = [line for line in open(os.path.join(SAMPLE_REPORTS, "synthetic-rads.jsonl")) if line.strip()][:3]
+    src.write_text("".join(lines))
+    return src
+
+
+def test_rerun_costs_no_inference_and_adds_no_rows(tmp_path):
+    """On the model routing, a --full rerun serves every model output from the result cache."""
+    src, out = _three_rads_reports(tmp_path), str(tmp_path / "out")
+    model_run = ("run", src, "--out", out, "--routing", "embedded-model", "--tasks", "radiology_ner", "--quiet")
+    result = run_cli(*model_run, "--summary-json", str(tmp_path / "first.json"))
+    assert result.exit_code == 0, result.output
+    first = json.load(open(tmp_path / "first.json"))
+    assert first["model_instances"] == 3 and first["completion_tokens"] > 0
+    result = run_cli(*model_run, "--full", "--summary-json", str(tmp_path / "s.json"))
     assert result.exit_code == 0, result.output
     summary = json.load(open(tmp_path / "s.json"))
     # --full reprocesses every report, and every output comes from the result cache.
@@ -151,10 +174,17 @@ def test_rerun_costs_no_inference_and_adds_no_rows(sample_run, tmp_path):
     assert summary["rows_by_table"] == first["rows_by_table"]
 
 
+def test_the_summary_says_plainly_that_questions_found_no_route(tmp_path):
+    """--questions on the default routing: QA runs nowhere, and the printed summary says so, with why."""
+    result = run_cli("run", _three_rads_reports(tmp_path), "--out", tmp_path / "out", "--questions", QUESTIONS)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "not run: radiology_qa applied to 3 report(s) but routing embedded routes it nowhere" in said
+    assert "trivial baseline" in said and "--routing embedded-model" in said
+
+
 def test_each_model_is_loaded_once_per_worker(tmp_path):
-    src = tmp_path / "reports.jsonl"
-    lines = [line for line in open(os.path.join(SAMPLE_REPORTS, "synthetic-rads.jsonl")) if line.strip()][:3]
-    src.write_text("".join(lines))
+    src = _three_rads_reports(tmp_path)
     code = f"""
 import json, sys
 sys.path.insert(0, {ROOT!r})
@@ -162,8 +192,9 @@ from pipelines.options import TaskOptions
 from pipelines.run import RunConfig, run_etl
 from radlite.io.inputs import ColumnMapping, expand_inputs
 from radlite.inference import engine
+tasks = TaskOptions(tasks="rads_assignment,m_staging,n_staging", routing="embedded-model")
 config = RunConfig(inputs=expand_inputs([{str(src)!r}], None, ColumnMapping()),
-                   out={str(tmp_path / 'out')!r}, tasks=TaskOptions(tasks="rads_assignment,m_staging"))
+                   out={str(tmp_path / 'out')!r}, tasks=tasks)
 summary = run_etl(config)
 print(json.dumps({{"loads": dict(engine.LOAD_COUNTS), "new": summary.accepted_new}}))
 """

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, SerializeAsAny, model_validator
 
 from radlite.hashing import text_sha256
 from radlite.routing import ModelEntry
+
+#: What a figure rests on, best first: real reports, reports written by hand from published lexicons
+#: and templates, generated reports (training/eval/evidence_sets.py says which records are which).
+Evidence = Literal["real", "written", "synthetic"]
+EVIDENCE_ORDER: tuple[str, ...] = ("real", "written", "synthetic")
+
+
+class BaselineFigure(BaseModel):
+    """The best trivial answerer's score on the same records (training/eval/trivial.py): what a model
+    has to beat to be worth running."""
+
+    name: str
+    score: float
+    ci95: tuple[float, float]
+    n: int
 
 
 class SampleScore(BaseModel):
@@ -64,6 +79,10 @@ class TaskEvaluation(BaseModel):
     rads: RadsAnalysis | None = None
     #: NLI only: reference label -> predicted label (or 'invalid') -> count
     confusion: dict[str, dict[str, int]] | None = None
+    #: The kind of text the references were made on (None: an evaluation written before this was recorded)
+    evidence: Evidence | None = None
+    #: The trivial baseline on the same records (None: not computed)
+    baseline: BaselineFigure | None = None
 
 
 class TaskComparison(BaseModel):
@@ -86,6 +105,7 @@ class Evaluation(BaseModel):
     split: str
     n: int
     tasks: dict[str, TaskEvaluation]
+    #: Each entry with its kind's own options (serialized as its kind, as RoutingTable.models is).
     models: dict[str, SerializeAsAny[ModelEntry]]
     task_models: dict[str, str | list[str]]
     #: Against the baseline evaluated in the same command, when there was one.

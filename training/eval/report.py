@@ -8,8 +8,9 @@ import numpy as np
 
 from radlite.routing import RoutingTable
 from radlite.tasks import TASKS
+from training.eval.evidence_sets import evidence_of
 from training.eval.predict import Prediction
-from training.eval.records import Evaluation, RadsAnalysis, SampleScore, TaskComparison, TaskEvaluation
+from training.eval.records import EVIDENCE_ORDER, Evaluation, RadsAnalysis, SampleScore, TaskComparison, TaskEvaluation
 from training.eval.stats import (
     bootstrap_ci,
     mcnemar_test,
@@ -17,6 +18,7 @@ from training.eval.stats import (
     rads_analysis,
     wilcoxon_test,
 )
+from training.eval.trivial import TASK, baseline_figure, trivial_answerers, trivial_predictions
 from training.optional import require
 
 
@@ -44,6 +46,20 @@ def summarize(predictions: list[Prediction], routing: RoutingTable, split: str) 
                       task_models=dict(routing.tasks))
 
 
+def with_evidence(evaluation: Evaluation, records: list) -> Evaluation:
+    """``evaluation`` with each task's evidence kind (real / written / synthetic: the least trustworthy
+    among its records) and the trivial baseline scored on the same records."""
+    tasks = {}
+    for name, figures in evaluation.tasks.items():
+        scored_ids = {s.id for s in figures.samples}
+        mine = [r for r in records if r.task == name and r.id in scored_ids]
+        kinds = {evidence_of(r) for r in mine}
+        evidence = next(k for k in reversed(EVIDENCE_ORDER) if k in kinds) if kinds else None
+        tasks[name] = figures.model_copy(update={"evidence": evidence,
+                                                 "baseline": baseline_figure(mine, name) if mine else None})
+    return evaluation.model_copy(update={"tasks": tasks})
+
+
 def compare(baseline: Evaluation, candidate: Evaluation) -> dict[str, TaskComparison]:
     """Per task: both scores, the difference and the paired test (McNemar or Wilcoxon)."""
     result = {}
@@ -63,8 +79,6 @@ def compare(baseline: Evaluation, candidate: Evaluation) -> dict[str, TaskCompar
 
 def trivial_comparisons(records: list, train: list, evaluation: Evaluation, split: str) -> dict[str, TaskComparison]:
     """Impression generation of ``evaluation`` against each trivial baseline on the same records."""
-    from training.eval.trivial import TASK, trivial_answerers, trivial_predictions
-
     if TASK not in evaluation.tasks:
         return {}
     out = {}

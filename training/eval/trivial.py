@@ -1,8 +1,10 @@
-"""Trivial baselines for impression generation: what a model has to beat to be worth running.
+"""Trivial baselines: what a model has to beat to be worth running, scored exactly like a model's answer.
 
-(a) the most frequent impression of the training split, written for every report ("No acute
-cardiopulmonary abnormality." or whatever a split's commonest is); (b) the last sentence of the
-findings, which is often what a radiologist restates. Both are scored exactly like a model's answer.
+Every task: (a) the most frequent reference answer of the records scored (the best constant answer on
+that set: it reads the set's labels, so it is a bar set high, never tuned on); for impression
+generation also (b) the most frequent impression of a training split ("No acute cardiopulmonary
+abnormality." or whatever a split's commonest is) and (c) the last sentence of the findings, which is
+often what a radiologist restates.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Callable
 
 from training.data.records import InstructionRecord
 from training.eval.predict import Prediction, scored
+from training.eval.records import BaselineFigure
+from training.eval.stats import bootstrap_ci
 
 TASK = "impression_generation"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -38,7 +42,26 @@ def trivial_answerers(train: list[InstructionRecord]) -> dict[str, Callable[[Ins
             "last sentence of the findings": lambda record: last_sentence(record.input)}
 
 
+def set_answerers(records: list[InstructionRecord], task: str) -> dict[str, Callable[[InstructionRecord], str]]:
+    """Baseline name -> answer for one record of ``task``, drawn from the scored records themselves."""
+    frequent = most_frequent_output(records, task)
+    answerers = {"most frequent reference answer": lambda record: frequent}
+    if task == TASK:
+        answerers["last sentence of the findings"] = lambda record: last_sentence(record.input)
+    return answerers
+
+
 def trivial_predictions(records: list[InstructionRecord], answer: Callable[[InstructionRecord], str],
-                        name: str) -> list[Prediction]:
-    """One scored prediction per impression_generation record, as ``predict`` scores a model's."""
-    return [scored(record, name, answer(record), 0.0) for record in records if record.task == TASK]
+                        name: str, task: str = TASK) -> list[Prediction]:
+    """One scored prediction per ``task`` record, as ``predict`` scores a model's."""
+    return [scored(record, name, answer(record), 0.0) for record in records if record.task == task]
+
+
+def baseline_figure(records: list[InstructionRecord], task: str) -> BaselineFigure:
+    """The best of ``set_answerers`` on the ``task`` records, with its bootstrap 95% interval."""
+    figures = []
+    for name, answer in set_answerers(records, task).items():
+        scores = [p.score for p in trivial_predictions(records, answer, name, task)]
+        figures.append(BaselineFigure(name=name, score=sum(scores) / len(scores), ci95=bootstrap_ci(scores),
+                                      n=len(scores)))
+    return max(figures, key=lambda f: f.score)
