@@ -16,6 +16,7 @@ from rich.table import Table
 
 from pipelines.process import ACCEPTED_NEW, REJECTED, SKIPPED_UNCHANGED
 from radlite.kinds import InferenceCounts
+from radlite.withholding import LOW_CONFIDENCE, reason_code
 
 
 class RunCounts(InferenceCounts):
@@ -36,15 +37,20 @@ class RunCounts(InferenceCounts):
     withheld_by_table: dict[str, int] = {}
     #: task -> reports it applied to that it did not run on: the routing table routes it nowhere.
     unrouted_by_task: dict[str, int] = {}
+    #: task table -> rows withheld because their calibrated confidence is below the routing's min_confidence.
+    low_confidence_by_table: dict[str, int] = {}
+    #: task table -> mean calibrated confidence of its published values (radlite.confidence).
+    mean_confidence_by_table: dict[str, float] = {}
     #: worker process -> model files it had loaded by its last record (each should load each once).
     model_loads_by_worker: dict[int, int] = {}
 
     @classmethod
     def from_staged(cls, ledger: pa.Table, grounded: dict[str, list[bool | None]],
                     supported: dict[str, list[bool | None]] | None = None,
-                    withheld: dict[str, list[bool | None]] | None = None) -> RunCounts:
-        """Counts from the run's ledger (deduplicated by record) and its task rows' grounded, supported and
-        withheld columns."""
+                    withheld: dict[str, list[bool | None]] | None = None,
+                    confidence: dict[str, list[tuple[float | None, str | None]]] | None = None) -> RunCounts:
+        """Counts from the run's ledger (deduplicated by record) and its task rows' grounded, supported,
+        withheld and (confidence, withheld_reason) columns."""
         rows = {(r["source"], r["sequence"]): r for r in ledger.to_pylist()}.values()
         outcomes = Counter(r["outcome"] for r in rows)
         sums = {name: sum(r[name] for r in rows) for name in InferenceCounts.model_fields}
@@ -63,7 +69,11 @@ class RunCounts(InferenceCounts):
                    supported_by_table={t: sum(c) for t, c in checks.items() if c}, model_loads_by_worker=loads,
                    withheld_by_table={t: sum(v is True for v in values) for t, values in (withheld or {}).items()
                                       if values},
-                   unrouted_by_task=dict(unrouted))
+                   unrouted_by_task=dict(unrouted),
+                   low_confidence_by_table={t: n for t, values in (confidence or {}).items()
+                                            if (n := sum(reason_code(r) == LOW_CONFIDENCE for _, r in values))},
+                   mean_confidence_by_table={t: round(sum(c) / len(c), 4) for t, values in (confidence or {}).items()
+                                             if (c := [v for v, r in values if v is not None and r is None])})
 
 
 class RunSummary(RunCounts):
@@ -157,6 +167,12 @@ def render_summary(summary: RunSummary, console) -> None:
         console.print(f"[yellow]not run: {task} applied to {reports} report(s) but routing {summary.routing} routes "
                       f"it nowhere ({why}); no rows were written for it. Name a routing table that routes it "
                       "(e.g. --routing embedded-model) to run it.[/yellow]")
+    if summary.mean_confidence_by_table:
+        console.print("mean confidence of published values: " + ", ".join(
+            f"{t} {c:.2f}" for t, c in summary.mean_confidence_by_table.items()))
+    if summary.low_confidence_by_table:
+        console.print("withheld for low confidence: " + ", ".join(
+            f"{t} {n}" for t, n in summary.low_confidence_by_table.items()))
     if summary.model_errors or summary.model_retried:
         console.print(f"model calls failed: {summary.model_errors}/{summary.model_instances} task instances "
                       f"(planned again by the next run); {summary.model_retried} failed instances of earlier runs "

@@ -288,7 +288,10 @@ def _count(config: RunConfig, run: StoreRun, stage: TaskStage | None, t0: float,
                  for t in EVIDENCE_TABLES}
     withheld = {t: [v for f in staged[t] for v in pq.read_table(f, columns=["withheld"]).column(0).to_pylist()]
                 for t in TASK_TABLES}
-    counts = RunCounts.from_staged(ledger, grounded, supported, withheld)
+    confidence = {t: [tuple(r.values()) for f in staged[t]
+                      for r in pq.read_table(f, columns=["confidence", "withheld_reason"]).to_pylist()]
+                  for t in TASK_TABLES}
+    counts = RunCounts.from_staged(ledger, grounded, supported, withheld, confidence)
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
     try:
         summary = RunSummary(**counts.model_dump(), run_id=run.run_id, out=run.store.root, rows_by_table=rows,

@@ -40,13 +40,20 @@ TASK_COLUMNS = columns(
     ("raw_output", pa.string(), "The model's output text exactly as generated (null when the model call failed)."),
     ("error", pa.string(), "Why the row is not valid: the parse error, or context_overflow: / model_error: and "
                            "llama.cpp's message when the model call failed (null when valid)."),
+    ("confidence", pa.float64(), "Calibrated probability that the value is right (0..1): for a model value from "
+                                 "the probabilities of the tokens that wrote it, for a rule value from the class "
+                                 "of its cue, mapped through the routing's calibration (radlite.confidence; "
+                                 "docs/quality/calibration.md). Null: no value, an impression (graded, never right "
+                                 "or wrong), or a model answer whose token probabilities were not kept."),
     ("withheld", pa.bool_(), "True: the row's value is not published (unsupported by its own evidence, not grounded "
-                             "in the report, or the task does not apply to the report): the current views, `radlite "
-                             "sql` and the exports leave it out, `<table>_withheld` lists it, raw_output keeps it "
-                             "(radlite.withholding; docs/values.md). Always true or false in rows written since it was "
-                             "added (null only in older files)."),
+                             "in the report, the task does not apply to the report, or its confidence is below the "
+                             "routing's min_confidence): the current views, `radlite sql` and the exports leave it "
+                             "out, `<table>_withheld` lists it, raw_output keeps it (radlite.withholding; "
+                             "docs/values.md). Always true or false in rows written since it was added (null only "
+                             "in older files)."),
     ("withheld_reason", pa.string(), "Why the value is withheld: a code, a colon, then words: 'not applicable: ...', "
-                                     "'ungrounded: ...', 'unsupported: ...' (null when not withheld)."),
+                                     "'ungrounded: ...', 'unsupported: ...', 'low confidence: ...' "
+                                     "(null when not withheld)."),
 )
 
 #: Columns of a task table whose values point at their words in the report (TaskTable.evidence).

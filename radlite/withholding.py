@@ -10,7 +10,9 @@ something the report does not carry:
   all ("no lymphadenopathy", "lung cancer screening"); this is the stricter reading of the report;
 - ``ungrounded``: the value's words were looked for in the report and are not there;
 - ``unsupported``: its own evidence, read by the assertion engine, asserts the opposite
-  (radlite.evidence_support).
+  (radlite.evidence_support);
+- ``low confidence``: its calibrated confidence (radlite.confidence) is below its table's
+  ``min_confidence`` in the routing manifest (``confidence_withheld``): kept for review, not published.
 
 The row stays, with its raw output; the current views, `radlite sql` and the exports leave the value
 out. The assertion engine also owns an entity's present / absent / uncertain class: wherever it finds
@@ -36,6 +38,7 @@ _SCREENING = re.compile(r"\W{0,3}screening\b", re.I)
 _SCREENING_BEFORE = re.compile(r"\bscreening\s+(?:for\s+)?(?:\w+\s+){0,2}$", re.I)
 
 NOT_APPLICABLE, UNGROUNDED, UNSUPPORTED = "not applicable", "ungrounded", "unsupported"
+LOW_CONFIDENCE = "low confidence"
 
 
 def about_cancer(text: str) -> bool:
@@ -71,6 +74,17 @@ def withheld_columns(row: dict, not_applicable_reason: str | None) -> dict:
     else:
         reason = None
     return {"withheld": reason is not None, "withheld_reason": reason}
+
+
+def confidence_withheld(row: dict, minimum: float | None) -> dict:
+    """The row withheld for low confidence when its (calibrated) confidence is below ``minimum``; a row
+    already withheld keeps its first reason, and a row with no confidence is never judged by it."""
+    confidence = row.get("confidence")
+    if row.get("withheld") or minimum is None or confidence is None or confidence >= minimum:
+        return row
+    return {**row, "withheld": True,
+            "withheld_reason": f"{LOW_CONFIDENCE}: calibrated confidence {confidence:.2f} is below the table's "
+                               f"min_confidence {minimum:.2f}"}
 
 
 def reason_code(reason: str | None) -> str | None:

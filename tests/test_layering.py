@@ -130,7 +130,8 @@ def test_library_folders_import_each_other_one_way_only():
 FLOORS = (
     ("radlite", "radlite.text", "radlite.evidence", "radlite.hashing", "radlite.errors", "radlite.tempdirs",
      "radlite.registry", "radlite.columns"),
-    ("radlite.report", "radlite.rejects", "radlite.chexpert", "radlite.rads_formulas", "radlite.withholding"),
+    ("radlite.report", "radlite.rejects", "radlite.chexpert", "radlite.rads_formulas", "radlite.withholding",
+     "radlite.confidence", "radlite.calibration"),
     ("radlite.tasks",),
     ("radlite.tables", "radlite.io", "radlite.store", "radlite.catalog_views"),
     ("radlite.prompts",),

@@ -10,7 +10,8 @@ import importlib
 from types import ModuleType
 
 _EXTRA = {"torch": "train", "transformers": "train", "peft": "train", "safetensors": "train",
-          "matplotlib": "eval", "scipy": "eval", "statsmodels": "eval"}
+          "matplotlib": "eval", "scipy": "eval", "statsmodels": "eval",
+          "sklearn": "eval"}
 
 
 def require(module: str) -> ModuleType:

@@ -78,6 +78,28 @@ class RouteOptions(BaseModel):
         "scores do not depend on the route, so re-routing need not re-run it (tasks it lacks: as without)."))
 
 
+class CalibrateOptions(BaseModel):
+    data_dir: str = Field(description="Folder holding iu-xray/indiana_reports.csv and negbio/ (NegBio's labels and "
+                                      "test list; the test list's reports are never used).",
+                          json_schema_extra={"flag": "--data", **_FOLDER})
+    routing: str = Field("embedded", description="Routing table whose answers are calibrated (name or YAML path).")
+    out_path: str = Field(description="Calibration JSON to write (radlite.calibration).",
+                          json_schema_extra={"flag": "--out", **_NEW_FILE})
+    tables: tuple[str, ...] = Field(("entities", "abnormalities", "temporal_changes", "nli", "qa_answers", "rads",
+                                     "staging"), description="Task tables to fit (repeatable).",
+                                    json_schema_extra={"flag": "--table"})
+    abnormality_reports: int = Field(400, ge=10, description="IU X-ray validation reports (drawn with a fixed seed) "
+                                                            "whose NegBio labels calibrate abnormalities.")
+    limit: int | None = Field(None, ge=1, description="Fit each table on its first N gold items only (reports; "
+                                                      "QA: reports; NLI: pairs).")
+    docs_dir: str | None = Field(None, description="Folder for calibration.png (reliability diagrams) and "
+                                                   "calibration-figures.md (ECE per table with its n).",
+                                 json_schema_extra={"flag": "--docs", **_FOLDER})
+    update_routing: str | None = Field(None, description=(
+        "Routing YAML whose manifest gets the calibration file and each table's min_confidence."),
+        json_schema_extra=_FILE)
+
+
 class ModelTableOptions(BaseModel):
     name: str = Field(description="Name of the routing table (and prefix of its model key).")
     base: str = Field(EMBEDDED_BASE, description="Base GGUF path.")

@@ -27,6 +27,8 @@ PROVENANCE_EXTENSION = "urn:radlite:fhir:StructureDefinition:provenance"
 EVIDENCE_EXTENSION = "urn:radlite:fhir:StructureDefinition:evidence"
 #: Marks a withheld value (exported only with --include-withheld); valueString: its withheld_reason.
 WITHHELD_EXTENSION = "urn:radlite:fhir:StructureDefinition:withheld"
+#: A value's calibrated confidence (radlite.confidence): R4's Observation has no field for it; valueDecimal 0..1.
+CONFIDENCE_EXTENSION = "urn:radlite:fhir:StructureDefinition:confidence"
 #: Observation.status of a withheld value: not a final result (hl7.org/fhir/R4/valueset-observation-status.html).
 WITHHELD_STATUS = "preliminary"
 REPORT_ID_SYSTEM = "urn:radlite:report-id"
@@ -93,6 +95,11 @@ def _withheld(value: StructuredValue) -> list[dict]:
     return [{"url": WITHHELD_EXTENSION, "valueString": value.withheld_reason}] if value.withheld_reason else []
 
 
+def _confidence(value: StructuredValue) -> list[dict]:
+    """The value's calibrated confidence (none when it has none)."""
+    return [] if value.confidence is None else [{"url": CONFIDENCE_EXTENSION, "valueDecimal": value.confidence}]
+
+
 #: Kind of value -> its Observation's code text, as the task tables declare them (TaskTable.fhir_titles):
 #: the kinds written as Observations.
 OBSERVED_KINDS: Mapping[str, str] = DerivedMapping(
@@ -106,7 +113,7 @@ def observation(value: StructuredValue, report: dict, status: str, patient_syste
     resource = {
         "resourceType": "Observation",
         "id": stable_id(value.report_id, value.key),
-        "extension": [_provenance(value)] + _evidence(value, with_text) + _withheld(value),
+        "extension": [_provenance(value)] + _evidence(value, with_text) + _confidence(value) + _withheld(value),
         "status": WITHHELD_STATUS if value.withheld_reason else OBSERVATION_STATUS.get(status, status),
         "category": [{"coding": [_coding("category", "imaging")]}],
         "code": _concept("stage" if value.kind in ("n_stage", "m_stage") else value.kind, name,

@@ -79,8 +79,9 @@ def _code(value: StructuredValue) -> tuple[str, str] | None:
 
 
 def _modifiers(value: StructuredValue, code: tuple[str, str] | None, version: int, status: str) -> str:
-    """CDM-style ``key=value`` list: uncertain, historical, value (and site), evidence span, the code, the
-    report version and status it was read from, and the source."""
+    """CDM-style ``key=value`` list: the value's confidence (NOTE_NLP has no column for it), uncertain,
+    historical, value (and site), evidence span, the code, the report version and status it was read from,
+    and the source."""
     parts = [f"uncertain={str(value.assertion == 'uncertain').lower()}",
              f"historical={str(value.kind == 'temporal_change' and value.value == 'resolved').lower()}",
              f"kind={value.kind}", f"name={value.name}", f"value={value.value}"]
@@ -94,6 +95,8 @@ def _modifiers(value: StructuredValue, code: tuple[str, str] | None, version: in
         parts.append(f"code={code[0]}:{code[1]}")
     parts += [f"report_version={version}", f"report_status={status}", f"prompt_sha256={value.prompt_sha256}"]
     parts.append(f"run_id={value.run_id}")
+    if value.confidence is not None:  # NOTE_NLP has no confidence column: up front, never cut
+        parts.insert(0, f"confidence={value.confidence:.4g}")
     if value.withheld_reason:  # first, so the 2000-character cut never loses it
         parts.insert(0, f"withheld={reason_code(value.withheld_reason)}")
     return ", ".join(parts)[:2000]

@@ -6,7 +6,8 @@ per RADS category, N or M stage, CheXpert finding (not_mentioned left out:
 the report says nothing), temporal change and entity, each with its assertion, evidence offsets
 and provenance. Only valid rows become values, and only published ones: a withheld row
 (radlite.withholding) is left out unless ``include_withheld``, which exports it with its
-``withheld_reason`` for the format to mark (docs/standards.md). A report that assesses several
+``withheld_reason`` for the format to mark (docs/standards.md). Each value carries its calibrated
+``confidence`` (radlite.confidence) for the format to say. A report that assesses several
 sites (RADS) or stages several primaries (N, M) gives its report-level value and one value per
 site, which carries the site.
 
@@ -85,6 +86,8 @@ class StructuredValue:
     run_id: str
     #: Why the value is withheld (None: published); set only in an export with include_withheld.
     withheld_reason: str | None = None
+    #: Calibrated probability that the value is right (radlite.confidence; None: not measured)
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,8 @@ def load(store: OutputStore, since: str | None = None, include_withheld: bool = 
                     evidence_start=row["evidence_start"], evidence_end=row["evidence_end"],
                     evidence=row["evidence"], grounded=row["grounded"], task=row["task"], site=site,
                     model_id=row["model_id"], prompt_id=row["prompt_id"], prompt_sha256=row["prompt_sha256"],
-                    run_id=row["run_id"], withheld_reason=row["withheld_reason"] if row["withheld"] else None))
+                    run_id=row["run_id"], withheld_reason=row["withheld_reason"] if row["withheld"] else None,
+                    confidence=row.get("confidence")))
     history = store.read_table("reports", ["report_id", "text_sha256", "run_id"], history=True).to_pylist()
     return ExportData(
         reports=sorted((r for r in reports if r["report_id"] in changed), key=lambda r: r["report_id"]),

@@ -51,6 +51,11 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     tokens: tuple[int, ...] = ()  # the token ids sampled (the last may be a stop string's first token)
+    #: per sampled token, its natural log-probability under the model's full softmax (before the grammar
+    #: and the sampler chain pick it): the raw score radlite.confidence turns into a value's confidence
+    logprobs: tuple[float, ...] = ()
+    #: per sampled token, the byte offset where it ends in the UTF-8 text generated (stop string included)
+    token_ends: tuple[int, ...] = ()
 
 
 @dataclass
@@ -172,6 +177,8 @@ class _Sequence:
         self.pos = len(request.tokens)
         self.limit = min(request.max_tokens, n_ctx - self.pos)
         self.out: list[int] = []
+        self.logprobs: list[float] = []
+        self.ends: list[int] = []
         self.text = b""
         self.done = False
 
@@ -510,7 +517,8 @@ class BatchDecoder:
             llama_cpp.llama_memory_seq_rm(self.memory, seq.seq_id, -1, -1)
             llama_cpp.llama_sampler_free(seq.sampler)
             run.free_seqs.append(seq.seq_id)
-            group.results[seq.index] = Completion(_text(seq), len(seq.request.tokens), len(seq.out), tuple(seq.out))
+            group.results[seq.index] = Completion(_text(seq), len(seq.request.tokens), len(seq.out), tuple(seq.out),
+                                                  tuple(seq.logprobs), tuple(seq.ends))
             group.open -= 1
             if group.open == 0:
                 del run.active[group.index]
@@ -551,6 +559,13 @@ class BatchDecoder:
                 return best
         return llama_cpp.llama_sampler_sample(seq.sampler, self.ctx, logits_index)
 
+    def _logprob(self, logits_index: int, token: int) -> float:
+        """``token``'s log-probability under the full softmax of the logits it was sampled from. Read only:
+        the samplers copy the logits into their own candidates, so decoding is unchanged."""
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, logits_index), shape=(self.n_vocab,))
+        top = float(logits.max())
+        return float(logits[token]) - top - math.log(float(np.exp(logits - top).sum()))
+
     def _advance(self, seq: _Sequence, logits_index: int) -> None:
         """Sample the sequence's next token from the batch's logits and check its stops."""
         if seq.limit <= 0:
@@ -564,7 +579,9 @@ class BatchDecoder:
             seq.done = True
             return
         seq.out.append(token)
+        seq.logprobs.append(self._logprob(logits_index, token))
         seq.text += self.llm.detokenize([token])
+        seq.ends.append(len(seq.text))
         seq.pos += 1
         text = seq.text.decode("utf-8", errors="ignore")
         if len(seq.out) >= seq.limit or any(stop in text for stop in seq.request.stop):

@@ -2,6 +2,8 @@
 
 Templated normal reports repeat verbatim in real backlogs, and reruns after a crash repeat work;
 neither costs inference twice. SQLite in WAL mode lets several worker processes share one file.
+An output is kept with its tokens' log-probabilities, so a cached answer's values keep their confidence
+(radlite.confidence); an entry written before they were kept has none.
 """
 
 from __future__ import annotations
@@ -24,14 +26,28 @@ class ResultCache:
         self._con = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")  # a lost entry on power failure only costs a rerun
-        self._con.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, output TEXT NOT NULL)")
+        self._con.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, output TEXT NOT NULL, "
+                          "scores TEXT)")
+        if "scores" not in {row[1] for row in self._con.execute("PRAGMA table_info(results)")}:
+            try:  # a cache file written before scores were kept
+                self._con.execute("ALTER TABLE results ADD COLUMN scores TEXT")
+            except sqlite3.OperationalError:  # another worker added it first
+                pass
 
     def get(self, key: str) -> str | None:
         row = self._con.execute("SELECT output FROM results WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def put(self, key: str, output: str) -> None:
-        self._con.execute("INSERT OR REPLACE INTO results (key, output) VALUES (?, ?)", (key, output))
+    def scores(self, key: str) -> tuple[list[float], list[int]] | None:
+        """The output's token log-probabilities and token end offsets (None: not kept)."""
+        row = self._con.execute("SELECT scores FROM results WHERE key = ?", (key,)).fetchone()
+        return tuple(json.loads(row[0])) if row and row[0] else None
+
+    def put(self, key: str, output: str, scores: tuple | None = None) -> None:
+        """Keep ``output`` with its (log-probabilities, token ends), when given."""
+        kept = json.dumps([list(scores[0]), list(scores[1])]) if scores and scores[0] else None
+        self._con.execute("INSERT OR REPLACE INTO results (key, output, scores) VALUES (?, ?, ?)",
+                          (key, output, kept))
 
     def close(self) -> None:
         self._con.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from radlite.confidence import TokenScores, model_score, rule_score
 from radlite.evidence import Evidence, evidence_columns
 from radlite.evidence_support import supported
 from radlite.inference import crashlog
@@ -37,10 +39,15 @@ class InferenceCounts(BaseModel):
 
 
 
+#: A row's raw confidence score from the row and its evidence (radlite.confidence).
+Scorer = Callable[[dict, Evidence | None], float | None]
+
+
 def answer_rows(task: Task, result: BaseModel, raw: str, evidence: list[Evidence | None], instance: TaskInstance,
-                report: Report, common: dict) -> list[dict]:
+                report: Report, common: dict, scorer: Scorer | None = None) -> list[dict]:
     """Rows of the task's table for one typed answer, each with its evidence columns, its assertion read
-    by the engine, and whether it is withheld (radlite.withholding)."""
+    by the engine, its raw confidence score (``scorer``; by default the rules' cue class, radlite.confidence;
+    the routing's calibration maps it later) and whether it is withheld (radlite.withholding)."""
     rows = task.rows(result, instance, report)
     if not rows:  # nothing found (no entity, no change): one row says the task ran
         rows, evidence = [task.known_columns(instance, report)], [None]
@@ -51,7 +58,8 @@ def answer_rows(task: Task, result: BaseModel, raw: str, evidence: list[Evidence
         if with_evidence:
             row = assertion_owned(task.name, row, ev, report.text)
             row = {**row, **_evidence(task, row, ev, report.text)}
-        row = {**common, **row, "valid": True, "raw_output": raw, "error": None}
+        score = scorer(row, ev) if scorer else rule_score(task.table, row, ev, report.text)
+        row = {**common, **row, "valid": True, "raw_output": raw, "error": None, "confidence": score}
         out.append({**row, **withheld_columns(row, inapplicable)})
     return out
 
@@ -65,19 +73,21 @@ def invalid_row(task: Task, instance: TaskInstance, report: Report, common: dict
                 error: str) -> dict:
     """A row with no value (nothing to withhold): the answer did not parse or the model call failed."""
     return {**common, **task.known_columns(instance, report), "valid": False, "raw_output": raw, "error": error,
-            "withheld": False, "withheld_reason": None}
+            "confidence": None, "withheld": False, "withheld_reason": None}
 
 
 def result_rows(task_name: str, raw: str, instance: TaskInstance, report: Report,
-                common: dict) -> list[dict]:
-    """Parse one model output into rows of its task's table, grounded in the report text;
-    unparseable output is one valid=false row."""
+                common: dict, tokens: TokenScores | None = None) -> list[dict]:
+    """Parse one model output into rows of its task's table, grounded in the report text, each scored by
+    the probabilities of the tokens that wrote its value (``tokens``; none: no score); unparseable output
+    is one valid=false row."""
     task = TASKS[task_name]
     try:
         result = task.parse(raw)
     except ParseError as exc:
         return [invalid_row(task, instance, report, common, raw, str(exc))]
-    return answer_rows(task, result, raw, task.ground(result, instance, report), instance, report, common)
+    return answer_rows(task, result, raw, task.ground(result, instance, report), instance, report, common,
+                       lambda row, _: model_score(task.table, row, tokens))
 
 
 @dataclass
@@ -119,8 +129,9 @@ def cached_outputs(calls: list[ModelCall], cache: ResultCache | None, stats: Inf
     return outputs
 
 
-def call_rows(call: ModelCall, raw: str, report: Report, stats: InferenceCounts) -> list[tuple[str, dict]]:
-    rows = result_rows(call.task.name, raw, call.instance, report, call.common)
+def call_rows(call: ModelCall, raw: str, report: Report, stats: InferenceCounts,
+              tokens: TokenScores | None = None) -> list[tuple[str, dict]]:
+    rows = result_rows(call.task.name, raw, call.instance, report, call.common, tokens)
     stats.model_instances += 1
     stats.outputs_valid += rows[0]["valid"]
     stats.outputs_invalid += not rows[0]["valid"]
@@ -191,13 +202,16 @@ def run_reports(model, work: list[tuple[Report, list[TaskInstance], InferenceCou
                 rows += failed_call_rows(call, report, answer, stats)
                 continue
             if answer is not None:
-                raw = answer.text
+                raw, scores = answer.text, (answer.logprobs, answer.token_ends)
                 if decoded[call.key] is call:
                     count_generation(stats, answer.prompt_tokens, answer.completion_tokens)
                     if cache:
-                        cache.put(call.key, raw)
+                        cache.put(call.key, raw, scores)
                 elif cache:
                     stats.cache_hits += 1
-            rows += call_rows(call, raw, report, stats)
+            else:
+                scores = cache.scores(call.key) if cache else None
+            tokens = TokenScores(raw, *scores) if scores and scores[0] else None
+            rows += call_rows(call, raw, report, stats, tokens)
         out.append(rows)
     return out

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from radlite.calibration import calibrated_rows, load_calibration
 from radlite.inference.cache import ResultCache
 from radlite.inference.runner import InferenceCounts
 from radlite.kinds.base import Answerer, Asked, ModelEntry, get_kind
@@ -20,10 +21,18 @@ from radlite.report import Report
 from radlite.tasks import TaskInstance
 
 
+class Calibrated(Protocol):
+    """What the cascade reads of a routing manifest: its calibration maps and per-table withholding floor."""
+
+    calibration: str | None
+    min_confidence: dict[str, float]
+
+
 class RoutingTable(Protocol):
     """What the cascade reads of a routing table (radlite.routing.RoutingTable, which stands above the kinds)."""
 
     models: dict[str, ModelEntry]
+    manifest: Calibrated
 
     def chain(self, task: str) -> list[str]: ...
 
@@ -73,7 +82,9 @@ def answer_pending(routing: RoutingTable, batch: list[Routed], answerer: Callabl
                    cache: ResultCache | None, eager_only: bool = False) -> dict[str, int]:
     """Answer the batch's pending instances entry by entry (with ``eager_only`` only those of eager
     kinds, as a record is planned); rows join each report's ``rows``, instances an entry leaves open
-    move to the next entry of their route. Returns the answer tokens each entry generated."""
+    move to the next entry of their route; each row's raw confidence score is calibrated, and a value below
+    its table's min_confidence withheld (radlite.calibration). Returns the answer tokens each
+    entry generated."""
     tokens: dict[str, int] = {}
     while True:
         keys = sorted(k for k in {k for w in batch for k, v in w.pending.items() if v}
@@ -89,8 +100,9 @@ def answer_pending(routing: RoutingTable, batch: list[Routed], answerer: Callabl
                 instances = work.pending.pop(key)
                 passes_on = [_next(routing, i.task, key) is not None for i in instances]
                 asked.append(Asked(work.report, instances, passes_on, work.counts))
+            calibration = load_calibration(routing.manifest.calibration)
             for work, answered in zip(todo, answerer(key).answer(asked, run_id, cache), strict=True):
-                work.rows += answered.rows
+                work.rows += calibrated_rows(answered.rows, calibration, routing.manifest.min_confidence)
                 for instance in answered.open:
                     _wait(work, _next(routing, instance.task, key), instance)
             tokens[key] = tokens.get(key, 0) + sum(w.counts.completion_tokens for w in todo) - before

@@ -63,6 +63,12 @@ class RoutingManifest(BaseModel):
     #: Tasks no candidate earned (no rules, no model above its baseline): the best candidate's figures
     #: and why; a run skips them ("not in routing table").
     unrouted: dict[str, TaskFigures] = Field(default_factory=dict)
+    #: JSON file of the calibration maps (radlite.calibration), relative to the routing file
+    calibration: str | None = None
+    #: task table -> the calibrated confidence below which a value is withheld for review
+    min_confidence: dict[str, float] = Field(default_factory=dict)
+    #: How the min_confidence thresholds were chosen (on which validation data)
+    min_confidence_basis: str = ""
 
 
 class Fallback(BaseModel):
@@ -218,8 +224,10 @@ def load_routing(name_or_path: str, models_dir: str | None = None, verify: bool 
     for task in table.tasks:
         check_chain(table.name, task, [models[k] for k in table.chain(task)])
     manifest = table.manifest
-    if manifest.smoke_set and not os.path.isabs(manifest.smoke_set):
-        manifest = manifest.model_copy(update={"smoke_set": os.path.join(origin_dir, manifest.smoke_set)})
+    for name in ("smoke_set", "calibration"):
+        path = getattr(manifest, name)
+        if path and not os.path.isabs(path):
+            manifest = manifest.model_copy(update={name: os.path.join(origin_dir, path)})
     resolved = table.model_copy(update={"models": models, "manifest": manifest})
     if verify:
         verify_files(resolved)
