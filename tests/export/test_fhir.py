@@ -5,6 +5,7 @@ Data export.json, incremental and atomic."""
 import base64
 import json
 import os
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlparse
 from urllib.request import url2pathname
@@ -17,7 +18,7 @@ from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.observation import Observation
 
 from radlite.export import fhir, omop
-from radlite.export.fhir import EVIDENCE_EXTENSION, PROVENANCE_EXTENSION
+from radlite.export.fhir import CONFIDENCE_EXTENSION, EVIDENCE_EXTENSION, PROVENANCE_EXTENSION
 from radlite.export.ids import IdMap, value_key
 from radlite.export.values import ExportData, load
 from radlite.store import OutputStore
@@ -206,3 +207,26 @@ def test_export_json_is_a_bulk_data_manifest(exported_out, tmp_path):
         types = [o["type"] for o in manifest["output"]]
         expected = ["DiagnosticReport", "Observation"] if fmt == "fhir" else ["NOTE", "NOTE", "NOTE_NLP", "NOTE_NLP"]
         assert types == expected
+
+
+def test_each_value_carries_its_calibrated_confidence_in_both_exports(exported_out, tmp_path):
+    """FHIR: the confidence extension of each finding's Observation is its row's confidence; OMOP NOTE_NLP,
+    which has no column for it, says it first in term_modifiers (after a withheld mark)."""
+    resources = _export(exported_out, str(tmp_path / "fhir"))
+    store = OutputStore(exported_out)
+    rows = {(r["report_id"], r["finding"]): r["confidence"] for r in store.read_table("abnormalities").to_pylist()
+            if r["valid"] and r["status"] != "not_mentioned"}
+    assert rows and all(c is not None and 0 <= c <= 1 for c in rows.values())
+    by_report = {r["reference"].split("/")[1]: d["id"] for d in resources["DiagnosticReport"]
+                 for r in d.get("result", [])}
+    checked = 0
+    for obs in resources["Observation"]:
+        if _extension(obs, PROVENANCE_EXTENSION)["task"] == "abnormality_detection":
+            (confidence,) = [e["valueDecimal"] for e in obs["extension"] if e["url"] == CONFIDENCE_EXTENSION]
+            assert confidence == rows[(by_report[obs["id"]], obs["code"]["text"])]
+            checked += 1
+    assert checked == len(rows)
+    value = replace(load(store).values[0], confidence=0.8731)
+    assert omop._modifiers(value, None, 1, "final").startswith("confidence=0.8731, ")
+    withheld = replace(value, withheld_reason="low confidence: calibrated confidence 0.30 is below 0.50")
+    assert omop._modifiers(withheld, None, 1, "final").startswith("withheld=low confidence, confidence=0.8731, ")
