@@ -191,8 +191,8 @@ def update_manifest(routing_path: str, calibration_path: str, minimums: dict[str
         "per table, the highest step of its calibration map below which the validation gold's values, "
         "calibrated out of fold (5 folds), are right less than half the time (training/calibrate.py, "
         "min_confidence); 0: no band of that table is")
-    with open(routing_path, "w") as fh:  # wrapped as the shipped routing files are, so only the manifest changes
-        yaml.safe_dump(data, fh, sort_keys=False, width=101)
+    with open(routing_path, "w") as fh:  # wrapped as write_routing wraps, so only the manifest changes
+        yaml.safe_dump(data, fh, sort_keys=False)
 
 
 @train.command("model-table")
