@@ -49,13 +49,13 @@ def rules_out(tmp_path_factory):
 @pytest.fixture(scope="module")
 def long_out(tmp_path_factory):
     """The long synthetic report through abnormality detection (rules) and the registry questions (the
-    embedded model)."""
+    embedded model: the embedded-model routing, since the default routes QA nowhere)."""
     root = tmp_path_factory.mktemp("long")
     (root / "in").mkdir()
     (root / "in" / "long-synthetic-cxr.txt").write_text(LONG_REPORT)
     out = str(root / "out")
     result = run_cli("run", str(root / "in"), "--out", out, "--tasks", "abnormality_detection,radiology_qa",
-                     "--questions", QUESTIONS, "--quiet")
+                     "--questions", QUESTIONS, "--routing", "embedded-model", "--quiet")
     assert result.exit_code == 0, result.output
     return out
 
