@@ -159,6 +159,17 @@ def entity_claims(store: OutputStore) -> tuple[list[tuple[str, Claim]], int, int
     return claims, len(rows), sum(r["grounded"] is True for r in rows)
 
 
+def claims_arm(export: str, out: str, chosen: list[tuple[str, dict]], gold: dict[str, set[str]]
+               ) -> tuple[dict[str, ClaimAgreement], int, int]:
+    """The entities arm: the published entity rows' claims (the `embedded` routing as shipped) and the
+    keyword baseline's, scored against the gold; and the published rows naming an entity, grounded."""
+    store, _ = run_store(export, out, "embedded", "radiology_ner")
+    claims, rows, grounded = entity_claims(store)
+    keyword = [(key, claim) for key, row in chosen for claim in keyword_claims(report_text(row))]
+    claimed = {"entities": claim_agreement(claims, gold), "keyword baseline": claim_agreement(keyword, gold)}
+    return claimed, rows, grounded
+
+
 def agreement_cells(agreement: ClaimAgreement) -> tuple[str, str]:
     """Present and absent claims as 'agree/n = share (95% CI low-high)' (Wilson)."""
     cells = []
@@ -199,7 +210,8 @@ def entity_lines(claimed: dict[str, ClaimAgreement], rows: int, grounded: int) -
              "|---|---|---|---|"]
     for arm, agreement in claimed.items():
         present, absent = agreement_cells(agreement)
-        lines.append(f"| {arm} | {present} | {absent} | {agreement.uncertain} |")
+        name = "entities (`embedded` as shipped, radiology_ner)" if arm == "entities" else arm
+        lines.append(f"| {name} | {present} | {absent} | {agreement.uncertain} |")
         print(f"{arm}: present claims {present}; absent claims {absent}; uncertain {agreement.uncertain}",
               flush=True)
     share = grounded / rows if rows else 0.0
@@ -236,7 +248,7 @@ def main() -> None:
                   "|---|---|" + "---|" * (len(MAPPED_LABELS) + 3)]
     grounding = None
     claimed: dict[str, ClaimAgreement] = {}
-    entity_rows = None
+    entity_rows: list[int] = []
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as work:
         export = os.path.join(work, "iu.csv")
@@ -246,14 +258,9 @@ def main() -> None:
         for arm in arms:
             scored = chosen[:args.model_limit] if arm in ("model", "routed") else chosen
             if arm == "entities":
-                store, _ = run_store(export, os.path.join(work, arm), "embedded", "radiology_ner")
-                claims, rows, grounded = entity_claims(store)
-                entity_rows = (rows, grounded)
-                claimed["entities (`embedded`, radiology_ner)"] = claim_agreement(claims, gold)
-                claimed["keyword baseline"] = claim_agreement(
-                    [(key, c) for key, row in chosen for c in keyword_claims(report_text(row))], gold)
-                figures |= agreement_figures("entities", claimed["entities (`embedded`, radiology_ner)"])
-                figures |= agreement_figures("keyword baseline", claimed["keyword baseline"])
+                claimed, *entity_rows = claims_arm(export, os.path.join(work, arm), chosen, gold)
+                for name, agreement in claimed.items():
+                    figures |= agreement_figures(name, agreement)
                 continue
             if arm == "keywords":
                 start = time.perf_counter()
