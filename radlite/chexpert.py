@@ -124,11 +124,6 @@ def _compiled() -> tuple[dict[str, re.Pattern], dict[str, re.Pattern]]:
     return mentions, normals
 
 
-def mention_pattern(label: str) -> re.Pattern:
-    """The compiled phrase table of one label (``MENTIONS``), for readers that name a label from words."""
-    return _compiled()[0][label]
-
-
 def mentions(report: Report, sections: tuple[str, ...] = FINDING_SECTIONS) -> list[Mention]:
     """Every label mention in the report's ``sections``, with its status, in text order."""
     text = report.text

@@ -18,13 +18,15 @@ absent claim when it does not. Uncertain claims are counted apart, never scored.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
-from radlite.chexpert import label_report, mention_pattern
+from radlite.chexpert import MENTIONS, label_report
 from radlite.report import Report
 from radlite.text.assertion import STATUS_OF_RADGRAPH, Status
 from training.data.sources.openi import MAPPED_LABELS, read_gold, read_reports, read_test_ids
@@ -117,6 +119,14 @@ class ClaimAgreement(NamedTuple):
     uncertain: int
 
 
+@lru_cache(maxsize=1)
+def _finding_patterns() -> dict[str, re.Pattern]:
+    """The CheXpert phrase tables of the findings NegBio covers, each as one pattern on word boundaries
+    (as radlite.chexpert reads them; compiled here so the rules' fingerprint stays theirs)."""
+    return {finding: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in MENTIONS[finding]) + r")\b", re.I)
+            for finding in GOLD_FINDINGS}
+
+
 def entity_claim(text: str, label: str, report_text: str, start: int | None = None,
                  end: int | None = None) -> Claim | None:
     """The finding an ``entities`` row claims present / absent / uncertain, or None (anatomy, or no
@@ -128,8 +138,7 @@ def entity_claim(text: str, label: str, report_text: str, start: int | None = No
     if assertion is None:
         return None
     located = start is not None and end is not None
-    for finding in GOLD_FINDINGS:
-        pattern = mention_pattern(finding)
+    for finding, pattern in _finding_patterns().items():
         if (any(m.start() < end and start < m.end() for m in pattern.finditer(report_text)) if located
                 else pattern.search(text)):
             return Claim(finding, assertion)
