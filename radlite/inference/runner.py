@@ -57,7 +57,7 @@ def answer_rows(task: Task, result: BaseModel, raw: str, evidence: list[Evidence
     for row, ev in zip(rows, evidence, strict=True):
         if with_evidence:
             row = assertion_owned(task.name, row, ev, report.text)
-            row = {**row, **_evidence(task, row, ev, report.text)}
+            row = {**row, **_evidence(task, row, ev, report.text), **_offsets(task, ev)}
         score = scorer(row, ev) if scorer else rule_score(task.table, row, ev, report.text)
         row = {**common, **row, "valid": True, "raw_output": raw, "error": None, "confidence": score}
         out.append({**row, **withheld_columns(row, inapplicable)})
@@ -67,6 +67,15 @@ def answer_rows(task: Task, result: BaseModel, raw: str, evidence: list[Evidence
 def _evidence(task: Task, row: dict, evidence: Evidence | None, text: str) -> dict:
     """The evidence columns of one row: where its value comes from, grounded, and supported."""
     return {**evidence_columns(evidence, text), "supported": supported(task.name, row, evidence, text)}
+
+
+def _offsets(task: Task, evidence: Evidence | None) -> dict:
+    """The table's own offset columns, written from the row's evidence (none when the table has none)."""
+    if task.writes.offsets is None or evidence is None:
+        return {}
+    start, end = task.writes.offsets
+    found = evidence.grounded
+    return {start: evidence.start if found else None, end: evidence.end if found else None}
 
 
 def invalid_row(task: Task, instance: TaskInstance, report: Report, common: dict, raw: str | None,

@@ -61,15 +61,24 @@ def parse_entities(raw: str) -> NerResult:
     return NerResult(entities=entities)
 
 
+def _find(needle: str, text: str, cursor: int) -> int:
+    """Where ``needle`` (lower case) is in ``text`` (lower case): as whole words after ``cursor``, else as whole
+    words anywhere, else inside a longer word ("lung" in "midlung" only when nothing better is there)."""
+    whole = re.compile(r"(?<!\w)" + re.escape(needle) + r"(?!\w)")
+    for found in (whole.search(text, cursor), whole.search(text)):
+        if found:
+            return found.start()
+    start = text.find(needle, cursor)
+    return start if start >= 0 else text.find(needle)
+
+
 def locate(entities: list[Entity], text: str) -> list[tuple[int | None, int | None]]:
     """Character spans of entities in the report, searching forward so repeats map in order."""
     lower = text.lower()
     spans, cursor = [], 0
     for e in entities:
         needle = e.text.lower()
-        start = lower.find(needle, cursor) if needle else -1
-        if start < 0:
-            start = lower.find(needle) if needle else -1
+        start = _find(needle, lower, cursor) if needle else -1
         if start < 0:
             spans.append((None, None))
         else:
@@ -113,11 +122,13 @@ ENTITIES_TABLE = TaskTable(
                                "entity (radlite.text.assertion); else the answer's."),
         ("model_label", pa.string(), "The label as the answer gave it (the model's, or the rules'), kept for audit "
                                      "when the assertion engine's reading replaces it in label."),
-        ("start", pa.int32(), "Character offset of the entity in reports.text (null when not found)."),
-        ("end", pa.int32(), "Character end offset (exclusive)."),
+        ("start", pa.int32(), "Character offset of the entity in reports.text: its evidence_start (null when not "
+                              "found)."),
+        ("end", pa.int32(), "Character end offset (exclusive): its evidence_end."),
         ("change", pa.string(), "Change label where given (RadGraph2)."),
     ),
     evidence=True,
+    offsets=("start", "end"),
     review=_review_view(),
     export=_exported,
 )

@@ -61,6 +61,9 @@ class TaskTable:
     values: tuple[Column, ...]
     #: Every row points at its evidence in the report (evidence, grounded, supported columns).
     evidence: bool
+    #: Value columns (start, end) that repeat where the value is in the report: written from the row's
+    #: evidence, so the two never point at different words.
+    offsets: tuple[str, str] | None = None
     review: ReviewView | None = None
     export: Callable[[dict], list[ExportedValue]] | None = None
     #: Exported kind -> the FHIR Observation's code text ("{name}" is the value's name); kinds not named

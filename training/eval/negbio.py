@@ -8,23 +8,35 @@ with the rules, reported apart, never as accuracy.)
 
 Used by ``benchmarks/quality_iu.py`` (through ``radlite run``) and by the validation-split
 regression test (the rule extractors called directly, the same function ``kind: rules`` calls).
+
+Entity claims: an ``entities`` row labelled OBS-DP says its finding is present, OBS-DA absent,
+OBS-U neither. Where the finding is one of the eight NegBio covers, the claim is scored against the
+report's gold: a present claim agrees when NegBio marks that finding positive in that report, an
+absent claim when it does not. Uncertain claims are counted apart, never scored.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
-from radlite.chexpert import label_report
+from radlite.chexpert import MENTIONS, label_report
 from radlite.report import Report
+from radlite.text.assertion import STATUS_OF_RADGRAPH, Status
 from training.data.sources.openi import MAPPED_LABELS, read_gold, read_reports, read_test_ids
 
 #: An uncertain status counts as positive for these ("borderline cardiomegaly" is positive in
 #: NegBio's gold; chosen on the validation split).
 COUNTS_UNCERTAIN = {"cardiomegaly"}
 SPLITS = ("validation", "test")
+#: The findings NegBio's gold says present or not (its mapped labels less "no finding").
+GOLD_FINDINGS = tuple(label for label in MAPPED_LABELS if label != "no finding")
 
 
 def is_positive(finding: str, status: str) -> bool:
@@ -87,3 +99,62 @@ def rule_labels(report: Report) -> set[str]:
     """The CheXpert labels the rule extractors call positive in one report."""
     return {name for name, mention in label_report(report).items()
             if mention is not None and is_positive(name, mention.status)}
+
+
+class Claim(NamedTuple):
+    """What one statement says of one finding NegBio covers: present, absent or uncertain."""
+
+    finding: str
+    assertion: Status
+
+
+class ClaimAgreement(NamedTuple):
+    """Claims scored against NegBio's gold: present and absent claims with how many agree; uncertain
+    claims counted apart (the gold says nothing of them)."""
+
+    present: int
+    present_agree: int
+    absent: int
+    absent_agree: int
+    uncertain: int
+
+
+@lru_cache(maxsize=1)
+def _finding_patterns() -> dict[str, re.Pattern]:
+    """The CheXpert phrase tables of the findings NegBio covers, each as one pattern on word boundaries
+    (as radlite.chexpert reads them; compiled here so the rules' fingerprint stays theirs)."""
+    return {finding: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in MENTIONS[finding]) + r")\b", re.I)
+            for finding in GOLD_FINDINGS}
+
+
+def entity_claim(text: str, label: str, report_text: str, start: int | None = None,
+                 end: int | None = None) -> Claim | None:
+    """The finding an ``entities`` row claims present / absent / uncertain, or None (anatomy, or no
+    finding NegBio covers). The finding is named by the CheXpert phrase tables (radlite.chexpert): in
+    the report, by a phrase overlapping the row's span [start, end) when it has one ("enlarged" in "the
+    heart is enlarged" claims cardiomegaly; "nodule" in "calcified nodule" claims nothing, as the
+    tables read it); in the row's own words when it has none."""
+    assertion = STATUS_OF_RADGRAPH.get(label)
+    if assertion is None:
+        return None
+    located = start is not None and end is not None
+    for finding, pattern in _finding_patterns().items():
+        if (any(m.start() < end and start < m.end() for m in pattern.finditer(report_text)) if located
+                else pattern.search(text)):
+            return Claim(finding, assertion)
+    return None
+
+
+def claim_agreement(claims: Iterable[tuple[str, Claim]], gold: dict[str, set[str]]) -> ClaimAgreement:
+    """(NegBio key, claim) pairs scored against the gold: a present claim agrees when the report's gold
+    marks the finding positive, an absent claim when it does not; a report the gold lacks has none."""
+    present = absent = present_agree = absent_agree = uncertain = 0
+    for key, claim in claims:
+        positive = claim.finding in gold.get(key, set())
+        if claim.assertion == "present":
+            present, present_agree = present + 1, present_agree + positive
+        elif claim.assertion == "absent":
+            absent, absent_agree = absent + 1, absent_agree + (not positive)
+        else:
+            uncertain += 1
+    return ClaimAgreement(present, present_agree, absent, absent_agree, uncertain)
