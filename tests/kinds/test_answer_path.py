@@ -31,7 +31,12 @@ def _pipeline_rows(report) -> list[tuple[str, dict]]:
 
 
 def _strip(rows):
-    return sorted((table, sorted((k, str(v)) for k, v in row.items() if k != "run_id")) for table, row in rows)
+    return sorted((table, sorted((k, str(v)) for k, v in row.items() if k not in ("run_id", "confidence")))
+                  for table, row in rows)
+
+
+def _confidences(rows):
+    return [row["confidence"] for _, row in sorted(rows, key=lambda tr: _strip([tr]))]
 
 
 @pytest.mark.parametrize("name", sorted(TEXTS))
@@ -48,7 +53,13 @@ def test_pipeline_and_evaluation_answer_an_instance_with_the_same_rows(name):
         assert eval_report == report
         answered = answer_instances(ROUTING, eval_report, [instance], lambda k: get_kind(ROUTING.models[k].kind)
                                     .load(ROUTING.models[k]), "run-1")
-        assert _strip(answered.rows) == _strip([(t, r) for t, r in pipeline if r["task"] == task])
+        same_task = [(t, r) for t, r in pipeline if r["task"] == task]
+        assert _strip(answered.rows) == _strip(same_task)
+        # a model value's token probabilities move a little with the batch llama.cpp decoded it in (the
+        # pipeline decodes a report's instances together, evaluation one at a time): same answer, close scores
+        for alone, batched in zip(_confidences(answered.rows), _confidences(same_task), strict=True):
+            assert (alone is None) == (batched is None)
+            assert alone is None or alone == pytest.approx(batched, abs=0.05)
     cascaded = [r for t, r in pipeline if r["task"] == "rads_assignment"][0]["model_id"]
     assert cascaded.startswith("radlite-rules") == (name == "stated")  # the rules answer what the report states
 
