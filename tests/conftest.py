@@ -7,6 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from radlite.evidence import Evidence
 from radlite_cli.main import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,3 +33,9 @@ def run_cli_process(*args, env=None, timeout=600):
     """Run ``radlite ARGS`` in a new process, for tests where a real process is the point (kill, lock)."""
     return subprocess.run([sys.executable, "-m", "radlite_cli", *map(str, args)], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout, cwd=ROOT)
+
+
+def evidence_at(text: str, words: str) -> Evidence:
+    """The evidence of the first copy of ``words`` in ``text`` (what a value pointing at them carries)."""
+    start = text.index(words)
+    return Evidence(start, start + len(words))

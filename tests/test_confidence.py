@@ -3,14 +3,10 @@
 import math
 
 import pytest
+from conftest import evidence_at
 
 from radlite.confidence import CUE_SCORES, TokenScores, cue_class, model_score, rule_score
 from radlite.evidence import Evidence
-
-
-def _at(text: str, words: str) -> Evidence:
-    start = text.index(words)
-    return Evidence(start, start + len(words))
 
 
 @pytest.mark.parametrize("text, words, cue", [
@@ -19,8 +15,9 @@ def _at(text: str, words: str) -> Evidence:
     ("FINDINGS: Cardiomegaly.", "Cardiomegaly", "plain"),
 ])
 def test_a_rule_values_cue_class_is_how_the_assertion_engine_reads_its_words(text, words, cue):
-    assert cue_class({}, _at(text, words), text) == cue
-    assert rule_score("abnormalities", {"finding": "x", "status": "y"}, _at(text, words), text) == CUE_SCORES[cue]
+    evidence = evidence_at(text, words)
+    assert cue_class({}, evidence, text) == cue
+    assert rule_score("abnormalities", {"finding": "x", "status": "y"}, evidence, text) == CUE_SCORES[cue]
 
 
 def test_a_rule_value_with_nothing_to_point_at_is_inferred_and_agreement_decides_a_category():

@@ -4,8 +4,8 @@ Texts are hand-written (synthetic)."""
 from __future__ import annotations
 
 import pytest
+from conftest import evidence_at
 
-from radlite.evidence import Evidence
 from radlite.inference.runner import answer_rows
 from radlite.report import build_report
 from radlite.tables import TABLES, TASK_TABLES
@@ -50,10 +50,6 @@ def test_withheld_columns_say_whether_and_why(row, inapplicable, reason):
     assert withheld_columns(row, inapplicable) == {"withheld": reason is not None, "withheld_reason": reason}
 
 
-def _span(text: str, words: str) -> Evidence:
-    start = text.index(words)
-    return Evidence(start, start + len(words))
-
 
 @pytest.mark.parametrize("text,label,expected", [
     ("FINDINGS: No pneumothorax.", "OBS-DP", "OBS-DA"),
@@ -64,7 +60,7 @@ def _span(text: str, words: str) -> Evidence:
 ])
 def test_an_entitys_label_is_the_engines_wherever_a_cue_decides_it(text, label, expected):
     words = "lung" if label == "ANAT-DP" else next(w for w in ("pneumothorax", "atelectasis") if w in text)
-    row = assertion_owned("radiology_ner", {"text": words, "label": label}, _span(text, words), text)
+    row = assertion_owned("radiology_ner", {"text": words, "label": label}, evidence_at(text, words), text)
     assert (row["label"], row["model_label"]) == (expected, label)
 
 
