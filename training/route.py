@@ -8,12 +8,11 @@ import shutil
 from typing import NamedTuple
 
 from radlite.routing import (
-    EMBEDDED_SCHEME,
     ModelEntry,
     RoutingManifest,
     RoutingTable,
     TaskFigures,
-    embedded_model_path,
+    portable_path,
     write_routing,
 )
 from training.eval.records import EVIDENCE_ORDER, BaselineFigure, Evaluation, TaskEvaluation
@@ -120,13 +119,6 @@ def choose_routes(evaluations: list[Evaluation], min_grounded: float = MIN_GROUN
     return {task: choose_task(task, indices, evaluations, min_grounded) for task, indices in candidates.items()}
 
 
-def relative_to(path: str, directory: str) -> str:
-    """How the table refers to a file: the embedded model by its scheme, others relative to the table."""
-    if os.path.abspath(path) == os.path.abspath(embedded_model_path()):
-        return EMBEDDED_SCHEME + "smollm2"
-    return os.path.relpath(path, directory)
-
-
 def off_the_test_list(eval_paths: list[str]) -> list[Evaluation]:
     """The evaluations, each checked to hold no record of the fixed test list (which is scored for a
     report, never used to choose anything); raises RouteRefused."""
@@ -190,7 +182,7 @@ def build_routing(eval_paths: list[str], out_path: str, name: str, smoke_set: st
         keys = []
         for source_key, entry in zip(evaluation.route_keys(task), evaluation.route(task), strict=True):
             key = f"{evaluation.routing}.{source_key}" if entry.traits.loads_files else entry.kind
-            pinned = entry.pinned().with_paths(lambda path: relative_to(path, out_dir))
+            pinned = entry.pinned().with_paths(lambda path: portable_path(path, out_dir))
             # one key per distinct model: candidates that are the same base + adapters share it, so
             # a report's tasks on it are decoded together and its prefix is evaluated once
             key = next((k for k, e in models.items() if e == pinned), key)

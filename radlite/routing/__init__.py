@@ -133,6 +133,17 @@ def separate_model_dirs() -> list[str]:
             if os.path.isdir(os.path.join(root, name))]
 
 
+def portable_path(path: str, directory: str) -> str:
+    """How a file written beside ``directory`` (a routing table, an evaluation) refers to a model file:
+    the embedded model by its scheme, others relative to it, so the file means the same on any machine
+    (resolve_path reads it back)."""
+    if path.startswith(EMBEDDED_SCHEME) or not path:
+        return path
+    if os.path.abspath(path) == os.path.abspath(embedded_model_path()):
+        return EMBEDDED_SCHEME + "smollm2"
+    return os.path.relpath(path, directory)
+
+
 def resolve_path(path: str, origin_dir: str | None, models_dir: str | None) -> str:
     """embedded:smollm2, an absolute path, a name in --models-dir, a path relative to the YAML, or a
     file installed apart (separate_model_dirs)."""

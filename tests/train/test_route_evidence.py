@@ -3,11 +3,13 @@ the trivial baseline with the lower bound of its interval, and the shipped `embe
 `radlite train route` builds from the committed evaluations."""
 
 import glob
+import json
 import os
+import shutil
 
 from conftest import ROOT
 
-from radlite.routing import ModelEntry, load_routing
+from radlite.routing import ModelEntry, embedded_model_path, load_routing
 from training.data.records import InstructionRecord, Tier
 from training.eval.evidence_sets import evidence_of, written_records
 from training.eval.records import BaselineFigure, Evaluation, TaskEvaluation
@@ -114,3 +116,22 @@ def test_route_on_the_committed_evaluations_reproduces_the_shipped_embedded_tabl
             assert mine[task].model_dump() == theirs[task].model_dump(), task
     assert {f.evidence for f in shipped.manifest.figures.values()} <= {"real", "written"}
     assert built.manifest.min_scores == shipped.manifest.min_scores
+
+
+def test_an_evaluation_names_its_model_files_as_a_routing_table_does(tmp_path):
+    """eval.json written on one machine routes on another: the embedded model by its scheme, other files
+    relative to the evaluation (an absolute path from the machine that evaluated is found nowhere else)."""
+    models = tmp_path / "here" / "models"
+    models.mkdir(parents=True)
+    (tmp_path / "here" / "ev").mkdir()
+    (models / "adapter.gguf").write_bytes(b"GGUF adapter bytes")
+    entry = ModelEntry.model_validate({"kind": "llama.cpp", "path": embedded_model_path(),
+                                       "adapters": [{"path": str(models / "adapter.gguf")}]})
+    evaluation = Evaluation(routing="r", split="validation", n=0, tasks={}, models={"m": entry}, task_models={})
+    evaluation.write(str(tmp_path / "here" / "ev" / "eval.json"))
+    written = json.loads((tmp_path / "here" / "ev" / "eval.json").read_text())["models"]["m"]
+    assert written["path"] == "embedded:smollm2" and written["adapters"][0]["path"] == "../models/adapter.gguf"
+    shutil.move(str(tmp_path / "here"), str(tmp_path / "elsewhere"))  # another checkout, another machine
+    moved = Evaluation.load(str(tmp_path / "elsewhere" / "ev" / "eval.json")).models["m"]
+    assert moved.path == embedded_model_path()
+    assert [path for path, _ in moved.files()][1:] == [str(tmp_path / "elsewhere" / "models" / "adapter.gguf")]

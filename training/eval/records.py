@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, SerializeAsAny, model_validator
 
 from radlite.hashing import text_sha256
-from radlite.routing import ModelEntry
+from radlite.routing import ModelEntry, portable_path, resolve_path
 
 #: What a figure rests on, best first: real reports, reports written by hand from published lexicons
 #: and templates, generated reports (training/eval/evidence_sets.py says which records are which).
@@ -98,6 +100,14 @@ class TaskComparison(BaseModel):
     table: list[list[int]] | None = None
 
 
+def _resolved(path: str, origin: str) -> str:
+    """``path`` as resolve_path finds it from ``origin``; as written when it is not on this machine."""
+    try:
+        return resolve_path(path, origin, None) if path else path
+    except FileNotFoundError:
+        return path
+
+
 class Evaluation(BaseModel):
     """One routing table evaluated on one split (eval.json)."""
 
@@ -118,8 +128,22 @@ class Evaluation(BaseModel):
 
     @classmethod
     def load(cls, path: str) -> Evaluation:
+        """The evaluation in ``path``, its model files resolved as a routing table's are (the embedded
+        model by its scheme, others relative to the file); a file not on this machine keeps its name."""
         with open(path) as fh:
-            return cls.model_validate_json(fh.read())
+            evaluation = cls.model_validate_json(fh.read())
+        origin = os.path.dirname(os.path.abspath(path))
+        return evaluation.with_model_paths(lambda p: _resolved(p, origin))
+
+    def with_model_paths(self, rename: Callable[[str], str]) -> Evaluation:
+        """The evaluation with every model file renamed by ``rename`` (made portable, or resolved)."""
+        return self.model_copy(update={"models": {k: e.with_paths(rename) for k, e in self.models.items()}})
+
+    def write(self, path: str) -> None:
+        """eval.json, its model files named as a routing table beside it names them (portable_path)."""
+        origin = os.path.dirname(os.path.abspath(path))
+        with open(path, "w") as fh:
+            fh.write(self.with_model_paths(lambda p: portable_path(p, origin)).model_dump_json(indent=1))
 
     def route_keys(self, task: str) -> list[str]:
         keys = self.task_models[task]

@@ -164,11 +164,9 @@ def write_evaluation(out_dir: str, evaluation: Evaluation, baseline: Evaluation 
     """eval.json (with the comparison; + baseline_eval.json), eval_report.md and the plots."""
     os.makedirs(out_dir, exist_ok=True)
     written = evaluation.model_copy(update={"comparison": compare(baseline, evaluation) if baseline else None})
-    with open(os.path.join(out_dir, "eval.json"), "w") as fh:
-        fh.write(written.model_dump_json(indent=1))
+    written.write(os.path.join(out_dir, "eval.json"))
     if baseline:
-        with open(os.path.join(out_dir, "baseline_eval.json"), "w") as fh:
-            fh.write(baseline.model_dump_json(indent=1))
+        baseline.write(os.path.join(out_dir, "baseline_eval.json"))
     with open(os.path.join(out_dir, "eval_report.md"), "w") as fh:
         fh.write(markdown(written, written.comparison, baseline.routing if baseline else "baseline"))
     plots(evaluation, out_dir, baseline)
