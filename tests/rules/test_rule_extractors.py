@@ -153,6 +153,32 @@ def test_temporal_cues_attach_to_their_finding():
     assert [report.text[e.start:e.end] for e in evidence] == [f for f, _ in pairs]
 
 
+def _changes(text: str) -> list[tuple[str, str]]:
+    found = stated_changes(build_report("t", "r", text))
+    return [(c.finding, c.change) for c in found[0].changes] if found else []
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a finding, a comma, then its change against the prior: the finding is the clause before the comma
+    ("FINDINGS: There is a patchy opacity in the left mid lung, unchanged compared to prior.",
+     [("patchy opacity in the left mid lung", "unchanged")]),
+    ("FINDINGS: Tortuosity of the thoracic aorta, stable from prior.",
+     [("Tortuosity of the thoracic aorta", "unchanged")]),
+    # the comparison after a cue is never the finding
+    ("FINDINGS: Opacities obscuring the hemidiaphragms, slightly improved from prior exam.",
+     [("Opacities obscuring the hemidiaphragms", "improved")]),
+    # an expletive or pronoun is not the finding: the phrase after an attributive cue is
+    ("FINDINGS: There is increased opacity in the left upper lobe.", [("opacity in the left upper lobe", "worsened")]),
+    ("FINDINGS: This is unchanged.", []),
+    # two places compared, not two times; an enlarged heart is a state, not a change
+    ("IMPRESSION: Bilateral effusions, right larger than left.", []),
+    ("FINDINGS: The heart is enlarged.", []),
+    ("FINDINGS: The effusion is larger than on the prior study.", [("effusion", "worsened")]),
+])
+def test_temporal_changes_name_the_finding_not_the_comparison(text, expected):
+    assert _changes(text) == expected
+
+
 def _impression(text: str) -> str | None:
     report = build_report("t", "r", text)
     answer = rule_answer(report, TASKS["impression_generation"].instances(report)[0])
