@@ -319,11 +319,27 @@ def _max_row_bytes(limits: IngestLimits) -> int:
     return 2 * limits.max_report_bytes + (1 << 16)
 
 
+#: Delimiters a CSV export may use: a European locale writes ";" (its decimal mark is the comma), some
+#: RIS exports "|".
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(head: bytes, default: str) -> str:
+    """The delimiter that splits the header line into the most columns; ``default`` (by the file's
+    extension) on a tie, so a one-column file or an ordinary CSV reads as before."""
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r")
+    widths = {d: len(next(csv.reader([line], delimiter=d), [])) for d in CSV_DELIMITERS}
+    best = max(widths.values())
+    return default if widths[default] == best else next(d for d in CSV_DELIMITERS if widths[d] == best)
+
+
 def read_csv(spec: InputSpec, limits: IngestLimits) -> Iterator[Item]:
-    delimiter = "\t" if spec.path.lower().endswith(".tsv") else ","
     max_bytes = _max_row_bytes(limits)
     csv.field_size_limit(max(csv.field_size_limit(), max_bytes))
     with _utf8_stream(spec.path) as fh:
+        start = fh.tell()
+        delimiter = sniff_delimiter(fh.read(1 << 16), "\t" if spec.path.lower().endswith(".tsv") else ",")
+        fh.seek(start)
         header = None
         while header is None:
             result = _next_csv_row(fh, delimiter, max_bytes, None)

@@ -135,6 +135,27 @@ def test_bom_and_utf16_csv_read_every_row_once(tmp_path):
         assert (summary.read, summary.rejected) == (2, 0) and _locators(out) == ["id=u1", "id=u2"]
 
 
+@pytest.mark.parametrize("name, text", [
+    # a European export: ";" between columns, the comma a decimal mark inside the report
+    ("eu.csv", 'id;report\ne1;"FINDINGS: 1,5 cm nodule, right upper lobe."\ne2;FINDINGS: clear lungs, no effusion.\n'),
+    ("ris.csv", "id|text\ne1|FINDINGS: 1,5 cm nodule, right upper lobe.\ne2|FINDINGS: clear lungs, no effusion.\n"),
+    ("tabs.csv", "id\ttext\ne1\tFINDINGS: 1,5 cm nodule, right upper lobe.\ne2\tFINDINGS: clear lungs, no effusion.\n"),
+])
+def test_a_csv_export_with_another_delimiter_reads_its_columns(tmp_path, name, text):
+    out = str(tmp_path / "out")
+    summary = _accounted(ingest([_csv(tmp_path, name, text)], out))
+    assert (summary.read, summary.rejected) == (2, 0) and _locators(out) == ["id=e1", "id=e2"]
+    texts = sorted(r["text"] for r in OutputStore(out).read_table("reports").to_pylist())
+    assert texts == ["FINDINGS: 1,5 cm nodule, right upper lobe.", "FINDINGS: clear lungs, no effusion."]
+
+
+def test_a_comma_csv_with_semicolons_in_its_quoted_header_stays_comma(tmp_path):
+    out = str(tmp_path / "out")
+    summary = _accounted(ingest([_csv(tmp_path, "c.csv", '"ref;no",text\nc1,"FINDINGS: a; b; c."\n')], out))
+    assert (summary.read, summary.rejected) == (1, 0)
+    assert [r["text"] for r in OutputStore(out).read_table("reports").to_pylist()] == ["FINDINGS: a; b; c."]
+
+
 def test_unbalanced_quote_rejects_one_row_and_keeps_the_rest(tmp_path):
     path = _csv(tmp_path, "q.csv", 'id,text\nq1,"FINDINGS: a.\nq2,"FINDINGS: b."\nq3,FINDINGS: 5" nodule.\n'
                                    'q4,"FINDINGS: two\nlines."\n')
