@@ -282,16 +282,12 @@ def _count(config: RunConfig, run: StoreRun, stage: TaskStage | None, t0: float,
     ledger = read_staged(run.staged_files(LEDGER), LEDGER_SCHEMA)
     if ledger.num_rows != len(set(zip(ledger.column("source").to_pylist(), ledger.column("sequence").to_pylist()))):
         staged = {t: dedupe_files(files, run.deduped_file(t)) for t, files in staged.items()}
-    grounded = {t: [g for f in staged[t] for g in pq.read_table(f, columns=["grounded"]).column(0).to_pylist()]
-                for t in EVIDENCE_TABLES}
-    supported = {t: [v for f in staged[t] for v in pq.read_table(f, columns=["supported"]).column(0).to_pylist()]
-                 for t in EVIDENCE_TABLES}
-    withheld = {t: [v for f in staged[t] for v in pq.read_table(f, columns=["withheld"]).column(0).to_pylist()]
-                for t in TASK_TABLES}
-    confidence = {t: [tuple(r.values()) for f in staged[t]
-                      for r in pq.read_table(f, columns=["confidence", "withheld_reason"]).to_pylist()]
-                  for t in TASK_TABLES}
-    counts = RunCounts.from_staged(ledger, grounded, supported, withheld, confidence)
+    read = {t: _column_values(staged[t], ("withheld", "confidence", "withheld_reason")
+                              + (("grounded", "supported") if t in EVIDENCE_TABLES else ())) for t in TASK_TABLES}
+    counts = RunCounts.from_staged(
+        ledger, {t: read[t]["grounded"] for t in EVIDENCE_TABLES}, {t: read[t]["supported"] for t in EVIDENCE_TABLES},
+        {t: read[t]["withheld"] for t in TASK_TABLES},
+        {t: list(zip(read[t]["confidence"], read[t]["withheld_reason"], strict=True)) for t in TASK_TABLES})
     rows = {t: sum(pq.read_metadata(f).num_rows for f in files) for t, files in staged.items()}
     try:
         summary = RunSummary(**counts.model_dump(), run_id=run.run_id, out=run.store.root, rows_by_table=rows,
@@ -305,6 +301,16 @@ def _count(config: RunConfig, run: StoreRun, stage: TaskStage | None, t0: float,
     summary.model_error_rate_exceeded = bool(error_rate is not None and summary.model_instances
                                              and summary.model_errors / summary.model_instances > error_rate)
     return staged, summary
+
+
+def _column_values(files: list[str], names: tuple[str, ...]) -> dict[str, list]:
+    """Every staged row's values of the columns ``names``, each file read once."""
+    values: dict[str, list] = {name: [] for name in names}
+    for path in files:
+        table = pq.read_table(path, columns=list(names))
+        for name in names:
+            values[name] += table.column(name).to_pylist()
+    return values
 
 
 def _unrouted(stage: TaskStage | None, tasks: dict[str, int]) -> dict:

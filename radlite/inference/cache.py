@@ -11,12 +11,20 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from typing import NamedTuple
 
 from radlite.hashing import text_sha256
 
 
 def cache_key(identity: dict, prompt_text: str, decoding: dict) -> str:
     return text_sha256(json.dumps([identity, prompt_text, decoding], sort_keys=True))
+
+
+class CachedOutput(NamedTuple):
+    """A kept output and its (token log-probabilities, token end offsets), None when they were not kept."""
+
+    text: str
+    scores: tuple[list[float], list[int]] | None
 
 
 class ResultCache:
@@ -34,14 +42,19 @@ class ResultCache:
             except sqlite3.OperationalError:  # another worker added it first
                 pass
 
+    def lookup(self, key: str) -> CachedOutput | None:
+        """The output kept for ``key`` with its scores, in one query (None: not kept)."""
+        row = self._con.execute("SELECT output, scores FROM results WHERE key = ?", (key,)).fetchone()
+        return CachedOutput(row[0], tuple(json.loads(row[1])) if row[1] else None) if row else None
+
     def get(self, key: str) -> str | None:
-        row = self._con.execute("SELECT output FROM results WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        found = self.lookup(key)
+        return found.text if found else None
 
     def scores(self, key: str) -> tuple[list[float], list[int]] | None:
         """The output's token log-probabilities and token end offsets (None: not kept)."""
-        row = self._con.execute("SELECT scores FROM results WHERE key = ?", (key,)).fetchone()
-        return tuple(json.loads(row[0])) if row and row[0] else None
+        found = self.lookup(key)
+        return found.scores if found else None
 
     def put(self, key: str, output: str, scores: tuple | None = None) -> None:
         """Keep ``output`` with its (log-probabilities, token ends), when given."""

@@ -11,7 +11,7 @@ from radlite.confidence import TokenScores, model_score, rule_score
 from radlite.evidence import Evidence, evidence_columns
 from radlite.evidence_support import supported
 from radlite.inference import crashlog
-from radlite.inference.cache import ResultCache, cache_key
+from radlite.inference.cache import CachedOutput, ResultCache, cache_key
 from radlite.inference.failures import ModelFailure
 from radlite.prompts import Prompt, render_prompt
 from radlite.report import Report
@@ -128,13 +128,14 @@ def plan_calls(model, report: Report, instances: list[TaskInstance], run_id: str
     return calls
 
 
-def cached_outputs(calls: list[ModelCall], cache: ResultCache | None, stats: InferenceCounts) -> list[str | None]:
-    """Each call's output from the result cache, or None where the model must answer."""
+def cached_outputs(calls: list[ModelCall], cache: ResultCache | None,
+                   stats: InferenceCounts) -> list[CachedOutput | None]:
+    """Each call's output (with its token scores) from the result cache, or None where the model must answer."""
     if cache is None:
         return [None] * len(calls)
-    outputs = [cache.get(call.key) for call in calls]
+    outputs = [cache.lookup(call.key) for call in calls]
     stats.cache_lookups += len(calls)
-    stats.cache_hits += sum(raw is not None for raw in outputs)
+    stats.cache_hits += sum(found is not None for found in outputs)
     return outputs
 
 
@@ -186,8 +187,8 @@ def run_reports(model, work: list[tuple[Report, list[TaskInstance], InferenceCou
     pending = []
     for calls, outputs in planned:
         todo = []
-        for call, raw in zip(calls, outputs, strict=True):
-            if raw is None and call.key not in decoded:
+        for call, cached in zip(calls, outputs, strict=True):
+            if cached is None and call.key not in decoded:
                 decoded[call.key] = call
                 todo.append(call)
         pending.append(todo)
@@ -205,8 +206,8 @@ def run_reports(model, work: list[tuple[Report, list[TaskInstance], InferenceCou
     out = []
     for (report, _, stats), (calls, outputs) in zip(work, planned, strict=True):
         rows: list[tuple[str, dict]] = []
-        for call, raw in zip(calls, outputs, strict=True):
-            answer = answers.get(call.key) if raw is None else None
+        for call, cached in zip(calls, outputs, strict=True):
+            answer = answers.get(call.key) if cached is None else None
             if isinstance(answer, Exception):
                 rows += failed_call_rows(call, report, answer, stats)
                 continue
@@ -219,7 +220,7 @@ def run_reports(model, work: list[tuple[Report, list[TaskInstance], InferenceCou
                 elif cache:
                     stats.cache_hits += 1
             else:
-                scores = cache.scores(call.key) if cache else None
+                raw, scores = cached
             tokens = TokenScores(raw, *scores) if scores and scores[0] else None
             rows += call_rows(call, raw, report, stats, tokens)
         out.append(rows)

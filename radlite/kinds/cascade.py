@@ -86,6 +86,7 @@ def answer_pending(routing: RoutingTable, batch: list[Routed], answerer: Callabl
     its table's min_confidence withheld (radlite.calibration). Returns the answer tokens each
     entry generated."""
     tokens: dict[str, int] = {}
+    calibration = load_calibration(routing.manifest.calibration)
     while True:
         keys = sorted(k for k in {k for w in batch for k, v in w.pending.items() if v}
                       if not (eager_only and not get_kind(routing.models[k].kind).eager)
@@ -100,7 +101,6 @@ def answer_pending(routing: RoutingTable, batch: list[Routed], answerer: Callabl
                 instances = work.pending.pop(key)
                 passes_on = [_next(routing, i.task, key) is not None for i in instances]
                 asked.append(Asked(work.report, instances, passes_on, work.counts))
-            calibration = load_calibration(routing.manifest.calibration)
             for work, answered in zip(todo, answerer(key).answer(asked, run_id, cache), strict=True):
                 work.rows += calibrated_rows(answered.rows, calibration, routing.manifest.min_confidence)
                 for instance in answered.open:
